@@ -1,0 +1,134 @@
+//! The events of a session: what a recording file holds line by line, what the live feed
+//! sends, and what the session store ingests.
+
+use super::Micros;
+use crate::wire::Framing;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+/// The direction a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dir {
+    /// Client (the parent) to server (the child).
+    C2s,
+    /// Server to client.
+    S2c,
+}
+
+impl Dir {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dir::C2s => "c2s",
+            Dir::S2c => "s2c",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Dir> {
+        match s {
+            "c2s" => Some(Dir::C2s),
+            "s2c" => Some(Dir::S2c),
+            _ => None,
+        }
+    }
+
+    pub fn other(self) -> Dir {
+        match self {
+            Dir::C2s => Dir::S2c,
+            Dir::S2c => Dir::C2s,
+        }
+    }
+
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Dir::C2s => "→",
+            Dir::S2c => "←",
+        }
+    }
+}
+
+/// The first line of a recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub name: String,
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub cwd: String,
+    #[serde(default)]
+    pub pid: u32,
+    /// RFC 3339 with microseconds, UTC.
+    pub started: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageEvent {
+    pub seq: u64,
+    pub t: Micros,
+    pub dir: Dir,
+    pub framing: Framing,
+    pub body: Bytes,
+    /// Exact header text (Content-Length framing) when it differs from the canonical
+    /// `Content-Length: N\r\n\r\n`; the line terminator (newline framing) when not `\n`.
+    pub headers: Option<Bytes>,
+    /// Set when `--redact` changed the body: the recorded body is not the wire body.
+    pub redacted: bool,
+    /// The body was larger than the decoding limit: `body` is empty, this is its length
+    /// (when the framing announced it).
+    pub oversized: Option<Option<u64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoiseEvent {
+    pub seq: u64,
+    pub t: Micros,
+    pub dir: Dir,
+    pub text: Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StderrEvent {
+    pub seq: u64,
+    pub t: Micros,
+    /// One line, without its line terminator.
+    pub text: Bytes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit {
+    pub t: Micros,
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+}
+
+/// The recorder lost bytes (it fell behind); decoding re-synchronised after them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub t: Micros,
+    pub dir: Option<Dir>,
+    pub bytes: u64,
+    pub reason: String,
+}
+
+/// One line of a recording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Session(SessionInfo),
+    Message(MessageEvent),
+    Noise(NoiseEvent),
+    Stderr(StderrEvent),
+    Exit(Exit),
+    Gap(Gap),
+}
+
+impl Event {
+    pub fn time(&self) -> Option<Micros> {
+        match self {
+            Event::Session(s) => Micros::parse(&s.started),
+            Event::Message(m) => Some(m.t),
+            Event::Noise(n) => Some(n.t),
+            Event::Stderr(s) => Some(s.t),
+            Event::Exit(e) => Some(e.t),
+            Event::Gap(g) => Some(g.t),
+        }
+    }
+}

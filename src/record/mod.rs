@@ -1,0 +1,12 @@
+//! The recording format (rpctap JSONL, version 1): the event model every other part
+//! shares, its writer and its reader. See `docs/recording-format.md`.
+
+mod event;
+mod reader;
+mod time;
+mod writer;
+
+pub use event::{Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent};
+pub use reader::{read_file, ReadError, Reader};
+pub use time::Micros;
+pub use writer::{canonical_head, encode_event};

@@ -1,0 +1,228 @@
+//! Reads recordings line by line. A truncated last line (the shim was killed mid-write) is
+//! accepted and skipped; any other bad line is an error naming its line number.
+
+use super::{Dir, Event, Exit, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo, StderrEvent};
+use crate::wire::Framing;
+use base64::Engine;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::io::BufRead;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("line {line}: {reason}")]
+    BadLine { line: usize, reason: String },
+    #[error("not an rpctap recording (line 1 is not a session header)")]
+    NotARecording,
+    #[error("the file is empty")]
+    Empty,
+}
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    rpctap: Option<u32>,
+    #[serde(rename = "type", borrow)]
+    ty: Option<Cow<'a, str>>,
+    seq: Option<u64>,
+    #[serde(borrow)]
+    t: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    dir: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    framing: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    msg: Option<&'a RawValue>,
+    #[serde(borrow)]
+    raw: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    raw_b64: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    headers: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    headers_b64: Option<Cow<'a, str>>,
+    #[serde(default)]
+    redacted: bool,
+    #[serde(default, deserialize_with = "some_value")]
+    oversized: Option<Option<u64>>,
+    #[serde(borrow)]
+    noise: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    noise_b64: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text_b64: Option<Cow<'a, str>>,
+    code: Option<i32>,
+    signal: Option<i32>,
+    bytes: Option<u64>,
+    #[serde(borrow)]
+    reason: Option<Cow<'a, str>>,
+}
+
+/// Distinguishes `"oversized": null` (present, length unknown) from absent.
+fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D::Error> {
+    Option::<u64>::deserialize(d).map(Some)
+}
+
+fn text(plain: Option<Cow<str>>, b64: Option<Cow<str>>) -> Result<Option<Bytes>, String> {
+    if let Some(s) = plain {
+        return Ok(Some(Bytes::copy_from_slice(s.as_bytes())));
+    }
+    match b64 {
+        Some(s) => base64::engine::general_purpose::STANDARD
+            .decode(s.as_bytes())
+            .map(|v| Some(Bytes::from(v)))
+            .map_err(|e| format!("bad base64: {e}")),
+        None => Ok(None),
+    }
+}
+
+/// Parses one line (without its newline).
+pub fn parse_line(line: &[u8]) -> Result<Event, String> {
+    let l: Line = serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?;
+    let time = |t: &Option<Cow<str>>| -> Result<Micros, String> {
+        let t = t.as_deref().ok_or("missing \"t\"")?;
+        Micros::parse(t).ok_or_else(|| format!("bad time {t:?}"))
+    };
+    match l.ty.as_deref() {
+        Some("session") => {
+            if l.rpctap != Some(1) {
+                return Err(format!("unsupported format version {:?}", l.rpctap));
+            }
+            let info: SessionInfo = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+            return Ok(Event::Session(info));
+        }
+        Some("exit") => {
+            return Ok(Event::Exit(Exit {
+                t: time(&l.t)?,
+                code: l.code,
+                signal: l.signal,
+            }))
+        }
+        Some("gap") => {
+            return Ok(Event::Gap(Gap {
+                t: time(&l.t)?,
+                dir: l.dir.as_deref().and_then(Dir::parse),
+                bytes: l.bytes.unwrap_or(0),
+                reason: l.reason.map(Cow::into_owned).unwrap_or_default(),
+            }))
+        }
+        Some(other) => return Err(format!("unknown line type {other:?}")),
+        None => {}
+    }
+    let seq = l.seq.ok_or("missing \"seq\"")?;
+    let t = time(&l.t)?;
+    let dir_text = l.dir.as_deref().ok_or("missing \"dir\"")?;
+    if dir_text == "stderr" {
+        let text = text(l.text, l.text_b64)?.ok_or("stderr line without \"text\"")?;
+        return Ok(Event::Stderr(StderrEvent { seq, t, text }));
+    }
+    let dir = Dir::parse(dir_text).ok_or_else(|| format!("bad dir {dir_text:?}"))?;
+    if let Some(text) = text(l.noise, l.noise_b64)? {
+        return Ok(Event::Noise(NoiseEvent { seq, t, dir, text }));
+    }
+    let framing = l.framing.as_deref().and_then(Framing::parse).ok_or("missing or bad \"framing\"")?;
+    let body = match (l.msg, text(l.raw, l.raw_b64)?) {
+        (Some(raw), _) => Bytes::copy_from_slice(raw.get().as_bytes()),
+        (None, Some(b)) => b,
+        (None, None) if l.oversized.is_some() => Bytes::new(),
+        (None, None) => return Err("message line without \"msg\", \"raw\" or \"oversized\"".into()),
+    };
+    Ok(Event::Message(MessageEvent {
+        seq,
+        t,
+        dir,
+        framing,
+        body,
+        headers: text(l.headers, l.headers_b64)?,
+        redacted: l.redacted,
+        oversized: l.oversized,
+    }))
+}
+
+/// An iterator over the events of a recording.
+pub struct Reader<R> {
+    inner: R,
+    line_no: usize,
+    buf: Vec<u8>,
+    /// The last line was cut short and skipped.
+    pub truncated: bool,
+    done: bool,
+}
+
+impl<R: BufRead> Reader<R> {
+    pub fn new(inner: R) -> Self {
+        Reader {
+            inner,
+            line_no: 0,
+            buf: Vec::with_capacity(4096),
+            truncated: false,
+            done: false,
+        }
+    }
+
+    fn next_event(&mut self) -> Result<Option<Event>, ReadError> {
+        loop {
+            self.buf.clear();
+            let n = self.inner.read_until(b'\n', &mut self.buf)?;
+            if n == 0 {
+                if self.line_no == 0 {
+                    return Err(ReadError::Empty);
+                }
+                return Ok(None);
+            }
+            self.line_no += 1;
+            let complete = self.buf.last() == Some(&b'\n');
+            let line = self.buf.trim_ascii_end();
+            if line.is_empty() {
+                continue;
+            }
+            if self.line_no == 1 {
+                return match parse_line(line) {
+                    Ok(ev @ Event::Session(_)) => Ok(Some(ev)),
+                    _ => Err(ReadError::NotARecording),
+                };
+            }
+            return match parse_line(line) {
+                Ok(ev) => Ok(Some(ev)),
+                Err(_) if !complete => {
+                    self.truncated = true;
+                    Ok(None)
+                }
+                Err(reason) => Err(ReadError::BadLine {
+                    line: self.line_no,
+                    reason,
+                }),
+            };
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = Result<Event, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.next_event().transpose();
+        if !matches!(r, Some(Ok(_))) {
+            self.done = true;
+        }
+        r
+    }
+}
+
+/// Opens a recording for reading.
+pub fn read_file(path: &Path) -> Result<Reader<std::io::BufReader<std::fs::File>>, ReadError> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory").into());
+    }
+    Ok(Reader::new(std::io::BufReader::with_capacity(1 << 16, file)))
+}

@@ -1,0 +1,10 @@
+//! The in-memory model of a session: a compact store of every event with request/response
+//! pairing, and statistics over it.
+//!
+//! Not responsible for: reading files or sockets (see `record`, `live`), drawing (see `tui`).
+
+mod stats;
+mod store;
+
+pub use stats::{MethodStats, Stats};
+pub use store::{Flags, IdKey, Row, Status, Store, NONE};
