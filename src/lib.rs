@@ -2,7 +2,12 @@
 //!
 //! The library holds everything; `main.rs` only maps `run()` to an exit code.
 
-pub mod wire;
-pub mod rpc;
+pub mod cli;
+pub mod commands;
+pub mod fmt;
+pub mod os;
+pub mod paths;
 pub mod record;
+pub mod rpc;
 pub mod session;
+pub mod wire;

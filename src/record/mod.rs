@@ -9,4 +9,4 @@ mod writer;
 pub use event::{Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent};
 pub use reader::{read_file, ReadError, Reader};
 pub use time::Micros;
-pub use writer::{canonical_head, encode_event};
+pub use writer::{canonical_head, encode_event, wire_bytes};

@@ -126,7 +126,11 @@ pub fn parse_line(line: &[u8]) -> Result<Event, String> {
     if let Some(text) = text(l.noise, l.noise_b64)? {
         return Ok(Event::Noise(NoiseEvent { seq, t, dir, text }));
     }
-    let framing = l.framing.as_deref().and_then(Framing::parse).ok_or("missing or bad \"framing\"")?;
+    let framing = l
+        .framing
+        .as_deref()
+        .and_then(Framing::parse)
+        .ok_or("missing or bad \"framing\"")?;
     let body = match (l.msg, text(l.raw, l.raw_b64)?) {
         (Some(raw), _) => Bytes::copy_from_slice(raw.get().as_bytes()),
         (None, Some(b)) => b,
@@ -224,5 +228,8 @@ pub fn read_file(path: &Path) -> Result<Reader<std::io::BufReader<std::fs::File>
     if file.metadata()?.is_dir() {
         return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory").into());
     }
-    Ok(Reader::new(std::io::BufReader::with_capacity(1 << 16, file)))
+    Ok(Reader::new(std::io::BufReader::with_capacity(
+        1 << 16,
+        file,
+    )))
 }

@@ -11,6 +11,29 @@ pub fn canonical_head(len: usize) -> String {
     format!("Content-Length: {len}\r\n\r\n")
 }
 
+/// The exact wire bytes of a message: its header (recorded or canonical) and body for
+/// Content-Length framing; its body and line terminator for newline framing.
+pub fn wire_bytes(
+    framing: crate::wire::Framing,
+    headers: Option<&[u8]>,
+    body: &[u8],
+    out: &mut Vec<u8>,
+) {
+    match framing {
+        crate::wire::Framing::Lsp => {
+            match headers {
+                Some(h) => out.extend_from_slice(h),
+                None => out.extend_from_slice(canonical_head(body.len()).as_bytes()),
+            }
+            out.extend_from_slice(body);
+        }
+        crate::wire::Framing::Ndjson => {
+            out.extend_from_slice(body);
+            out.extend_from_slice(headers.unwrap_or(b"\n"));
+        }
+    }
+}
+
 /// Can this body be embedded as-is, and still be one line that reads back identically?
 fn embeddable(body: &[u8]) -> bool {
     if memchr::memchr2(b'\n', b'\r', body).is_some() {
@@ -39,7 +62,10 @@ fn push_text(out: &mut Vec<u8>, key: &str, bytes: &[u8]) {
         Err(_) => {
             push_str(out, &format!("{key}_b64"));
             out.push(b':');
-            push_str(out, &base64::engine::general_purpose::STANDARD.encode(bytes));
+            push_str(
+                out,
+                &base64::engine::general_purpose::STANDARD.encode(bytes),
+            );
         }
     }
 }

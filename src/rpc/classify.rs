@@ -289,22 +289,38 @@ mod tests {
     #[test]
     fn json_rpc_kinds() {
         let r = c(r#"{"jsonrpc":"2.0","id":1,"method":"textDocument/hover","params":{"x":[1,2]}}"#);
-        assert_eq!((r.kind, r.id, r.method.as_deref()), (Kind::Request, Some(Id::Num(1)), Some("textDocument/hover")));
+        assert_eq!(
+            (r.kind, r.id, r.method.as_deref()),
+            (Kind::Request, Some(Id::Num(1)), Some("textDocument/hover"))
+        );
         assert_eq!(r.protocol, Some(Protocol::Lsp));
         let r = c(r#"{"jsonrpc":"2.0","id":"a-1","result":null}"#);
-        assert_eq!((r.kind, r.id), (Kind::Response, Some(Id::Str("a-1".into()))));
+        assert_eq!(
+            (r.kind, r.id),
+            (Kind::Response, Some(Id::Str("a-1".into())))
+        );
         let r = c(r#"{"jsonrpc":"2.0","id":2,"error":{"code":-32601,"message":"no such method"}}"#);
-        assert_eq!((r.kind, r.error_code, r.error_message.as_deref()), (Kind::Error, Some(-32601), Some("no such method")));
+        assert_eq!(
+            (r.kind, r.error_code, r.error_message.as_deref()),
+            (Kind::Error, Some(-32601), Some("no such method"))
+        );
         let r = c(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
-        assert_eq!((r.kind, r.protocol), (Kind::Notification, Some(Protocol::Mcp)));
+        assert_eq!(
+            (r.kind, r.protocol),
+            (Kind::Notification, Some(Protocol::Mcp))
+        );
         assert_eq!(c(r#"[{"jsonrpc":"2.0","method":"a"}]"#).kind, Kind::Batch);
     }
 
     #[test]
     fn cancellations_name_their_target() {
-        assert_eq!(c(r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":7}}"#).cancels, Some(Id::Num(7)));
         assert_eq!(
-            c(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"x"}}"#).cancels,
+            c(r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":7}}"#).cancels,
+            Some(Id::Num(7))
+        );
+        assert_eq!(
+            c(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"x"}}"#)
+                .cancels,
             Some(Id::Str("x".into()))
         );
     }
@@ -312,12 +328,32 @@ mod tests {
     #[test]
     fn dap_messages() {
         let r = c(r#"{"seq":3,"type":"request","command":"launch","arguments":{}}"#);
-        assert_eq!((r.kind, r.id, r.method.as_deref(), r.protocol), (Kind::Request, Some(Id::Num(3)), Some("launch"), Some(Protocol::Dap)));
-        let r = c(r#"{"seq":4,"type":"response","request_seq":3,"success":false,"command":"launch","message":"nope"}"#);
-        assert_eq!((r.kind, r.id, r.error_message.as_deref()), (Kind::Error, Some(Id::Num(3)), Some("nope")));
+        assert_eq!(
+            (r.kind, r.id, r.method.as_deref(), r.protocol),
+            (
+                Kind::Request,
+                Some(Id::Num(3)),
+                Some("launch"),
+                Some(Protocol::Dap)
+            )
+        );
+        let r = c(
+            r#"{"seq":4,"type":"response","request_seq":3,"success":false,"command":"launch","message":"nope"}"#,
+        );
+        assert_eq!(
+            (r.kind, r.id, r.error_message.as_deref()),
+            (Kind::Error, Some(Id::Num(3)), Some("nope"))
+        );
         let r = c(r#"{"seq":5,"type":"event","event":"stopped","body":{}}"#);
-        assert_eq!((r.kind, r.method.as_deref()), (Kind::Notification, Some("stopped")));
-        assert_eq!(c(r#"{"seq":6,"type":"request","command":"cancel","arguments":{"requestId":3}}"#).cancels, Some(Id::Num(3)));
+        assert_eq!(
+            (r.kind, r.method.as_deref()),
+            (Kind::Notification, Some("stopped"))
+        );
+        assert_eq!(
+            c(r#"{"seq":6,"type":"request","command":"cancel","arguments":{"requestId":3}}"#)
+                .cancels,
+            Some(Id::Num(3))
+        );
     }
 
     #[test]
@@ -325,7 +361,10 @@ mod tests {
         assert_eq!(c("{not json").reason, Some("not valid JSON"));
         assert_eq!(c("42").kind, Kind::Invalid);
         assert_eq!(c(r#"{"jsonrpc":"2.0"}"#).kind, Kind::Invalid);
-        assert_eq!(c(r#"{"jsonrpc":"2.0","id":{"a":1},"method":"x"}"#).kind, Kind::Invalid);
+        assert_eq!(
+            c(r#"{"jsonrpc":"2.0","id":{"a":1},"method":"x"}"#).kind,
+            Kind::Invalid
+        );
         assert_eq!(classify(b"\xff\xfe").kind, Kind::Invalid);
     }
 }

@@ -20,9 +20,14 @@ impl Protocol {
     }
 
     pub fn parse(s: &str) -> Option<Protocol> {
-        [Protocol::Lsp, Protocol::Mcp, Protocol::Dap, Protocol::JsonRpc]
-            .into_iter()
-            .find(|p| p.as_str() == s)
+        [
+            Protocol::Lsp,
+            Protocol::Mcp,
+            Protocol::Dap,
+            Protocol::JsonRpc,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
     }
 
     /// What a JSON-RPC method name (and, for `initialize`, its params) says.
@@ -61,7 +66,9 @@ impl Protocol {
                 _ => None,
             };
         }
-        if LSP.iter().any(|p| method.starts_with(p)) || matches!(method, "initialized" | "shutdown" | "exit") {
+        if LSP.iter().any(|p| method.starts_with(p))
+            || matches!(method, "initialized" | "shutdown" | "exit")
+        {
             Some(Protocol::Lsp)
         } else if MCP.iter().any(|p| method.starts_with(p)) || method == "ping" {
             Some(Protocol::Mcp)

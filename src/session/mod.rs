@@ -3,8 +3,10 @@
 //!
 //! Not responsible for: reading files or sockets (see `record`, `live`), drawing (see `tui`).
 
+mod load;
 mod stats;
 mod store;
 
+pub use load::{describe, io_message, load};
 pub use stats::{MethodStats, Stats};
 pub use store::{Flags, IdKey, Row, Status, Store, NONE};

@@ -21,7 +21,8 @@ impl MethodStats {
         if self.latencies.is_empty() {
             return None;
         }
-        let rank = ((q * self.latencies.len() as f64).ceil() as usize).clamp(1, self.latencies.len());
+        let rank =
+            ((q * self.latencies.len() as f64).ceil() as usize).clamp(1, self.latencies.len());
         Some(self.latencies[rank - 1])
     }
 }

@@ -211,19 +211,9 @@ impl Store {
         let mut out = Vec::with_capacity(body.len() + 32);
         match (r.kind, r.framing) {
             (Kind::Noise | Kind::Stderr, _) | (_, None) => out.extend_from_slice(body),
-            (_, Some(Framing::Lsp)) => {
-                match self.headers.get(&(i as u32)) {
-                    Some(h) => out.extend_from_slice(h),
-                    None => out.extend_from_slice(crate::record::canonical_head(body.len()).as_bytes()),
-                }
-                out.extend_from_slice(body);
-            }
-            (_, Some(Framing::Ndjson)) => {
-                out.extend_from_slice(body);
-                match self.headers.get(&(i as u32)) {
-                    Some(eol) => out.extend_from_slice(eol),
-                    None => out.push(b'\n'),
-                }
+            (_, Some(framing)) => {
+                let headers = self.headers.get(&(i as u32)).map(|h| &h[..]);
+                crate::record::wire_bytes(framing, headers, body, &mut out);
             }
         }
         out
@@ -275,8 +265,12 @@ impl Store {
                 self.gaps.push(g);
                 None
             }
-            Event::Noise(n) => Some(self.push_row(Self::blank(n.seq, n.t, Kind::Noise, n.dir), &n.text)),
-            Event::Stderr(s) => Some(self.push_row(Self::blank(s.seq, s.t, Kind::Stderr, Dir::S2c), &s.text)),
+            Event::Noise(n) => {
+                Some(self.push_row(Self::blank(n.seq, n.t, Kind::Noise, n.dir), &n.text))
+            }
+            Event::Stderr(s) => {
+                Some(self.push_row(Self::blank(s.seq, s.t, Kind::Stderr, Dir::S2c), &s.text))
+            }
             Event::Message(m) => {
                 let slot = &mut self.framing[m.dir as usize];
                 slot.get_or_insert(m.framing);

@@ -156,7 +156,11 @@ fn scan(buf: &[u8], max_header: usize) -> Scan {
         }
         let parsed = header_line(line).and_then(|(name, value)| {
             if name.eq_ignore_ascii_case(b"content-length") {
-                let len = std::str::from_utf8(value).ok()?.trim().parse::<u64>().ok()?;
+                let len = std::str::from_utf8(value)
+                    .ok()?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()?;
                 Some(Some(len))
             } else {
                 Some(None)
@@ -201,7 +205,12 @@ mod tests {
     fn kinds(frames: &[Frame]) -> Vec<(FrameKind, String)> {
         frames
             .iter()
-            .map(|f| (f.kind.clone(), String::from_utf8_lossy(&f.body).into_owned()))
+            .map(|f| {
+                (
+                    f.kind.clone(),
+                    String::from_utf8_lossy(&f.body).into_owned(),
+                )
+            })
             .collect()
     }
 
@@ -223,7 +232,8 @@ mod tests {
 
     #[test]
     fn lowercase_lf_and_extra_headers() {
-        let input = b"content-type: application/vscode-jsonrpc; charset=utf-8\ncontent-length: 2\n\n{}";
+        let input =
+            b"content-type: application/vscode-jsonrpc; charset=utf-8\ncontent-length: 2\n\n{}";
         let frames = decode_all(input, 1, Limits::default());
         assert_eq!(frames.len(), 1);
         assert_eq!(frames[0].kind, FrameKind::Message);
@@ -248,7 +258,11 @@ mod tests {
 
     #[test]
     fn header_block_without_length_is_noise() {
-        let frames = decode_all(b"Error: boom\n\nContent-Length: 1\n\n1", 4, Limits::default());
+        let frames = decode_all(
+            b"Error: boom\n\nContent-Length: 1\n\n1",
+            4,
+            Limits::default(),
+        );
         assert_eq!(frames[0].kind, FrameKind::Noise);
         assert_eq!(frames.last().unwrap().kind, FrameKind::Message);
     }
@@ -281,7 +295,10 @@ mod tests {
         assert!(d.decode(&mut buf).is_none());
         let mut frames = Vec::new();
         let err = d.finish(&mut buf, &mut frames);
-        assert!(matches!(err, Some(DecodeError::UnexpectedEof { buffered: 26 })));
+        assert!(matches!(
+            err,
+            Some(DecodeError::UnexpectedEof { buffered: 26 })
+        ));
         assert_eq!(frames[0].kind, FrameKind::Noise);
     }
 

@@ -41,10 +41,22 @@ mod tests {
 
     #[test]
     fn decides_from_first_bytes() {
-        assert_eq!(detect(b"Content-Length: 3\r\n", 100), Detection::Decided(Framing::Lsp));
-        assert_eq!(detect(b"content-length", 100), Detection::Decided(Framing::Lsp));
-        assert_eq!(detect(b"{\"jsonrpc\"", 100), Detection::Decided(Framing::Ndjson));
-        assert_eq!(detect(b"banner\n[INFO] x\n{", 100), Detection::Decided(Framing::Ndjson));
+        assert_eq!(
+            detect(b"Content-Length: 3\r\n", 100),
+            Detection::Decided(Framing::Lsp)
+        );
+        assert_eq!(
+            detect(b"content-length", 100),
+            Detection::Decided(Framing::Lsp)
+        );
+        assert_eq!(
+            detect(b"{\"jsonrpc\"", 100),
+            Detection::Decided(Framing::Ndjson)
+        );
+        assert_eq!(
+            detect(b"banner\n[INFO] x\n{", 100),
+            Detection::Decided(Framing::Ndjson)
+        );
         assert_eq!(detect(b"banner\nConte", 100), Detection::Undecided);
         assert_eq!(detect(b"   ", 100), Detection::Undecided);
         assert_eq!(detect(b"xxxxx", 5), Detection::Decided(Framing::Ndjson));

@@ -24,7 +24,10 @@ pub(crate) fn looks_like_json(text: &[u8]) -> Option<bool> {
         b'{' => Some(true),
         b'[' => {
             let next = it.find(|b| !b.is_ascii_whitespace())?;
-            Some(matches!(next, b'{' | b'[' | b'"' | b']' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'))
+            Some(matches!(
+                next,
+                b'{' | b'[' | b'"' | b']' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+            ))
         }
         _ => Some(false),
     }
@@ -49,7 +52,12 @@ impl NdjsonDecoder {
             self.skipping = found.is_none();
             self.scanned = 0;
             let piece = buf.split_to(n).freeze();
-            return Some(Frame::new(FrameKind::Skipped, Bytes::new(), piece, Bytes::new()));
+            return Some(Frame::new(
+                FrameKind::Skipped,
+                Bytes::new(),
+                piece,
+                Bytes::new(),
+            ));
         }
         let Some(nl) = found else {
             self.scanned = buf.len();
@@ -85,7 +93,12 @@ impl NdjsonDecoder {
         let rest = buf.split().freeze();
         if self.skipping {
             self.skipping = false;
-            frames.push(Frame::new(FrameKind::Skipped, Bytes::new(), rest, Bytes::new()));
+            frames.push(Frame::new(
+                FrameKind::Skipped,
+                Bytes::new(),
+                rest,
+                Bytes::new(),
+            ));
         } else {
             frames.push(split_line(rest));
         }
@@ -139,10 +152,22 @@ mod tests {
         assert_eq!(
             summary,
             vec![
-                (FrameKind::Message, Bytes::from_static(b"{\"a\":1}"), Bytes::from_static(b"\r\n")),
+                (
+                    FrameKind::Message,
+                    Bytes::from_static(b"{\"a\":1}"),
+                    Bytes::from_static(b"\r\n")
+                ),
                 (FrameKind::Noise, Bytes::from_static(b"\n"), Bytes::new()),
-                (FrameKind::Noise, Bytes::from_static(b"[INFO] started\n"), Bytes::new()),
-                (FrameKind::Message, Bytes::from_static(b"[1,2]"), Bytes::from_static(b"\n")),
+                (
+                    FrameKind::Noise,
+                    Bytes::from_static(b"[INFO] started\n"),
+                    Bytes::new()
+                ),
+                (
+                    FrameKind::Message,
+                    Bytes::from_static(b"[1,2]"),
+                    Bytes::from_static(b"\n")
+                ),
             ]
         );
     }

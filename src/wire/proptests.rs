@@ -8,8 +8,13 @@ use proptest::prelude::*;
 /// Pieces that make decoders work hard: valid frames, near-misses and garbage.
 fn piece() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        "[a-z{}\\[\\]\":, ]{0,20}".prop_map(|s| format!("Content-Length: {}\r\n\r\n{s}", s.len()).into_bytes()),
-        "[a-z{}\":, ]{0,20}".prop_map(|s| format!("content-length:{}\nContent-Type: x\n\n{s}", s.len()).into_bytes()),
+        "[a-z{}\\[\\]\":, ]{0,20}"
+            .prop_map(|s| format!("Content-Length: {}\r\n\r\n{s}", s.len()).into_bytes()),
+        "[a-z{}\":, ]{0,20}".prop_map(|s| format!(
+            "content-length:{}\nContent-Type: x\n\n{s}",
+            s.len()
+        )
+        .into_bytes()),
         "[a-z0-9\":, ]{0,20}".prop_map(|s| format!("{{\"k\":\"{s}\"}}\n").into_bytes()),
         Just(b"\r\n".to_vec()),
         Just(b"Content-Length: 99999999999999999999999\r\n\r\n".to_vec()),

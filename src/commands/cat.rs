@@ -1,0 +1,181 @@
+//! `rpctap cat`: print recordings as readable lines, JSONL or JSON, or rebuild the exact
+//! byte stream of one direction (`--wire`).
+
+use crate::cli::{CatArgs, CatFormat, WireDir};
+use crate::record::{encode_event, read_file, wire_bytes, Dir, Event};
+use crate::rpc::Kind;
+use crate::session::{describe, load, Status, Store};
+use anyhow::anyhow;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut json_first = true;
+    if args.format == CatFormat::Json && args.wire.is_none() {
+        out.write_all(b"[")?;
+    }
+    for path in &args.files {
+        match (args.wire, args.format) {
+            (Some(dir), _) => wire(path, dir, &mut out)?,
+            (None, CatFormat::Jsonl) => jsonl(path, &mut out)?,
+            (None, CatFormat::Pretty) => pretty(&load(path)?, color, &mut out)?,
+            (None, CatFormat::Json) => json(&load(path)?, &mut json_first, &mut out)?,
+        }
+    }
+    if args.format == CatFormat::Json && args.wire.is_none() {
+        out.write_all(b"]\n")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn events(path: &Path) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Event>> + '_> {
+    let reader = read_file(path).map_err(|e| anyhow!(describe(path, &e)))?;
+    Ok(reader.map(move |r| r.map_err(|e| anyhow!(describe(path, &e)))))
+}
+
+fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
+    let want = match dir {
+        WireDir::C2s => Dir::C2s,
+        WireDir::S2c => Dir::S2c,
+    };
+    let (mut lost, mut redacted) = (0, 0);
+    let mut buf = Vec::new();
+    for event in events(path)? {
+        buf.clear();
+        match event? {
+            Event::Message(m) if m.dir == want => {
+                if m.oversized.is_some() {
+                    lost += 1;
+                }
+                if m.redacted {
+                    redacted += 1;
+                }
+                wire_bytes(m.framing, m.headers.as_deref(), &m.body, &mut buf);
+            }
+            Event::Noise(n) if n.dir == want => buf.extend_from_slice(&n.text),
+            Event::Gap(g) if g.dir.is_none_or(|d| d == want) => lost += 1,
+            _ => continue,
+        }
+        out.write_all(&buf)?;
+    }
+    if lost > 0 {
+        eprintln!("rpctap: warning: {lost} oversized message(s) or gap(s) were not recorded; the stream is incomplete");
+    }
+    if redacted > 0 {
+        eprintln!("rpctap: warning: {redacted} message(s) were redacted when recorded; their bytes differ from the wire");
+    }
+    Ok(())
+}
+
+fn jsonl(path: &Path, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut buf = Vec::new();
+    for event in events(path)? {
+        buf.clear();
+        encode_event(&mut buf, &event?);
+        out.write_all(&buf)?;
+    }
+    Ok(())
+}
+
+fn json(store: &Store, first: &mut bool, out: &mut impl Write) -> anyhow::Result<()> {
+    for i in 0..store.len() {
+        let row = store.row(i);
+        let body = store.body(i);
+        let text = String::from_utf8_lossy(body);
+        let msg: serde_json::Value =
+            serde_json::from_slice(body).unwrap_or(serde_json::Value::String(text.into_owned()));
+        let v = serde_json::json!({
+            "seq": row.seq, "t": row.t.to_rfc3339(),
+            "dir": if row.kind == Kind::Stderr { "stderr" } else { row.dir.as_str() },
+            "kind": row.kind.as_str(), "method": store.method(i),
+            "id": store.id(i).map(|id| id.to_string()),
+            "status": store.status(i).as_str(), "latency_us": store.latency(i), "msg": msg,
+        });
+        if !std::mem::take(first) {
+            out.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut *out, &v)?;
+    }
+    Ok(())
+}
+
+fn pretty(store: &Store, color: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    };
+    for i in 0..store.len() {
+        let row = store.row(i);
+        let dir = if row.kind == Kind::Stderr {
+            "!"
+        } else {
+            row.dir.arrow()
+        };
+        let kind = row.kind.as_str();
+        let kind_col = match (row.kind, store.status(i)) {
+            (Kind::Error | Kind::Invalid, _) | (_, Status::Error) => "31",
+            (_, Status::Pending) => "33",
+            (_, Status::Cancelled) => "35",
+            (Kind::Noise | Kind::Stderr, _) => "2",
+            (Kind::Notification, _) => "36",
+            _ => "32",
+        };
+        let mut line = format!(
+            "{:>6} {} {} {}",
+            row.seq,
+            paint("2", &crate::fmt::clock(row.t)),
+            dir,
+            paint(kind_col, &format!("{kind:<12}"))
+        );
+        if let Some(m) = store.method(i) {
+            line.push(' ');
+            line.push_str(&paint("1", m));
+        }
+        if let Some(id) = store.id(i) {
+            line.push_str(&format!(" #{id}"));
+        }
+        if row.kind.is_response() {
+            if let Some(l) = store.latency(i) {
+                line.push_str(&format!(" ({})", crate::fmt::latency(l)));
+            }
+        }
+        match store.status(i) {
+            Status::Pending | Status::Cancelled => {
+                line.push_str(&format!(" [{}]", store.status(i).as_str()))
+            }
+            _ => {}
+        }
+        let body = String::from_utf8_lossy(store.body(i));
+        line.push_str("  ");
+        line.push_str(body.trim_end());
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    if let Some(e) = store.exit {
+        let how = match (e.code, e.signal) {
+            (_, Some(sig)) => format!("killed by signal {sig}"),
+            (Some(c), None) => format!("exited with code {c}"),
+            (None, None) => "ended".into(),
+        };
+        writeln!(
+            out,
+            "{:>6} {} {}",
+            "",
+            paint("2", &crate::fmt::clock(e.t)),
+            paint("2", &format!("server {how}"))
+        )?;
+    }
+    Ok(())
+}

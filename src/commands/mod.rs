@@ -1,0 +1,49 @@
+//! One file per subcommand, wiring the library's pieces together. `main` maps results to
+//! exit codes: 0 success, 1 a check failed, 2 usage or input error; the shim exits with
+//! its child's code.
+
+mod cat;
+mod ls;
+mod stats;
+
+use crate::cli::{Cli, Command};
+use clap::Parser;
+use std::process::ExitCode;
+
+/// A failure caused by the user's input (bad file, bad expression): exit code 2.
+pub const USAGE: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rpctap: {e:#}");
+            ExitCode::from(USAGE)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Some(Command::Cat(args)) => cat::run(&args),
+        Some(Command::Stats(args)) => stats::run(&args),
+        Some(Command::Ls(args)) => ls::run(&args),
+        Some(Command::Proxy(args)) => anyhow::bail!("proxy: {:?}", args.command),
+        None => anyhow::bail!("no command given; try `rpctap --help`"),
+    }
+}

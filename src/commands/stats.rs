@@ -1,0 +1,63 @@
+//! `rpctap stats`: per-method counts, errors and latency percentiles; pending and
+//! cancelled requests.
+
+use crate::cli::StatsArgs;
+use crate::session::{load, Stats};
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
+    let store = load(&args.file)?;
+    let stats = Stats::compute(&store, None);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let lat = |v: Option<i64>| v.map_or("-".to_owned(), crate::fmt::latency);
+    writeln!(
+        out,
+        "{} messages, {} noise, {} stderr lines, {} invalid",
+        stats.messages, stats.noise, stats.stderr, stats.invalid
+    )?;
+    let width = stats
+        .methods
+        .keys()
+        .map(|(_, m)| m.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    writeln!(
+        out,
+        "  {:<width$}  {:>7} {:>7} {:>6} {:>8} {:>8} {:>8} {:>8}",
+        "method", "count", "notif", "errors", "p50", "p90", "p99", "max"
+    )?;
+    for ((arrow, method), m) in &stats.methods {
+        writeln!(
+            out,
+            "{arrow} {method:<width$}  {:>7} {:>7} {:>6} {:>8} {:>8} {:>8} {:>8}",
+            m.requests,
+            m.notifications,
+            m.errors,
+            lat(m.quantile(0.5)),
+            lat(m.quantile(0.9)),
+            lat(m.quantile(0.99)),
+            lat(m.latencies.last().copied()),
+        )?;
+    }
+    for (label, rows) in [("pending", &stats.pending), ("cancelled", &stats.cancelled)] {
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(out, "{} {label} request(s):", rows.len())?;
+        for &i in rows {
+            let row = store.row(i);
+            let id = store.id(i).map(|id| id.to_string()).unwrap_or_default();
+            writeln!(
+                out,
+                "  {} #{id} {} (seq {})",
+                row.dir.arrow(),
+                store.method(i).unwrap_or("?"),
+                row.seq
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
