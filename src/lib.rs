@@ -7,6 +7,7 @@ pub mod commands;
 pub mod fmt;
 pub mod os;
 pub mod paths;
+pub mod proxy;
 pub mod record;
 pub mod rpc;
 pub mod session;

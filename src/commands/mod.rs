@@ -4,6 +4,7 @@
 
 mod cat;
 mod ls;
+mod proxy;
 mod stats;
 
 use crate::cli::{Cli, Command};
@@ -43,7 +44,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Cat(args)) => cat::run(&args),
         Some(Command::Stats(args)) => stats::run(&args),
         Some(Command::Ls(args)) => ls::run(&args),
-        Some(Command::Proxy(args)) => anyhow::bail!("proxy: {:?}", args.command),
+        Some(Command::Proxy(args)) => proxy::run(args),
+        None if !cli.proxy.command.is_empty() => proxy::run(cli.proxy),
         None => anyhow::bail!("no command given; try `rpctap --help`"),
     }
 }

@@ -58,6 +58,9 @@ pub struct SessionInfo {
     pub pid: u32,
     /// RFC 3339 with microseconds, UTC.
     pub started: String,
+    /// The protocol named with `--protocol`, when not recognised from the traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -254,6 +254,9 @@ impl Store {
     pub fn push(&mut self, event: Event) -> Option<usize> {
         match event {
             Event::Session(info) => {
+                if let Some(p) = info.protocol.as_deref().and_then(Protocol::parse) {
+                    self.protocol = Some(p);
+                }
                 self.info = Some(info);
                 None
             }

@@ -1,0 +1,15 @@
+//! The shim: runs the server as a child, forwards stdio both ways byte-exact, and hands a
+//! copy of every byte to the recorder.
+//!
+//! - `pump`: one thread per stream; forward first, then copy to the recorder, never wait.
+//! - `recorder`: decodes the copies into events, writes the recording, publishes it.
+//! - `supervisor`: the child's lifecycle: signals, parent death, stdin EOF, exit code.
+
+mod pump;
+mod recorder;
+mod supervisor;
+
+pub use pump::{Lane, Tap, TapMsg};
+pub use recorder::{FileSink, LineSink};
+pub use recorder::{Recorder, RecorderConfig};
+pub use supervisor::{default_record_path, open_recording, run, ShimConfig, SpawnError};

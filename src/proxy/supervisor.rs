@@ -1,0 +1,305 @@
+//! The child's lifecycle (PRODUCT §9): spawn from the main thread (Linux delivers the
+//! child's parent-death signal when the spawning *thread* exits), forward signals, notice
+//! the parent's death even while stdin stays open, escalate stdin EOF → grace → SIGTERM →
+//! SIGKILL, and exit with the child's code (128+N for signal N).
+//!
+//! Everything that can happen arrives as a `Note` on one channel, so the supervisor is a
+//! single loop with two deadlines.
+
+use super::pump::{pump, Lane, Tap, TapMsg};
+use super::recorder::{LineSink, Recorder, RecorderConfig};
+use crate::os;
+use crate::record::{Exit, Micros, SessionInfo};
+use anyhow::Context;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGUSR1};
+use std::fs::File;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Bytes of copies waiting for the recorder before further ones are dropped (and recorded
+/// as a gap): a slow disk must not grow the shim without bound.
+const TAP_LIMIT: usize = 16 * 1024 * 1024;
+/// How often the parent pid is checked, as a fallback to the parent-death signal.
+const PARENT_POLL: Duration = Duration::from_millis(250);
+
+pub struct ShimConfig {
+    pub command: Vec<String>,
+    pub info: SessionInfo,
+    pub recorder: RecorderConfig,
+    pub sinks: Vec<Box<dyn LineSink>>,
+    /// How long the child may take to exit after its stdin closed (and after SIGTERM).
+    pub grace: Duration,
+}
+
+enum Note {
+    Exited(ExitStatus),
+    Signal(i32),
+    /// The parent closed our stdin.
+    StdinClosed,
+    /// The parent stopped reading our stdout.
+    StdoutClosed,
+    PumpDone,
+}
+
+/// What the shim exits with when the command could not be started (as shells do).
+pub struct SpawnError(pub u8, pub String);
+
+/// Runs the shim to completion and returns the exit code.
+pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
+    let original_parent = os::parent_pid();
+    // SIGUSR1 is rpctap's own parent-death notice; it is confirmed with getppid below.
+    let _ = os::set_parent_death_signal(SIGUSR1);
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1])
+            .map_err(|e| SpawnError(2, format!("cannot install signal handlers: {e}")))?;
+
+    let program = &config.command[0];
+    let mut cmd = Command::new(program);
+    cmd.args(&config.command[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    os::configure_child(&mut cmd);
+    let mut child = cmd.spawn().map_err(|e| {
+        let code = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            126
+        } else {
+            127
+        };
+        SpawnError(
+            code,
+            format!("cannot run '{program}': {}", crate::session::io_message(&e)),
+        )
+    })?;
+    let pid = child.id();
+    let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+    let (Some(child_in), Some(child_out), Some(child_err)) = pipes else {
+        return Err(SpawnError(2, "the child's pipes were not created".into()));
+    };
+    let child_in = Arc::new(File::from(OwnedFd::from(child_in)));
+
+    let (tap_tx, tap_rx) = mpsc::channel();
+    let tap = Tap::new(tap_tx, TAP_LIMIT);
+    let recorder = Recorder::new(config.recorder, config.sinks);
+    let (info, recorder_tap) = (config.info, tap.clone());
+    let (rec_done_tx, rec_done_rx) = mpsc::channel::<()>();
+    thread::Builder::new()
+        .name("recorder".into())
+        .spawn(move || {
+            recorder.run(info, tap_rx, recorder_tap);
+            let _ = rec_done_tx.send(());
+        })
+        .map_err(|e| SpawnError(2, format!("cannot start the recorder: {e}")))?;
+
+    let (notes, inbox) = mpsc::channel::<Note>();
+    let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+        let _ = thread::Builder::new().name(name.into()).spawn(f);
+    };
+    {
+        let (tap, notes, dst) = (tap.clone(), notes.clone(), child_in.clone());
+        let src = dup(std::io::stdin().as_fd());
+        spawn(
+            "stdin",
+            Box::new(move || {
+                if let Some(src) = src {
+                    pump(src, &*dst, Lane::C2s, &tap, || {});
+                }
+                let _ = notes.send(Note::StdinClosed);
+            }),
+        );
+    }
+    {
+        let (tap, notes) = (tap.clone(), notes.clone());
+        let dst = dup(std::io::stdout().as_fd());
+        spawn(
+            "stdout",
+            Box::new(move || {
+                let closed = notes.clone();
+                match dst {
+                    Some(dst) => pump(child_out, dst, Lane::S2c, &tap, move || {
+                        let _ = closed.send(Note::StdoutClosed);
+                    }),
+                    None => pump(child_out, std::io::sink(), Lane::S2c, &tap, || {}),
+                };
+                let _ = notes.send(Note::PumpDone);
+            }),
+        );
+    }
+    {
+        let (tap, notes) = (tap.clone(), notes.clone());
+        let dst = dup(std::io::stderr().as_fd());
+        spawn(
+            "stderr",
+            Box::new(move || {
+                match dst {
+                    Some(dst) => pump(child_err, dst, Lane::Stderr, &tap, || {}),
+                    None => pump(child_err, std::io::sink(), Lane::Stderr, &tap, || {}),
+                };
+                let _ = notes.send(Note::PumpDone);
+            }),
+        );
+    }
+    {
+        let notes = notes.clone();
+        spawn(
+            "signals",
+            Box::new(move || {
+                for sig in signals.forever() {
+                    let _ = notes.send(Note::Signal(sig));
+                }
+            }),
+        );
+    }
+    {
+        let notes = notes.clone();
+        spawn(
+            "wait",
+            Box::new(move || {
+                if let Ok(status) = child.wait() {
+                    let _ = notes.send(Note::Exited(status));
+                }
+            }),
+        );
+    }
+    drop(notes);
+
+    let mut shutdown = Shutdown::new(pid, config.grace, child_in);
+    let mut pumps_left = 2;
+    let status = loop {
+        let wait = shutdown.next_deadline().map_or(PARENT_POLL, |d| {
+            d.saturating_duration_since(Instant::now()).min(PARENT_POLL)
+        });
+        match inbox.recv_timeout(wait) {
+            Ok(Note::Exited(status)) => break Some(status),
+            Ok(Note::Signal(SIGUSR1)) if os::parent_pid() != original_parent => shutdown.begin(),
+            Ok(Note::PumpDone) => pumps_left -= 1,
+            Ok(Note::Signal(SIGUSR1)) => {}
+            Ok(Note::Signal(sig)) => os::signal(pid, sig),
+            Ok(Note::StdinClosed) | Ok(Note::StdoutClosed) => shutdown.begin(),
+            Err(RecvTimeoutError::Timeout) => {
+                if os::parent_pid() != original_parent {
+                    shutdown.begin();
+                }
+                shutdown.escalate();
+            }
+            Err(RecvTimeoutError::Disconnected) => break None,
+        }
+    };
+    // Whatever the child left in its process group goes with it.
+    os::signal_group(pid, SIGKILL);
+    // Let the output pumps drain what the child wrote before it exited.
+    let drain_until = Instant::now() + Duration::from_secs(2);
+    while pumps_left > 0 {
+        match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
+            Ok(Note::PumpDone) => pumps_left -= 1,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    let (code, signal) = match status {
+        Some(s) => (s.code(), s.signal()),
+        None => (None, None),
+    };
+    tap.send(TapMsg::Exit(Exit {
+        t: Micros::now(),
+        code,
+        signal,
+    }));
+    drop(tap);
+    let _ = rec_done_rx.recv_timeout(Duration::from_secs(5));
+    Ok(match (code, signal) {
+        (Some(c), _) => (c & 0xff) as u8,
+        (None, Some(s)) => (128 + s).min(255) as u8,
+        (None, None) => 1,
+    })
+}
+
+fn dup(fd: std::os::fd::BorrowedFd<'_>) -> Option<File> {
+    fd.try_clone_to_owned().ok().map(File::from)
+}
+
+/// The escalation after the parent went away: close the child's stdin, wait, SIGTERM,
+/// wait, SIGKILL.
+struct Shutdown {
+    pid: u32,
+    grace: Duration,
+    child_in: Arc<File>,
+    term_at: Option<Instant>,
+    kill_at: Option<Instant>,
+    begun: bool,
+}
+
+impl Shutdown {
+    fn new(pid: u32, grace: Duration, child_in: Arc<File>) -> Shutdown {
+        Shutdown {
+            pid,
+            grace,
+            child_in,
+            term_at: None,
+            kill_at: None,
+            begun: false,
+        }
+    }
+
+    fn begin(&mut self) {
+        if std::mem::replace(&mut self.begun, true) {
+            return;
+        }
+        let _ = os::close_pipe_in_place(&self.child_in);
+        self.term_at = Some(Instant::now() + self.grace);
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.term_at.or(self.kill_at)
+    }
+
+    fn escalate(&mut self) {
+        let now = Instant::now();
+        if self.term_at.is_some_and(|t| now >= t) {
+            self.term_at = None;
+            os::signal(self.pid, SIGTERM);
+            self.kill_at = Some(now + self.grace);
+        } else if self.kill_at.is_some_and(|t| now >= t) {
+            self.kill_at = None;
+            os::signal_group(self.pid, SIGKILL);
+            os::signal(self.pid, SIGKILL);
+        }
+    }
+}
+
+/// The recording file's default path: `sessions/<YYYYMMDD-HHMMSS>-<name>-<pid>.jsonl`.
+pub fn default_record_path(name: &str, started: Micros) -> std::path::PathBuf {
+    let stamp = started.datetime().format("%Y%m%d-%H%M%S");
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    crate::paths::sessions_dir().join(format!("{stamp}-{safe}-{}.jsonl", std::process::id()))
+}
+
+/// Opens the recording file private to the user (0600), creating private directories.
+pub fn open_recording(path: &std::path::Path, default_location: bool) -> anyhow::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if default_location {
+        crate::paths::ensure_private_dir(&crate::paths::state_dir())?;
+        crate::paths::ensure_private_dir(&crate::paths::sessions_dir())?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot record to '{}'", path.display()))
+}
