@@ -172,17 +172,19 @@ impl Recorder {
                 text: frame.body,
             }),
             FrameKind::Message | FrameKind::Oversized { .. } => {
-                let headers = match framing {
-                    Framing::Lsp
-                        if frame.head[..] != *canonical_head(frame.body.len()).as_bytes() =>
-                    {
-                        Some(frame.head.clone())
-                    }
-                    Framing::Ndjson if &frame.tail[..] != b"\n" => Some(frame.tail.clone()),
-                    _ => None,
-                };
                 let oversized = match frame.kind {
                     FrameKind::Oversized { len } => Some(len),
+                    _ => None,
+                };
+                // An oversized frame's canonical header announces its length, not 0.
+                let announced = oversized.flatten().map_or(frame.body.len(), |n| n as usize);
+                let headers = match framing {
+                    Framing::Lsp if frame.head[..] != *canonical_head(announced).as_bytes() => {
+                        Some(frame.head.clone())
+                    }
+                    Framing::Ndjson if oversized.is_none() && &frame.tail[..] != b"\n" => {
+                        Some(frame.tail.clone())
+                    }
                     _ => None,
                 };
                 let (body, redacted) = redact(&self.redact, frame.body);
