@@ -55,6 +55,9 @@ pub struct ProxyArgs {
     /// Do not write a recording.
     #[arg(long)]
     pub no_record: bool,
+    /// Do not publish the session for live viewers (`rpctap ui` in another terminal).
+    #[arg(long)]
+    pub no_live: bool,
     /// Message framing; auto decides per direction from the first bytes.
     #[arg(long, value_enum, default_value = "auto")]
     pub framing: FramingArg,

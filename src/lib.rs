@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod fmt;
+pub mod live;
 pub mod os;
 pub mod paths;
 pub mod proxy;

@@ -10,6 +10,6 @@ mod recorder;
 mod supervisor;
 
 pub use pump::{Lane, Tap, TapMsg};
-pub use recorder::{FileSink, LineSink};
+pub use recorder::FileSink;
 pub use recorder::{Recorder, RecorderConfig};
 pub use supervisor::{default_record_path, open_recording, run, ShimConfig, SpawnError};

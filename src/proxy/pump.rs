@@ -30,6 +30,8 @@ pub enum TapMsg {
     Lost(Lane, Micros, u64),
     Eof(Lane),
     Exit(crate::record::Exit),
+    /// A live viewer connected.
+    Attach(std::os::unix::net::UnixStream),
 }
 
 /// The recorder's inbox, with a bound on the bytes waiting in it.
