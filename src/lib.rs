@@ -10,6 +10,7 @@ pub mod os;
 pub mod paths;
 pub mod proxy;
 pub mod record;
+pub mod replay;
 pub mod rpc;
 pub mod session;
 pub mod wire;
