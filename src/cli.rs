@@ -26,6 +26,12 @@ pub enum Command {
     Stats(StatsArgs),
     /// List recorded sessions.
     Ls(LsArgs),
+    /// The built-in demo language server on stdio (for `rpctap demo`, tests and benchmarks).
+    #[command(hide = true)]
+    DemoServer(crate::demo::DemoServerArgs),
+    /// Drive a server with the scripted demo client: `rpctap demo-client -- CMD...`.
+    #[command(hide = true)]
+    DemoClient(crate::demo::DemoClientArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -43,6 +43,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Cat(args)) => cat::run(&args),
         Some(Command::Stats(args)) => stats::run(&args),
         Some(Command::Ls(args)) => ls::run(&args),
+        Some(Command::DemoServer(args)) => crate::demo::run_server(&args),
+        Some(Command::DemoClient(args)) => crate::demo::run_client(&args),
         Some(Command::Proxy(args)) => anyhow::bail!("proxy: {:?}", args.command),
         None => anyhow::bail!("no command given; try `rpctap --help`"),
     }
