@@ -30,6 +30,12 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Act as the server on stdio, answering from a recording.
     Mock(MockArgs),
+    /// The built-in demo language server on stdio (for `rpctap demo`, tests and benchmarks).
+    #[command(hide = true)]
+    DemoServer(crate::demo::DemoServerArgs),
+    /// Drive a server with the scripted demo client: `rpctap demo-client -- CMD...`.
+    #[command(hide = true)]
+    DemoClient(crate::demo::DemoClientArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

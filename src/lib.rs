@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod fmt;
 pub mod live;
 pub mod os;
