@@ -54,11 +54,12 @@ pub struct SpawnError(pub u8, pub String);
 /// Runs the shim to completion and returns the exit code.
 pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     let original_parent = os::parent_pid();
-    // SIGUSR1 is rpctap's own parent-death notice; it is confirmed with getppid below.
-    let _ = os::set_parent_death_signal(SIGUSR1);
     let mut signals =
         signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1])
             .map_err(|e| SpawnError(2, format!("cannot install signal handlers: {e}")))?;
+    // SIGUSR1 (handled from here on) is rpctap's own parent-death notice; it is confirmed
+    // with getppid, since the kernel also sends it when only the parent's thread exits.
+    let _ = os::set_parent_death_signal(SIGUSR1);
 
     let program = &config.command[0];
     let mut cmd = Command::new(program);
