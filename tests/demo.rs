@@ -316,16 +316,19 @@ fn errors_echo_and_chatter() {
     let (body, end) = msgs.split_at(msgs.len() - 2);
     let mut input = lsp(body);
     input.extend_from_slice(b"Content-Length: 5\r\n\r\n{oops");
+    input.extend_from_slice(b"Content-Length: 4\r\n\r\nnull");
     input.extend(lsp(end));
     let out = run(&["demo-server", "--stderr-chatter"], input);
     let msgs = messages(&out.stdout);
     assert_eq!(answer(&msgs, 3).unwrap()["error"]["code"], -32601);
     assert_eq!(answer(&msgs, 4).unwrap()["error"]["code"], -32099);
     assert_eq!(answer(&msgs, 5).unwrap()["result"], json!([1, "two"]));
-    let parse_error = msgs
+    let codes: Vec<_> = msgs
         .iter()
-        .find(|m| m["id"].is_null() && m.get("error").is_some());
-    assert_eq!(parse_error.unwrap()["error"]["code"], -32700);
+        .filter(|m| m["id"].is_null() && m.get("error").is_some())
+        .map(|m| m["error"]["code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [-32700, -32600], "parse error, then invalid request");
     assert!(out
         .stderr
         .contains("rpctap-demo-server: <- request initialize id=1\n"));

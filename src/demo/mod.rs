@@ -21,6 +21,7 @@ pub use client_cmd::{run as run_client, DemoClientArgs};
 pub use server::{run as run_server, DemoServerArgs};
 
 use crate::wire::Framing;
+use serde_json::{json, Value};
 
 /// A framing the demo can write (it always reads with auto-detection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,9 +47,65 @@ fn names_method(pattern: &str, method: &str) -> bool {
     pattern == method || method.rsplit('/').next() == Some(pattern)
 }
 
+/// A subtly different value for `--alter`: the last string gets a suffix; failing that the
+/// first number grows by one; failing that the value is wrapped.
+fn altered(mut v: Value) -> Value {
+    fn last_string(v: &mut Value) -> bool {
+        match v {
+            Value::String(s) => {
+                s.push_str(" (altered)");
+                true
+            }
+            Value::Array(a) => a.iter_mut().rev().any(last_string),
+            Value::Object(o) => o.values_mut().rev().any(last_string),
+            _ => false,
+        }
+    }
+    fn first_number(v: &mut Value) -> bool {
+        match v {
+            Value::Number(n) => {
+                *n = match n.as_i64() {
+                    Some(i) => (i + 1).into(),
+                    None => serde_json::Number::from_f64(n.as_f64().unwrap_or(0.0) + 1.0)
+                        .unwrap_or_else(|| 0.into()),
+                };
+                true
+            }
+            Value::Array(a) => a.iter_mut().any(first_number),
+            Value::Object(o) => o.values_mut().any(first_number),
+            _ => false,
+        }
+    }
+    if last_string(&mut v) || first_number(&mut v) {
+        return v;
+    }
+    match v {
+        Value::Bool(b) => Value::Bool(!b),
+        other => json!({"altered": other}),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::names_method;
+    use super::{altered, names_method};
+    use serde_json::json;
+
+    #[test]
+    fn alterations_are_small_and_deterministic() {
+        let hover = json!({"contents": {"kind": "markdown", "value": "fn main()"}, "range": {"start": {"line": 0}}});
+        assert_eq!(
+            altered(hover),
+            json!({"contents": {"kind": "markdown", "value": "fn main() (altered)"}, "range": {"start": {"line": 0}}})
+        );
+        assert_eq!(
+            altered(json!([{"a": 1}, {"b": [2, 3.5]}])),
+            json!([{"a": 2}, {"b": [2, 3.5]}])
+        );
+        assert_eq!(altered(json!([1.5])), json!([2.5]));
+        assert_eq!(altered(json!(true)), json!(false));
+        assert_eq!(altered(json!(null)), json!({"altered": null}));
+        assert_eq!(altered(json!([])), json!({"altered": []}));
+    }
 
     #[test]
     fn method_patterns() {

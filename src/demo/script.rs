@@ -235,18 +235,21 @@ fn hover<W: Write>(s: &mut Session<'_, W>, pos: Value) -> Result<(), Halt> {
     Ok(())
 }
 
-/// Sends the whole file with the edit line inserted or removed (full synchronisation).
-fn edit<W: Write>(s: &mut Session<'_, W>, version: i64, insert: bool) -> Result<(), Halt> {
-    let text = if insert {
+fn edited_text(insert: bool) -> String {
+    if insert {
         DEMO_TEXT.replacen(EDIT_AFTER, &format!("{EDIT_AFTER}{EDIT_LINE}"), 1)
     } else {
         DEMO_TEXT.to_owned()
-    };
+    }
+}
+
+/// Sends the whole file with the edit line inserted or removed (full synchronisation).
+fn edit<W: Write>(s: &mut Session<'_, W>, version: i64, insert: bool) -> Result<(), Halt> {
     s.notify(
         "textDocument/didChange",
         json!({
             "textDocument": {"uri": DEMO_URI, "version": version},
-            "contentChanges": [{"text": text}],
+            "contentChanges": [{"text": edited_text(insert)}],
         }),
     )
 }
@@ -263,17 +266,48 @@ fn repeat<W: Write>(s: &mut Session<'_, W>) -> Halt {
     }
 }
 
+/// Hover spots for `repeat`, above the edited line so they stay put whichever way the edit
+/// goes.
+const REPEAT_SPOTS: [(&str, usize); 5] = [
+    ("fn greet", 4),
+    ("fn area", 4),
+    ("HashMap::new", 0),
+    ("origin", 1),
+    ("GREETING", 2),
+];
+
 fn edit_and_hover<W: Write>(s: &mut Session<'_, W>, version: i64) -> Result<(), Halt> {
-    // Spots above the edited line, so they stay put whichever way the edit goes.
-    const SPOTS: [(&str, usize); 5] = [
-        ("fn greet", 4),
-        ("fn area", 4),
-        ("HashMap::new", 0),
-        ("origin", 1),
-        ("GREETING", 2),
-    ];
     s.pause(Duration::from_secs(1))?;
     edit(s, version, version % 2 == 1)?;
-    let (needle, offset) = SPOTS[version as usize % SPOTS.len()];
+    let (needle, offset) = REPEAT_SPOTS[version as usize % REPEAT_SPOTS.len()];
     hover(s, at(needle, offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::lsp;
+
+    #[test]
+    fn repeat_spots_are_words_above_the_edit() {
+        let edit_line = at(EDIT_AFTER.trim(), 0)["line"].as_u64().unwrap();
+        for (needle, offset) in REPEAT_SPOTS {
+            let pos = at(needle, offset);
+            let (line, ch) = (
+                pos["line"].as_u64().unwrap(),
+                pos["character"].as_u64().unwrap(),
+            );
+            assert!(line <= edit_line, "{needle}");
+            assert!(
+                lsp::word_at(DEMO_TEXT, line as usize, ch as usize).is_some(),
+                "{needle}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_edit_adds_a_diagnostic_and_reverts() {
+        assert_eq!(lsp::diagnostics(&edited_text(true)).len(), 3);
+        assert_eq!(edited_text(false), DEMO_TEXT);
+    }
 }

@@ -10,7 +10,7 @@
 //! themselves (see `lsp`).
 
 use super::io::{FrameSource, Out};
-use super::{echo, lsp, names_method, DemoFraming};
+use super::{altered, echo, lsp, names_method, DemoFraming};
 use crate::rpc::{classify, Id, Kind};
 use crate::wire::FrameKind;
 use serde_json::{json, Value};
@@ -179,44 +179,6 @@ fn notification(method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "method": method, "params": params})
 }
 
-/// A subtly different value for `--alter`: the last string gets a suffix; failing that the
-/// first number grows by one; failing that the value is wrapped.
-pub(crate) fn altered(mut v: Value) -> Value {
-    fn last_string(v: &mut Value) -> bool {
-        match v {
-            Value::String(s) => {
-                s.push_str(" (altered)");
-                true
-            }
-            Value::Array(a) => a.iter_mut().rev().any(last_string),
-            Value::Object(o) => o.values_mut().rev().any(last_string),
-            _ => false,
-        }
-    }
-    fn first_number(v: &mut Value) -> bool {
-        match v {
-            Value::Number(n) => {
-                *n = match n.as_i64() {
-                    Some(i) => (i + 1).into(),
-                    None => serde_json::Number::from_f64(n.as_f64().unwrap_or(0.0) + 1.0)
-                        .unwrap_or_else(|| 0.into()),
-                };
-                true
-            }
-            Value::Array(a) => a.iter_mut().any(first_number),
-            Value::Object(o) => o.values_mut().any(first_number),
-            _ => false,
-        }
-    }
-    if last_string(&mut v) || first_number(&mut v) {
-        return v;
-    }
-    match v {
-        Value::Bool(b) => Value::Bool(!b),
-        other => json!({"altered": other}),
-    }
-}
-
 impl Server<'_> {
     fn chatter(&self, what: std::fmt::Arguments) {
         if self.args.stderr_chatter {
@@ -259,7 +221,7 @@ impl Server<'_> {
                 Err((-32600, "batches are not supported".into())),
             ))?,
             _ => {
-                let error = if msg.is_null() {
+                let error = if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
                     (-32700, "parse error: not valid JSON".to_owned())
                 } else {
                     let reason = c.reason.unwrap_or("not a JSON-RPC message");
