@@ -26,6 +26,11 @@ pub enum Command {
     Stats(StatsArgs),
     /// List recorded sessions.
     Ls(LsArgs),
+    /// Browse one recording in the terminal UI (followed while it is being written).
+    Open(OpenArgs),
+    /// The terminal UI: several recordings merged by time, or with none, the hub of
+    /// recorded sessions.
+    Ui(UiArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -118,3 +123,23 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct LsArgs {}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// Recording to open.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Start with the selection following new messages (toggle with `f`).
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Recordings to show merged by time; none: list the recorded sessions.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Start with the selection following new messages (toggle with `f`).
+    #[arg(short, long)]
+    pub follow: bool,
+}

@@ -10,4 +10,5 @@ pub mod paths;
 pub mod record;
 pub mod rpc;
 pub mod session;
+pub mod tui;
 pub mod wire;

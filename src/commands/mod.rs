@@ -4,7 +4,11 @@
 
 mod cat;
 mod ls;
+mod open;
 mod stats;
+mod ui;
+
+pub use ls::{recordings, Listed};
 
 use crate::cli::{Cli, Command};
 use clap::Parser;
@@ -43,6 +47,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Cat(args)) => cat::run(&args),
         Some(Command::Stats(args)) => stats::run(&args),
         Some(Command::Ls(args)) => ls::run(&args),
+        Some(Command::Open(args)) => open::run(&args),
+        Some(Command::Ui(args)) => ui::run(&args),
         Some(Command::Proxy(args)) => anyhow::bail!("proxy: {:?}", args.command),
         None => anyhow::bail!("no command given; try `rpctap --help`"),
     }
