@@ -112,6 +112,11 @@ fn to_action(ev: TermEvent) -> Action {
 
 fn draw<S: Screen>(app: &mut App, screen: &mut S, force: bool) -> io::Result<()> {
     if app.take_dirty() || force {
+        // Resize events can be missed or late; draw for the size the screen has.
+        let size = screen.size()?;
+        if size != app.size {
+            app.update(Action::Resize(size.0, size.1));
+        }
         app.prepare();
         screen.draw(app)?;
     }

@@ -29,6 +29,11 @@ impl Hub {
         self.items.get(self.cursor)
     }
 
+    /// The first item shown when `rows` fit: the cursor stays on the last row at most.
+    pub fn top(&self, rows: usize) -> usize {
+        self.cursor.saturating_sub(rows.saturating_sub(1))
+    }
+
     pub fn step(&mut self, by: isize) {
         let last = self.items.len().saturating_sub(1);
         self.cursor = self.cursor.saturating_add_signed(by).min(last);

@@ -101,7 +101,7 @@ pub fn mouse(app: &App, m: MouseEvent) -> Option<Action> {
     if app.page == Page::Hub {
         return match wheel {
             0 => {
-                let first = areas.list.y + 2;
+                let first = areas.hub().y + 2;
                 (m.row >= first).then(|| Action::HubClick((m.row - first) as usize))
             }
             n => Some(Action::HubMove(n)),

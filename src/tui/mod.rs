@@ -11,6 +11,7 @@
 pub mod app;
 pub mod detail;
 pub mod event_loop;
+mod filtering;
 pub mod hub;
 pub mod json;
 pub mod keys;

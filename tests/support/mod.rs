@@ -5,8 +5,9 @@
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use rpctap::record::{read_file, Event};
 use rpctap::tui::app::TimeFormat;
-use rpctap::tui::{Action, App, Feed, Screen, Session, TestScreen, Update};
+use rpctap::tui::{run, Action, App, Feed, Feeds, Screen, Session, TestScreen, Update};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lsp-session.jsonl")
@@ -86,4 +87,26 @@ pub fn select_seq(app: &mut App, seq: u64) {
         })
         .expect("row in view");
     app.update(Action::Select(i));
+}
+
+/// Runs the loop until the keys run out (or `q`), bounded in time.
+pub async fn keys(app: &mut App, screen: &mut TestScreen, feeds: &mut Feeds, keys: Vec<TermEvent>) {
+    let input = futures::stream::iter(keys.into_iter().map(Ok));
+    tokio::time::timeout(Duration::from_secs(20), run(app, screen, input, feeds))
+        .await
+        .expect("the loop returns")
+        .expect("no terminal error");
+}
+
+/// The fixture in an app, a test screen of the same size, and a channel.
+pub fn setup(width: u16, height: u16) -> (App, TestScreen, Feeds) {
+    (
+        fixture_app(width, height),
+        TestScreen::new(width, height),
+        Feeds::new(),
+    )
+}
+
+pub fn k(c: char) -> TermEvent {
+    key(KeyCode::Char(c))
 }

@@ -19,9 +19,7 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
         ),
     ]);
     buf.set_line(0, 0, &head, areas.header.width);
-    // The hub uses the whole body: list and detail areas together.
-    let mut area = areas.list.union(areas.detail);
-    area.height = area.height.min(areas.footer.y.saturating_sub(area.y));
+    let area = areas.hub();
     let what = format!("  {} recordings in {}", hub.items.len(), hub.dir.display());
     title(
         area,
@@ -51,8 +49,8 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
         header,
         dim.add_modifier(Modifier::BOLD),
     );
-    let rows = area.height.saturating_sub(2) as usize;
-    let top = hub.cursor.saturating_sub(rows.saturating_sub(1));
+    let rows = areas.hub_rows();
+    let top = hub.top(rows);
     for (n, item) in hub.items.iter().enumerate().skip(top).take(rows) {
         let y = area.y + 2 + (n - top) as u16;
         let started = crate::record::Micros::parse(&item.info.started)

@@ -34,6 +34,18 @@ impl Areas {
         r
     }
 
+    /// The hub's list: the whole body.
+    pub fn hub(&self) -> Rect {
+        let mut r = self.list.union(self.detail);
+        r.height = r.height.min(self.footer.y.saturating_sub(r.y));
+        r
+    }
+
+    /// Rows of the hub's list, below its title and column header.
+    pub fn hub_rows(&self) -> usize {
+        self.hub().height.saturating_sub(2) as usize
+    }
+
     pub fn list_rows(&self) -> usize {
         self.list_body().height as usize
     }
@@ -55,9 +67,14 @@ impl Areas {
 /// Terminals at least this wide show list and detail side by side.
 const SIDE_BY_SIDE: u16 = 140;
 
+/// The layout for the app's terminal size (what the mouse and scrolling use).
 pub fn layout(app: &App) -> Areas {
-    let (w, h) = app.size;
-    let full = Rect::new(0, 0, w, h);
+    layout_in(app, Rect::new(0, 0, app.size.0, app.size.1))
+}
+
+/// The layout within `full`.
+pub fn layout_in(app: &App, full: Rect) -> Areas {
+    let (w, h) = (full.width, full.height);
     let header = Rect {
         height: 1.min(h),
         ..full
@@ -126,7 +143,8 @@ pub fn tab_at(areas: &Areas, x: u16) -> Option<Tab> {
 
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame) {
-    let areas = layout(app);
+    // The frame's own size, so that a resize not yet seen by `update` cannot draw outside.
+    let areas = layout_in(app, frame.area());
     let buf = frame.buffer_mut();
     match app.page {
         Page::Hub => hub::draw(app, &areas, buf),
