@@ -160,7 +160,7 @@ async fn a_followed_recording_shows_appended_messages() {
     assert_eq!(selected_seq(&app), Some(29), "following");
     assert_eq!(
         app.timeline.sessions[0].feed,
-        rpctap::tui::view::Feed::Ended,
+        rpctap::tui::view::SourceState::Ended,
         "exit line read"
     );
     let shown = lines_of(&mut app);

@@ -10,7 +10,7 @@ use super::hub::Hub;
 use super::prompt::Prompt;
 use super::query::{Predicate, QueryError};
 use super::source::{Feed, Update};
-use super::view::{Feed as FeedState, Ref, Session, Timeline, View};
+use super::view::{Ref, Session, SourceState, Timeline, View};
 use ratatui::text::Line;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -230,6 +230,11 @@ impl App {
         Some(self.timeline.at(pos as usize))
     }
 
+    /// Whether the frame clock is needed: something to draw, or a status to expire.
+    pub fn wants_frame(&self) -> bool {
+        self.dirty || self.status.is_some()
+    }
+
     pub fn take_dirty(&mut self) -> bool {
         std::mem::take(&mut self.dirty)
     }
@@ -296,18 +301,18 @@ impl App {
             Update::Events(events) => self.ingest_events(s, events),
             Update::CaughtUp => {
                 let session = &mut self.timeline.sessions[s];
-                if session.feed == FeedState::Loading {
-                    session.feed = FeedState::Live;
+                if session.feed == SourceState::Loading {
+                    session.feed = SourceState::Live;
                 }
             }
             Update::Skipped { line, reason } => {
                 self.timeline.sessions[s].skipped += 1;
                 self.set_status(format!("line {line} skipped: {reason}"), true);
             }
-            Update::Ended => self.timeline.sessions[s].feed = FeedState::Ended,
+            Update::Ended => self.timeline.sessions[s].feed = SourceState::Ended,
             Update::Failed(message) => {
                 self.set_status(message.clone(), true);
-                self.timeline.sessions[s].feed = FeedState::Failed(message);
+                self.timeline.sessions[s].feed = SourceState::Failed(message);
             }
         }
     }

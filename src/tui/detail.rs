@@ -13,6 +13,8 @@ use ratatui::text::Line;
 
 /// Wrapped lines kept for one message; past this a note says the rest was left out.
 pub const MAX_LINES: usize = 100_000;
+/// Bytes shown as text (wire view, invalid bodies): more would never fit in `MAX_LINES`.
+const MAX_TEXT: usize = 4 << 20;
 
 /// Everything the built lines depend on: when it changes they are rebuilt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,14 +141,14 @@ fn body(store: &Store, i: usize, out: &mut Vec<Segs>) {
         return;
     }
     let b = store.body(i);
-    if matches!(row.kind, Kind::Noise | Kind::Stderr) || !json::pretty(b, out) {
+    if matches!(row.kind, Kind::Noise | Kind::Stderr) || !json::pretty(b, out, MAX_LINES) {
         if !matches!(row.kind, Kind::Noise | Kind::Stderr) {
             out.push(vec![(
                 "not valid JSON; as received:".into(),
                 escape_style(),
             )]);
         }
-        visible(b, Style::default(), out);
+        text(b, out);
     }
 }
 
@@ -251,5 +253,17 @@ fn wire(store: &Store, i: usize, out: &mut Vec<Segs>) {
             Style::default().fg(Color::Red),
         )]);
     }
-    visible(&bytes, Style::default(), out);
+    text(&bytes, out);
+}
+
+/// Bytes as visible text, the first `MAX_TEXT` of them.
+fn text(bytes: &[u8], out: &mut Vec<Segs>) {
+    visible(&bytes[..bytes.len().min(MAX_TEXT)], Style::default(), out);
+    if bytes.len() > MAX_TEXT {
+        let rest = crate::fmt::size((bytes.len() - MAX_TEXT) as u64);
+        out.push(vec![(
+            format!("… {rest} more not shown: `y` copies it all"),
+            escape_style(),
+        )]);
+    }
 }

@@ -10,7 +10,6 @@ use super::save;
 use super::source::{Feed, Source};
 use super::term::Screen;
 use super::update::Action;
-use super::view::Session;
 use crossterm::event::Event as TermEvent;
 use futures::{Stream, StreamExt};
 use std::io;
@@ -92,7 +91,9 @@ where
                 }
             },
             Some(f) = feeds.rx.recv() => app.update(Action::Feed(f)),
-            now = frame.tick() => {
+            // The clock runs only while there is something to draw or a status to expire,
+            // so an idle viewer does not wake up.
+            now = frame.tick(), if app.wants_frame() => {
                 app.update(Action::Tick(now.into_std()));
                 draw(app, screen, false)?;
             }
@@ -154,8 +155,7 @@ fn effects<S: Screen>(app: &mut App, screen: &mut S, feeds: &mut Feeds) -> io::R
             Effect::Open(path) => {
                 // A new channel: the previous session's source stops when its sends fail.
                 *feeds = Feeds::new();
-                let size = std::fs::metadata(&path).map_or(0, |m| m.len() as usize);
-                app.open(vec![Session::new("", Some(path.clone()), size)]);
+                app.open(vec![super::file_session(&path)]);
                 app.from_hub = true;
                 feeds.spawn(Source::File { path, follow: true }, 0);
             }

@@ -24,9 +24,10 @@ fn punct() -> Style {
     Style::default()
 }
 
-/// Appends the pretty lines of `body`; returns false (appending nothing) when the body is
-/// not one valid JSON value.
-pub fn pretty(body: &[u8], out: &mut Vec<Segs>) -> bool {
+/// Appends the pretty lines of `body`, at most `max` of them; returns false (appending
+/// nothing) when the body is not one valid JSON value.
+pub fn pretty(body: &[u8], out: &mut Vec<Segs>, max: usize) -> bool {
+    let limit = out.len() + max;
     if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
         return false;
     }
@@ -47,7 +48,7 @@ pub fn pretty(body: &[u8], out: &mut Vec<Segs>) -> bool {
         i
     };
     let mut i = 0;
-    while i < b.len() {
+    while i < b.len() && p.out.len() < limit {
         match b[i] {
             c if c.is_ascii_whitespace() => i += 1,
             open @ (b'{' | b'[') => {
@@ -107,7 +108,9 @@ pub fn pretty(body: &[u8], out: &mut Vec<Segs>) -> bool {
             }
         }
     }
-    p.finish();
+    if p.out.len() < limit {
+        p.finish();
+    }
     true
 }
 
@@ -144,7 +147,7 @@ mod tests {
 
     fn text(body: &str) -> Option<Vec<String>> {
         let mut out = Vec::new();
-        pretty(body.as_bytes(), &mut out).then(|| {
+        pretty(body.as_bytes(), &mut out, 1000).then(|| {
             out.iter()
                 .map(|segs| segs.iter().map(|(t, _)| t.as_str()).collect())
                 .collect()
@@ -177,10 +180,17 @@ mod tests {
     #[test]
     fn keys_and_strings_are_told_apart() {
         let mut out = Vec::new();
-        assert!(pretty(br#"{"k" : "v"}"#, &mut out));
+        assert!(pretty(br#"{"k" : "v"}"#, &mut out, 1000));
         let styles: Vec<_> = out[1].iter().map(|(t, s)| (t.trim(), s.fg)).collect();
         assert_eq!(styles[1], ("\"k\"", Some(Color::Cyan)));
         assert_eq!(styles[3], ("\"v\"", Some(Color::Green)));
+    }
+
+    #[test]
+    fn stops_at_the_line_limit() {
+        let mut out = Vec::new();
+        assert!(pretty(b"[1,2,3,4,5,6]", &mut out, 3));
+        assert_eq!(out.len(), 3);
     }
 
     #[test]

@@ -38,7 +38,9 @@ use std::path::{Path, PathBuf};
 /// A session for a recording file, its store sized for the file.
 pub fn file_session(path: &Path) -> Session {
     let size = std::fs::metadata(path).map_or(0, |m| m.len() as usize);
-    Session::new("", Some(path.to_path_buf()), size)
+    // Until the recording's header is read, the file name labels it.
+    let label = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    Session::new(label.unwrap_or_default(), Some(path.to_path_buf()), size)
 }
 
 /// Shows recordings until the user quits: one file, or several merged by time with a

@@ -14,6 +14,9 @@ use tokio::sync::mpsc;
 
 /// How often a followed file is checked for appended lines.
 pub const POLL: Duration = Duration::from_millis(100);
+/// How long a followed file that does not exist yet is waited for (a shim started at the
+/// same time as the viewer may not have created it).
+pub const APPEAR: Duration = Duration::from_secs(10);
 /// Events per batch: large enough to amortise the channel, small enough that ingesting one
 /// batch never holds the UI loop for long.
 pub const BATCH: usize = 4096;
@@ -88,7 +91,20 @@ impl Out {
 }
 
 async fn file(path: PathBuf, follow: bool, out: Out) {
-    let mut f = match tokio::fs::File::open(&path).await {
+    let mut waited = Duration::ZERO;
+    let opened = loop {
+        match tokio::fs::File::open(&path).await {
+            Err(e) if follow && e.kind() == std::io::ErrorKind::NotFound && waited < APPEAR => {
+                if out.tx.is_closed() {
+                    return;
+                }
+                tokio::time::sleep(POLL).await;
+                waited += POLL;
+            }
+            other => break other,
+        }
+    };
+    let mut f = match opened {
         Ok(f) => f,
         Err(e) => {
             let msg = format!(
@@ -238,6 +254,29 @@ mod tests {
         assert!(matches!(&next_events(&mut rx).await[..], [Event::Exit(_)]));
         assert!(matches!(rx.recv().await.unwrap().update, Update::Ended));
         task.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_followed_file_is_waited_for_then_given_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("later.jsonl");
+        let (tx, mut rx) = mpsc::channel(4);
+        Source::File {
+            path: path.clone(),
+            follow: true,
+        }
+        .spawn(0, tx);
+        tokio::time::sleep(POLL * 3).await;
+        std::fs::write(&path, format!("{HEAD}\n")).unwrap();
+        assert_eq!(next_events(&mut rx).await.len(), 1, "read once it appeared");
+        let (tx, mut rx) = mpsc::channel(4);
+        Source::File {
+            path: dir.path().join("never.jsonl"),
+            follow: true,
+        }
+        .spawn(0, tx);
+        let failed = rx.recv().await.unwrap().update;
+        assert!(matches!(failed, Update::Failed(m) if m.contains("No such file")));
     }
 
     #[tokio::test]

@@ -80,6 +80,10 @@ impl App {
             Action::Feed(f) => self.ingest(f),
             Action::Tick(now) => {
                 self.now = Some(now);
+                // A status set before the clock first ran starts its time now.
+                if let Some(s) = self.status.as_mut() {
+                    s.since.get_or_insert(now);
+                }
                 let expired = self.status.as_ref().is_some_and(|s| {
                     s.since
                         .is_some_and(|t| now.saturating_duration_since(t) >= STATUS_FOR)

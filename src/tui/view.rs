@@ -18,7 +18,7 @@ pub struct Ref {
 
 /// Where a session's events come from, as far as the header is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Feed {
+pub enum SourceState {
     /// Reading what exists so far.
     Loading,
     /// Caught up; more events may still arrive.
@@ -52,7 +52,7 @@ pub struct Session {
     /// Short label for the session column and the header.
     pub label: String,
     pub path: Option<PathBuf>,
-    pub feed: Feed,
+    pub feed: SourceState,
     pub counts: Counts,
     /// Rows that are stderr lines, for the stderr pane.
     pub stderr: Vec<u32>,
@@ -66,7 +66,7 @@ impl Session {
             store: Store::with_capacity(capacity),
             label: label.into(),
             path,
-            feed: Feed::Loading,
+            feed: SourceState::Loading,
             counts: Counts::default(),
             stderr: Vec::new(),
             skipped: 0,
@@ -85,13 +85,12 @@ impl Session {
     /// earlier row's status (a response closing a request) are reported in `touched`.
     pub fn ingest(&mut self, events: Vec<Event>, touched: &mut Vec<u32>) -> usize {
         let first = self.store.len();
+        // The recording's own name replaces the provisional label (e.g. the file name).
         if let Some(label) = events.iter().find_map(|e| match e {
             Event::Session(info) => Some(info.name.clone()),
             _ => None,
         }) {
-            if self.label.is_empty() {
-                self.label = label;
-            }
+            self.label = label;
         }
         for event in events {
             let Some(i) = self.store.push(event) else {
@@ -121,7 +120,7 @@ impl Session {
             }
         }
         if self.store.exit.is_some() {
-            self.feed = Feed::Ended;
+            self.feed = SourceState::Ended;
         }
         first
     }

@@ -3,7 +3,7 @@
 
 use crate::tui::app::App;
 use crate::tui::prompt::PromptKind;
-use crate::tui::view::{Counts, Feed};
+use crate::tui::view::{Counts, SourceState as Feed};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -212,7 +212,9 @@ pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             Color::LightGreen
         };
-        Line::from(Span::styled(s.text.clone(), Style::default().fg(color)))
+        let mut spans = filter_spans(app);
+        spans.push(Span::styled(s.text.clone(), Style::default().fg(color)));
+        Line::from(spans)
     } else {
         let hints = if app.hub.is_some() && app.page == crate::tui::app::Page::Hub {
             HUB_HINTS
@@ -221,9 +223,28 @@ pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             HINTS
         };
-        Line::from(Span::styled(hints, dim()))
+        let mut spans = filter_spans(app);
+        spans.push(Span::styled(hints, dim()));
+        Line::from(spans)
     };
     buf.set_line(area.x, area.y, &line, area.width);
+}
+
+/// The filter in force, at the start of the footer.
+fn filter_spans(app: &App) -> Vec<Span<'static>> {
+    match &app.crit.filter {
+        Some(f) if app.page == crate::tui::app::Page::Viewer => vec![
+            Span::styled(
+                "/",
+                Style::default()
+                    .fg(Color::Cyan)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(f.text.clone(), Style::default().fg(Color::Cyan)),
+            Span::raw("   "),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 fn dim() -> Style {

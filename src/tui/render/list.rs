@@ -6,7 +6,7 @@ use crate::rpc::Kind;
 use crate::session::{Status, Store};
 use crate::tui::app::{App, Pane, TimeFormat};
 use crate::tui::detail::{row_style, time_text};
-use crate::tui::view::Feed;
+use crate::tui::view::SourceState;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -147,7 +147,7 @@ fn empty_message(app: &App) -> String {
         .timeline
         .sessions
         .iter()
-        .any(|s| matches!(s.feed, Feed::Loading | Feed::Live));
+        .any(|s| matches!(s.feed, SourceState::Loading | SourceState::Live));
     if loading {
         "no messages yet: waiting for traffic".into()
     } else {
