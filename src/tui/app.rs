@@ -219,6 +219,7 @@ impl App {
         self.timeline = Timeline::new(sessions);
         self.crit.cut = vec![0; n];
         self.crit.marks.clear();
+        self.crit.marked_only = false;
         (self.cursor, self.top, self.detail_scroll) = (0, 0, 0);
         self.page = Page::Viewer;
         self.rebuild_view();

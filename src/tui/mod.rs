@@ -72,7 +72,16 @@ async fn interactive(mut app: App, mut feeds: Feeds) -> anyhow::Result<()> {
     }
     let mut tty = Tty::enter().map_err(|e| anyhow::anyhow!("cannot set up the terminal: {e}"))?;
     let input = crossterm::event::EventStream::new();
-    let result = event_loop::run(&mut app, &mut tty, input, &mut feeds).await;
+    // SIGTERM and SIGHUP (the terminal closing) end the viewer like `q`, so that the
+    // terminal is restored; in raw mode Ctrl-C arrives as a key, not as SIGINT.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let result = tokio::select! {
+        r = event_loop::run(&mut app, &mut tty, input, &mut feeds) => r,
+        _ = term.recv() => Ok(()),
+        _ = hup.recv() => Ok(()),
+    };
     drop(tty);
     result.map_err(|e| anyhow::anyhow!("terminal: {e}"))
 }
