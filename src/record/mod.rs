@@ -7,6 +7,6 @@ mod time;
 mod writer;
 
 pub use event::{Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent};
-pub use reader::{read_file, ReadError, Reader};
+pub use reader::{parse_line, read_file, ReadError, Reader};
 pub use time::Micros;
 pub use writer::{canonical_head, encode_event, wire_bytes};
