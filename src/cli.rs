@@ -24,8 +24,18 @@ pub enum Command {
     Cat(CatArgs),
     /// Per-method counts, errors and latency percentiles of a recording.
     Stats(StatsArgs),
-    /// List recorded sessions.
+    /// List recorded and live sessions.
     Ls(LsArgs),
+    /// Replay a recording's client messages into a fresh server and compare its answers.
+    Replay(ReplayArgs),
+    /// Act as the server on stdio, answering from a recording.
+    Mock(MockArgs),
+    /// The built-in demo language server on stdio (for `rpctap demo`, tests and benchmarks).
+    #[command(hide = true)]
+    DemoServer(crate::demo::DemoServerArgs),
+    /// Drive a server with the scripted demo client: `rpctap demo-client -- CMD...`.
+    #[command(hide = true)]
+    DemoClient(crate::demo::DemoClientArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,6 +65,9 @@ pub struct ProxyArgs {
     /// Do not write a recording.
     #[arg(long)]
     pub no_record: bool,
+    /// Do not publish the session for live viewers (`rpctap ui` in another terminal).
+    #[arg(long)]
+    pub no_live: bool,
     /// Message framing; auto decides per direction from the first bytes.
     #[arg(long, value_enum, default_value = "auto")]
     pub framing: FramingArg,
@@ -118,3 +131,53 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct LsArgs {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording to replay.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// recorded (keep the recorded gaps), asap (only wait for answers), or a speed factor.
+    #[arg(long, default_value = "asap", value_name = "PACE")]
+    pub pace: crate::replay::Pace,
+    /// A JSON path left out of the comparison, e.g. `.result.serverInfo` (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub ignore: Vec<String>,
+    /// Exit with 1 when any response differs, is missing or is extra.
+    #[arg(long)]
+    pub check: bool,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub report: ReportFormat,
+    /// Save the replayed session as a recording.
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<PathBuf>,
+    /// Seconds to wait for each response.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Seconds the server may take to exit once its stdin is closed.
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    pub grace: f64,
+    /// The server command and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// The recording to answer from.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// What to do with a request the recording has no match for.
+    #[arg(long, value_enum, default_value = "error")]
+    pub unmatched: crate::replay::Unmatched,
+    /// A JSON path in params left out when matching requests (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub ignore: Vec<String>,
+}

@@ -4,7 +4,9 @@
 
 mod cat;
 mod ls;
+mod mock;
 mod proxy;
+mod replay;
 mod stats;
 
 use crate::cli::{Cli, Command};
@@ -45,6 +47,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Stats(args)) => stats::run(&args),
         Some(Command::Ls(args)) => ls::run(&args),
         Some(Command::Proxy(args)) => proxy::run(args),
+        Some(Command::Replay(args)) => replay::run(&args),
+        Some(Command::Mock(args)) => mock::run(&args),
+        Some(Command::DemoServer(args)) => crate::demo::run_server(&args),
+        Some(Command::DemoClient(args)) => crate::demo::run_client(&args),
         None if !cli.proxy.command.is_empty() => proxy::run(cli.proxy),
         None => anyhow::bail!("no command given; try `rpctap --help`"),
     }

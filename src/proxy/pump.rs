@@ -1,7 +1,7 @@
 //! The forwarding pumps. Each stream has its own thread so that no pipe can fill while
-//! another is being read (the deadlock lesson). A pump reads, writes the bytes on at once,
-//! and only then offers the same buffer (shared, not copied) to the recorder through the
-//! `Tap`, which never blocks: past a memory bound, bytes are counted as lost instead.
+//! another is being read (the deadlock lesson). A pump reads and writes the bytes on at
+//! once; the same buffer (shared, not copied) goes to the recorder through the `Tap`, which
+//! never blocks: past a memory bound, bytes are counted as lost instead.
 
 use bytes::{Bytes, BytesMut};
 use std::io::{Read, Write};
@@ -30,6 +30,8 @@ pub enum TapMsg {
     Lost(Lane, Micros, u64),
     Eof(Lane),
     Exit(crate::record::Exit),
+    /// A live viewer connected.
+    Attach(std::os::unix::net::UnixStream),
 }
 
 /// The recorder's inbox, with a bound on the bytes waiting in it.
@@ -81,7 +83,7 @@ pub enum PumpEnd {
     SinkClosed,
 }
 
-/// Copies `src` to `dst` until `src` ends, offering each chunk to the tap after forwarding.
+/// Copies `src` to `dst` until `src` ends, offering each chunk to the tap as it goes.
 /// When `dst` fails, the pump keeps reading (and recording) so that the writer on the
 /// other side never blocks on a full pipe, and reports `SinkClosed` at the end.
 pub fn pump(
@@ -104,15 +106,17 @@ pub fn pump(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
-        let t = Micros::now();
         let chunk = buf.split_to(n).freeze();
+        // Queued (never waiting, no copy) just before the write rather than after it: a
+        // peer's answer to these bytes can only be read after the write, so the recording
+        // can never show an answer before the message it answers.
+        tap.offer(lane, Micros::now(), chunk.clone());
         if sink_ok && (dst.write_all(&chunk).is_err() || dst.flush().is_err()) {
             sink_ok = false;
             if let Some(f) = on_sink_closed.take() {
                 f();
             }
         }
-        tap.offer(lane, t, chunk);
     }
     tap.send(TapMsg::Eof(lane));
     if sink_ok {
