@@ -126,6 +126,34 @@ fn decoders(c: &mut Criterion) {
                 feed(black_box(&lsp), |buf| d.decode(buf))
             })
         });
+        // What the shim's recorder does with each chunk, short of the file write: decode,
+        // then encode every message as a recording line (its ceiling in messages/s).
+        g.bench_function("decode_and_record", |b| {
+            let mut line = Vec::with_capacity(len + 256);
+            b.iter(|| {
+                let mut d = Decoder::new(None, Limits::default());
+                let mut seq = 0;
+                feed(black_box(&lsp), |buf| {
+                    let frame = d.decode(buf)?;
+                    seq += 1;
+                    line.clear();
+                    encode_event(
+                        &mut line,
+                        &Event::Message(MessageEvent {
+                            seq,
+                            t: Micros::now(),
+                            dir: Dir::C2s,
+                            framing: Framing::Lsp,
+                            body: frame.body.clone(),
+                            headers: None,
+                            redacted: false,
+                            oversized: None,
+                        }),
+                    );
+                    Some(frame)
+                })
+            })
+        });
         // The newline stream is a few bytes shorter (no headers): its own throughput.
         g.throughput(Throughput::Bytes(nd.len() as u64));
         g.bench_function("ndjson", |b| {

@@ -12,6 +12,8 @@
 //! Run: `scripts/bench-e2e.sh` (rewrites `## End to end` in docs/benchmarks.md), or
 //! `cargo bench --bench e2e [-- --quick]`. Without `--bench` (as under `cargo test
 //! --benches`) it only checks that the harness works, with a few messages.
+//! `RPCTAP_BENCH_SHIM=/path/to/rpctap` measures that build instead of this one (to compare
+//! two builds, or to profile one whose symbols stay on disk).
 
 #[path = "support/docs.rs"]
 mod docs;
@@ -84,6 +86,7 @@ fn smoke() -> Result<(), String> {
 }
 
 fn bench(sizes: &Sizes) -> Result<(), String> {
+    let machine = docs::machine();
     let tmp = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     if let Err(e) = runs::snapshot_shim(tmp.path()) {
         eprintln!("e2e: measuring rpctap in place (cannot copy it: {e})");
@@ -95,7 +98,7 @@ fn bench(sizes: &Sizes) -> Result<(), String> {
         setups.retain(|&s| s != Setup::Rpctap);
     }
     let results = runs::run_all(&setups, sizes)?;
-    let section = report::section(&results, sizes, skipped.as_deref(), &docs::machine());
+    let section = report::section(&results, sizes, skipped.as_deref(), &machine);
     println!("{section}");
     if let Some(path) = std::env::var_os("RPCTAP_BENCH_DOCS") {
         let path = Path::new(&path);

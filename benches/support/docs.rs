@@ -30,7 +30,14 @@ pub fn machine() -> String {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .map_or_else(String::new, |c| format!(", code at commit {c}"));
-    format!("{cores} cores (nproc), {cpu}, Linux; run on {date}{commit}")
+    // Other work on a shared machine is the first suspect for odd figures: say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .map_or_else(String::new, |l| {
+            format!("; 1-minute load average {l} when the run started")
+        });
+    format!("{cores} cores (nproc), {cpu}, Linux; run on {date}{commit}{load}")
 }
 
 /// Replaces the section that starts with the line `heading` (up to the next `## ` line)

@@ -18,8 +18,13 @@ const RPCTAP: &str = env!("CARGO_BIN_EXE_rpctap");
 /// other builds may get a different `rpctap` written over it while we measure.
 static SHIM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
-/// Copies the shim into `dir` and measures that copy from now on.
+/// Copies the shim into `dir` and measures that copy from now on; or measures the build
+/// named by `RPCTAP_BENCH_SHIM`, as it is.
 pub fn snapshot_shim(dir: &Path) -> io::Result<()> {
+    if let Some(path) = std::env::var_os("RPCTAP_BENCH_SHIM") {
+        let _ = SHIM.set(PathBuf::from(path));
+        return Ok(());
+    }
     let copy = dir.join("rpctap");
     std::fs::copy(RPCTAP, &copy)?;
     let _ = SHIM.set(copy);
