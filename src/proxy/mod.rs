@@ -8,8 +8,10 @@
 mod pump;
 mod recorder;
 mod supervisor;
+mod tap;
 
-pub use pump::{pump, Lane, Tap, TapMsg};
+pub use pump::{pump, Lane, TapMsg};
 pub use recorder::FileSink;
 pub use recorder::{Recorder, RecorderConfig};
 pub use supervisor::{default_record_path, open_recording, run, ShimConfig, SpawnError};
+pub use tap::{tap, Batch, Tap, TapReceiver};

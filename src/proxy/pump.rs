@@ -5,10 +5,8 @@
 
 use bytes::{Bytes, BytesMut};
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::Sender;
-use std::sync::Arc;
 
+pub use super::tap::Tap;
 use crate::record::Micros;
 
 /// Which stream a chunk came from.
@@ -32,44 +30,6 @@ pub enum TapMsg {
     Exit(crate::record::Exit),
     /// A live viewer connected.
     Attach(std::os::unix::net::UnixStream),
-}
-
-/// The recorder's inbox, with a bound on the bytes waiting in it.
-#[derive(Clone)]
-pub struct Tap {
-    tx: Sender<TapMsg>,
-    queued: Arc<AtomicUsize>,
-    limit: usize,
-}
-
-impl Tap {
-    pub fn new(tx: Sender<TapMsg>, limit: usize) -> Tap {
-        Tap {
-            tx,
-            queued: Arc::new(AtomicUsize::new(0)),
-            limit,
-        }
-    }
-
-    /// Offers a chunk without ever waiting.
-    pub fn offer(&self, lane: Lane, t: Micros, bytes: Bytes) {
-        let n = bytes.len();
-        if self.queued.fetch_add(n, Ordering::Relaxed) + n > self.limit {
-            self.queued.fetch_sub(n, Ordering::Relaxed);
-            let _ = self.tx.send(TapMsg::Lost(lane, t, n as u64));
-            return;
-        }
-        let _ = self.tx.send(TapMsg::Data(lane, t, bytes));
-    }
-
-    /// The recorder calls this once it is done with `n` bytes.
-    pub fn release(&self, n: usize) {
-        self.queued.fetch_sub(n, Ordering::Relaxed);
-    }
-
-    pub fn send(&self, msg: TapMsg) {
-        let _ = self.tx.send(msg);
-    }
 }
 
 const READ_SIZE: usize = 64 * 1024;

@@ -5,7 +5,8 @@
 //! to each sink (the file, and live viewers). Sinks are flushed at least every 100 ms.
 //! A failing sink warns once on stderr and is dropped; forwarding is never affected.
 
-use super::pump::{Lane, Tap, TapMsg};
+use super::pump::{Lane, TapMsg};
+use super::tap::{Batch, TapReceiver};
 use crate::live::{Backlog, Publisher};
 use crate::record::{
     canonical_head, encode_event, Dir, Event, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo,
@@ -14,7 +15,6 @@ use crate::record::{
 use crate::wire::{Decoder, Frame, FrameKind, Framing, Limits};
 use bytes::{Bytes, BytesMut};
 use std::io::Write;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
@@ -109,28 +109,29 @@ impl Recorder {
     }
 
     /// Receives from the pumps until the exit event (or until every sender is gone).
-    pub fn run(mut self, info: SessionInfo, rx: Receiver<TapMsg>, tap: Tap) {
+    pub fn run(mut self, info: SessionInfo, mut rx: TapReceiver) {
         self.emit(&Event::Session(info));
         let mut last_flush = Instant::now();
-        loop {
+        let mut batch = Vec::new();
+        'run: loop {
             let wait = FLUSH_EVERY.saturating_sub(last_flush.elapsed());
-            match rx.recv_timeout(wait) {
-                Ok(TapMsg::Data(lane, t, bytes)) => {
-                    self.data(lane, t, &bytes);
-                    tap.release(bytes.len());
-                }
-                Ok(TapMsg::Lost(lane, t, n)) => self.lost(lane, t, n),
-                Ok(TapMsg::Eof(lane)) => self.eof(lane),
-                Ok(TapMsg::Attach(stream)) => self.attach(stream),
-                Ok(TapMsg::Exit(exit)) => {
-                    for lane in [Lane::C2s, Lane::S2c, Lane::Stderr] {
-                        self.eof(lane);
+            if rx.next_batch(&mut batch, wait) == Batch::Closed {
+                break;
+            }
+            for msg in batch.drain(..) {
+                match msg {
+                    TapMsg::Data(lane, t, bytes) => self.data(lane, t, &bytes),
+                    TapMsg::Lost(lane, t, n) => self.lost(lane, t, n),
+                    TapMsg::Eof(lane) => self.eof(lane),
+                    TapMsg::Attach(stream) => self.attach(stream),
+                    TapMsg::Exit(exit) => {
+                        for lane in [Lane::C2s, Lane::S2c, Lane::Stderr] {
+                            self.eof(lane);
+                        }
+                        self.emit(&Event::Exit(exit));
+                        break 'run;
                     }
-                    self.emit(&Event::Exit(exit));
-                    break;
                 }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
             }
             if last_flush.elapsed() >= FLUSH_EVERY {
                 self.flush();

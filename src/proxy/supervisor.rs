@@ -6,8 +6,9 @@
 //! Everything that can happen arrives as a `Note` on one channel, so the supervisor is a
 //! single loop with two deadlines.
 
-use super::pump::{pump, Lane, Tap, TapMsg};
+use super::pump::{pump, Lane, TapMsg};
 use super::recorder::{FileSink, Recorder, RecorderConfig};
+use super::tap::{tap, Tap};
 use crate::os;
 use crate::record::{Exit, Micros, SessionInfo};
 use anyhow::Context;
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 
 /// Bytes of copies waiting for the recorder before further ones are dropped (and recorded
 /// as a gap): a slow disk must not grow the shim without bound.
-const TAP_LIMIT: usize = 16 * 1024 * 1024;
+const TAP_LIMIT: usize = 8 * 1024 * 1024;
 /// How often the parent pid is checked, as a fallback to the parent-death signal.
 const PARENT_POLL: Duration = Duration::from_millis(250);
 
@@ -86,8 +87,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     };
     let child_in = Arc::new(File::from(OwnedFd::from(child_in)));
 
-    let (tap_tx, tap_rx) = mpsc::channel();
-    let tap = Tap::new(tap_tx, TAP_LIMIT);
+    let (tap, tap_rx) = tap(TAP_LIMIT);
     let live = config
         .live
         .then(|| publish(&config.info, config.file.as_ref(), &tap))
@@ -99,12 +99,12 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
         None => None,
     };
     let recorder = Recorder::new(config.recorder, file, live);
-    let (info, recorder_tap) = (config.info, tap.clone());
+    let info = config.info;
     let (rec_done_tx, rec_done_rx) = mpsc::channel::<()>();
     thread::Builder::new()
         .name("recorder".into())
         .spawn(move || {
-            recorder.run(info, tap_rx, recorder_tap);
+            recorder.run(info, tap_rx);
             let _ = rec_done_tx.send(());
         })
         .map_err(|e| SpawnError(2, format!("cannot start the recorder: {e}")))?;

@@ -4,6 +4,7 @@
 mod event;
 mod reader;
 mod time;
+mod validate;
 mod writer;
 
 pub use event::{Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent};

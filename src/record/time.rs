@@ -15,6 +15,31 @@ impl Micros {
         self.datetime().to_rfc3339_opts(SecondsFormat::Micros, true)
     }
 
+    /// Appends `to_rfc3339()` to `out`. The recorder writes one per event, so the date
+    /// and time of day are formatted once per second and reused.
+    pub fn write_rfc3339(self, out: &mut Vec<u8>) {
+        thread_local! {
+            static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+        }
+        let (secs, micros) = (self.0.div_euclid(1_000_000), self.0.rem_euclid(1_000_000));
+        LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            if last.0 != secs {
+                let whole = Micros(secs * 1_000_000).datetime();
+                *last = (secs, whole.format("%Y-%m-%dT%H:%M:%S.").to_string());
+            }
+            out.extend_from_slice(last.1.as_bytes());
+        });
+        let mut digits = [b'0'; 6];
+        let mut m = micros;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (m % 10) as u8;
+            m /= 10;
+        }
+        out.extend_from_slice(&digits);
+        out.push(b'Z');
+    }
+
     pub fn datetime(self) -> DateTime<Utc> {
         DateTime::from_timestamp_micros(self.0).unwrap_or_default()
     }
@@ -36,5 +61,17 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2025-11-21T04:40:00.123456Z");
         assert_eq!(Micros::parse(&t.to_rfc3339()), Some(t));
         assert_eq!(Micros::parse("yesterday"), None);
+        for t in [
+            t,
+            Micros(0),
+            Micros(-1),
+            Micros(1_763_700_000_000_001),
+            Micros(1_763_700_000_999_999),
+        ] {
+            let mut out = Vec::new();
+            t.write_rfc3339(&mut out);
+            t.write_rfc3339(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), t.to_rfc3339().repeat(2));
+        }
     }
 }

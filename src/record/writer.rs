@@ -36,13 +36,7 @@ pub fn wire_bytes(
 
 /// Can this body be embedded as-is, and still be one line that reads back identically?
 fn embeddable(body: &[u8]) -> bool {
-    if memchr::memchr2(b'\n', b'\r', body).is_some() {
-        return false;
-    }
-    match serde_json::from_slice::<&RawValue>(body) {
-        Ok(raw) => raw.get().len() == body.len(),
-        Err(_) => false,
-    }
+    super::validate::is_one_line_json(body)
 }
 
 fn push_str(out: &mut Vec<u8>, s: &str) {
@@ -74,7 +68,7 @@ fn push_prefix(out: &mut Vec<u8>, seq: u64, t: super::Micros, dir: &str) {
     out.extend_from_slice(b"{\"seq\":");
     out.extend_from_slice(seq.to_string().as_bytes());
     out.extend_from_slice(b",\"t\":\"");
-    out.extend_from_slice(t.to_rfc3339().as_bytes());
+    t.write_rfc3339(out);
     out.extend_from_slice(b"\",\"dir\":\"");
     out.extend_from_slice(dir.as_bytes());
     out.push(b'"');

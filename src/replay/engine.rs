@@ -365,8 +365,8 @@ fn start_recorder(
     command: &[String],
     path: Option<&std::path::Path>,
 ) -> anyhow::Result<(Tap, RecorderDone)> {
-    let (tx, rx) = mpsc::channel();
-    let tap = Tap::new(tx, 64 * 1024 * 1024);
+    // Without a recording the receiver is dropped at once and the tap discards.
+    let (tap, rx) = crate::proxy::tap(64 * 1024 * 1024);
     let Some(path) = path else {
         return Ok((tap, None));
     };
@@ -401,9 +401,8 @@ fn start_recorder(
         None,
     );
     let (done_tx, done_rx) = mpsc::channel();
-    let rtap = tap.clone();
     std::thread::spawn(move || {
-        recorder.run(info, rx, rtap);
+        recorder.run(info, rx);
         let _ = done_tx.send(());
     });
     Ok((tap, Some(done_rx)))
