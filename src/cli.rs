@@ -26,6 +26,13 @@ pub enum Command {
     Stats(StatsArgs),
     /// List recorded and live sessions.
     Ls(LsArgs),
+    /// Browse one recording in the terminal UI (followed while it is being written).
+    Open(OpenArgs),
+    /// The terminal UI: several recordings merged by time, or with none, the hub of
+    /// live and recorded sessions.
+    Ui(UiArgs),
+    /// A demo client and server talk through rpctap while the terminal UI shows it live.
+    Demo(DemoArgs),
     /// Replay a recording's client messages into a fresh server and compare its answers.
     Replay(ReplayArgs),
     /// Act as the server on stdio, answering from a recording.
@@ -180,4 +187,31 @@ pub struct MockArgs {
     /// A JSON path in params left out when matching requests (repeatable).
     #[arg(long, value_name = "PATH")]
     pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// Recording to open.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Start with the selection following new messages (toggle with `f`).
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Recordings to show merged by time; none: the hub of live and recorded sessions.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Start with the selection following new messages (toggle with `f`).
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Pause between the demo client's steps, in milliseconds.
+    #[arg(long, default_value_t = 350, value_name = "MS")]
+    pub pace_ms: u64,
 }

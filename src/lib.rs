@@ -14,4 +14,5 @@ pub mod record;
 pub mod replay;
 pub mod rpc;
 pub mod session;
+pub mod tui;
 pub mod wire;

@@ -3,11 +3,16 @@
 //! its child's code.
 
 mod cat;
+mod demo;
 mod ls;
 mod mock;
+mod open;
 mod proxy;
 mod replay;
 mod stats;
+mod ui;
+
+pub use ls::{recordings, Listed};
 
 use crate::cli::{Cli, Command};
 use clap::Parser;
@@ -52,6 +57,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::DemoServer(args)) => crate::demo::run_server(&args),
         Some(Command::DemoClient(args)) => crate::demo::run_client(&args),
         None if !cli.proxy.command.is_empty() => proxy::run(cli.proxy),
-        None => anyhow::bail!("no command given; try `rpctap --help`"),
+        Some(Command::Open(args)) => open::run(&args),
+        Some(Command::Demo(args)) => demo::run(&args),
+        Some(Command::Ui(args)) => ui::run(&args),
+        None => {
+            crate::tui::run_hub()?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
