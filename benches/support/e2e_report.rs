@@ -87,6 +87,15 @@ fn mib(kib: Option<u64>) -> String {
     kib.map_or("–".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
 }
 
+/// Median CPU time of the spawned process per round trip (request and response), in µs.
+fn cpu_per_msg(runs: &[Throughput]) -> Option<f64> {
+    let v: Vec<f64> = runs
+        .iter()
+        .filter_map(|t| t.cpu_ns.map(|ns| ns as f64 / 1000.0 / t.msgs as f64))
+        .collect();
+    (!v.is_empty()).then(|| median(v))
+}
+
 /// The throughput table's rows for one message size; returns rpctap's ratio to the relay.
 fn throughput_rows(
     out: &mut String,
@@ -99,6 +108,10 @@ fn throughput_rows(
             .map(|(_, r)| median(r.iter().map(mb_s).collect()))
     };
     let relay = med(Setup::Relay);
+    let relay_cpu = runs
+        .iter()
+        .find(|(x, _)| *x == Setup::Relay)
+        .and_then(|(_, r)| cpu_per_msg(r));
     for (setup, r) in runs {
         let speeds: Vec<f64> = r.iter().map(mb_s).collect();
         let lo = speeds.iter().copied().fold(f64::INFINITY, f64::min);
@@ -107,9 +120,15 @@ fn throughput_rows(
         let ratio = relay.map_or("–".into(), |b| format!("{:.0} %", 100.0 * m / b));
         let kept = recorded_runs(r);
         let peak = mib(r.iter().filter_map(|t| t.peak_rss_kib).max());
+        let cpu = cpu_per_msg(r);
+        let cpu_ratio = match (cpu, relay_cpu) {
+            (Some(c), Some(b)) => format!("{:.1}×", c / b),
+            _ => "–".into(),
+        };
+        let cpu = cpu.map_or("–".into(), |c| format!("{c:.2}"));
         let _ = writeln!(
             out,
-            "| {label} | {} | {m:.0} ({lo:.0}–{hi:.0}) | {:.0} | {ratio} | {peak} | {kept} |",
+            "| {label} | {} | {m:.0} ({lo:.0}–{hi:.0}) | {:.0} | {ratio} | {cpu} | {cpu_ratio} | {peak} | {kept} |",
             setup.name(),
             median(r.iter().map(msgs_s).collect()),
         );
@@ -134,7 +153,10 @@ child → stdout through 64 KiB buffers, no decoding;
 Throughput is pipelined (a writer thread sends N requests while a reader thread reads the N \
 responses) and counts request bytes on the wire, headers included: the same bytes flow back. \
 {small_n} messages of {SMALL} B bodies, {large_n} of 1 MiB bodies; {reps} runs per setup, median \
-(range). \"vs relay\" is the setup's median over the relay's. Peak RSS is the VmHWM of the process \
+(range). \"vs relay\" is the setup's median over the relay's. CPU is the time all threads of \
+the spawned process had spent on a CPU by the last response (from /proc schedstat), per round \
+trip: the forwarder's cost, which other load on the machine disturbs far less than speed (for \
+direct, it is the echo server's own). Peak RSS is the VmHWM of the process \
 the load generator spawned (for direct, the echo server itself). \"Recorded\" reads the recording \
 back and counts the messages kept and the gaps (bytes forwarded but not recorded).
 ",
@@ -147,9 +169,9 @@ back and counts the messages kept and the gaps (bytes forwarded but not recorded
     }
     let _ = writeln!(
         out,
-        "| messages | setup | MB/s per direction | msgs/s | vs relay | peak RSS | recorded |"
+        "| messages | setup | MB/s per direction | msgs/s | vs relay | CPU µs per round trip | CPU vs relay | peak RSS | recorded |"
     );
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---|");
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---|");
     let small = throughput_rows(&mut out, &format!("{SMALL} B"), &results.small);
     let large = throughput_rows(&mut out, &format!("{} MiB", LARGE >> 20), &results.large);
 

@@ -117,6 +117,9 @@ pub struct Throughput {
     pub msgs: u64,
     /// Peak resident memory of the process the load generator spawned (VmHWM), in KiB.
     pub peak_rss_kib: Option<u64>,
+    /// CPU time that process's threads had used when the last response arrived, in ns:
+    /// its cost, much less sensitive to other load on the machine than wall-clock speed.
+    pub cpu_ns: Option<u64>,
     pub recording: Option<RecordingCheck>,
 }
 
@@ -227,6 +230,17 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time used so far by all live threads of a process, in ns (from schedstat).
+fn cpu_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
 /// Pipelined: a writer thread sends `n` requests while a reader thread reads `n`
 /// responses. Timed from the first request to the last response, after one untimed round
 /// trip so that process start-up is not counted.
@@ -274,6 +288,7 @@ pub fn throughput(setup: Setup, len: usize, n: u64) -> io::Result<Throughput> {
     let limit = Duration::from_secs(60) + Duration::from_secs(2 * n * frame_len / 10_000_000);
     let result = peer.wait_for(&rx, limit);
     let peak_rss_kib = peak_rss_kib(peer.child.id());
+    let cpu_ns = cpu_ns(peer.child.id());
     drop(close_tx);
     let wrote = writer
         .join()
@@ -287,6 +302,7 @@ pub fn throughput(setup: Setup, len: usize, n: u64) -> io::Result<Throughput> {
         bytes: n * frame_len,
         msgs: n,
         peak_rss_kib,
+        cpu_ns,
         recording,
     })
 }
