@@ -4,7 +4,6 @@
 
 use super::{Event, MessageEvent};
 use base64::Engine;
-use serde_json::value::RawValue;
 
 /// The header a plain encoder would write for a body of `len` bytes.
 pub fn canonical_head(len: usize) -> String {
