@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod filter;
 pub mod fmt;
 pub mod os;
 pub mod paths;
