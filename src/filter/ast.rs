@@ -5,13 +5,14 @@
 //! Not responsible for: reading text (see `parser`) or running against a store (see `eval`).
 
 use super::jq::Jq;
-use super::lexer::Seg;
 use super::path::Test;
 use super::text::{Glob, Text};
+use super::token::Seg;
 use crate::rpc::Id;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Expr {
     /// The empty filter.
     All,
@@ -24,7 +25,7 @@ pub enum Expr {
 /// Accepts an ordering of "row value vs. literal" (`Ordering::is_gt` for `>`).
 pub type Cmp = fn(Ordering) -> bool;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Pred {
     /// Any of the globs matches the row's method (a response's is its request's).
     /// `slot` numbers the method predicates of a filter, for `eval`'s per-store tables.
@@ -45,7 +46,8 @@ pub enum Pred {
     Size(Cmp, u64),
     Text(Text),
     Path(Vec<Seg>, Test),
-    Jq(Box<Jq>),
+    /// Shared so that filters clone cheaply; a compiled program is never mutated.
+    Jq(Arc<Jq>),
 }
 
 pub const STATUS_OK: u8 = 1;

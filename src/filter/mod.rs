@@ -21,6 +21,8 @@ mod lexer;
 mod parser;
 mod path;
 mod text;
+mod token;
+mod values;
 
 use crate::session::Store;
 use std::ops::Range;
@@ -37,8 +39,8 @@ pub struct FilterError {
 
 /// A parsed filter expression.
 ///
-/// `Filter` is `Send + Sync`, so a UI may evaluate it on another thread.
-#[derive(Debug)]
+/// `Filter` is `Send + Sync` and cheap to clone, so a UI may evaluate it on another thread.
+#[derive(Debug, Clone)]
 pub struct Filter {
     expr: ast::Expr,
     text: String,

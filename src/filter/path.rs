@@ -10,8 +10,8 @@
 //! scalar all yield "missing", which compares like `null` (`.x == null` and `.x != 1` hold
 //! when `.x` is missing). Numbers compare by value (`1 == 1.0`).
 
-use super::lexer::Seg;
 use super::text::Text;
+use super::token::Seg;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Number;
@@ -277,7 +277,7 @@ mod tests {
             .tok
             .clone()
         {
-            super::super::lexer::Tok::Path(p) => p,
+            super::super::token::Tok::Path(p) => p,
             other => panic!("{other:?}"),
         }
     }
