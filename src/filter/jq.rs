@@ -34,6 +34,7 @@ fn offset(whole: &str, part: &str) -> usize {
 
 impl Jq {
     pub fn compile(code: &str) -> Result<Jq, JqError> {
+        too_deep(code)?;
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
             .chain(jaq_json::defs());
@@ -53,6 +54,11 @@ impl Jq {
 
     /// Runs the program on a JSON body; a body that is not JSON never matches.
     pub fn matches(&self, body: &[u8]) -> bool {
+        // jaq's JSON reader recurses per level; serde_json (used everywhere else) stops at
+        // 128 levels, so bodies deeper than that are not JSON as far as filters go.
+        if nesting(body) > 128 {
+            return false;
+        }
         let Ok(input) = jaq_json::read::parse_single(body) else {
             return false;
         };
@@ -66,6 +72,50 @@ impl Jq {
         }
         false
     }
+}
+
+/// The deepest nesting of arrays and objects in a JSON text (strings skipped).
+fn nesting(body: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for &b in body {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_str => escaped = true,
+            b'"' => in_str = !in_str,
+            b'[' | b'{' if !in_str => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' if !in_str => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// jaq parses by recursion; very deep nesting would overflow the stack, so refuse it first.
+fn too_deep(code: &str) -> Result<(), JqError> {
+    const MAX: usize = 100;
+    let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
+    for (at, c) in code.chars().enumerate() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_str => escaped = true,
+            '"' => in_str = !in_str,
+            '(' | '[' | '{' if !in_str => {
+                depth += 1;
+                if depth > MAX {
+                    return Err((
+                        at,
+                        format!("jq: program nested too deeply (more than {MAX} levels)"),
+                    ));
+                }
+            }
+            ')' | ']' | '}' if !in_str => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn load_error(code: &str, errs: load::Errors<&str, ()>) -> JqError {
@@ -141,6 +191,16 @@ mod tests {
         assert!(any.matches(br#"{"items":[{"label":"a"},{"label":"b"}]}"#));
         let re = Jq::compile(r#".uri | test("main\\.rs$")"#).unwrap();
         assert!(re.matches(br#"{"uri":"file:///src/main.rs"}"#));
+    }
+
+    #[test]
+    fn deep_bodies_do_not_match() {
+        let jq = Jq::compile("true").unwrap();
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(!jq.matches(deep.as_bytes()));
+        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(jq.matches(ok.as_bytes()));
+        assert_eq!(nesting(br#"{"a":"[[[{","b":[[1]]}"#), 3);
     }
 
     #[test]

@@ -162,7 +162,8 @@ impl Lexer {
     }
 
     /// The jq program after `jq:`: a quoted string, a parenthesised group (parentheses
-    /// inside jq strings do not count), or else the rest of the expression.
+    /// inside jq strings do not count), or else the rest of the expression up to a `)` that
+    /// it did not open.
     fn jq_source(&mut self) -> Result<Token, FilterError> {
         let start = self.pos;
         match self.peek(0) {
@@ -200,9 +201,23 @@ impl Lexer {
                     "unclosed '(' after 'jq:': expected a matching ')'",
                 ))
             }
+            // The rest of the expression, except that a ')' closing a group opened before
+            // `jq:` ends the program: `(jq:.a == 1) & x` reads as it looks.
             _ => {
-                self.pos = self.chars.len();
-                let s: String = self.chars[start..].iter().collect();
+                let (mut depth, mut in_str) = (0usize, false);
+                while let Some(c) = self.peek(0) {
+                    match c {
+                        '\\' if in_str => self.pos += 1,
+                        '"' => in_str = !in_str,
+                        '(' if !in_str => depth += 1,
+                        ')' if !in_str && depth == 0 => break,
+                        ')' if !in_str => depth -= 1,
+                        _ => {}
+                    }
+                    self.pos += 1;
+                }
+                self.pos = self.pos.min(self.chars.len());
+                let s: String = self.chars[start..self.pos].iter().collect();
                 Ok(self.token(Tok::Jq(s), start))
             }
         }
@@ -471,6 +486,17 @@ mod tests {
             vec![
                 Tok::Field(Field::Jq),
                 Tok::Jq(r#"(.a | test(")"))"#.into()),
+                word("x"),
+                Tok::Eof
+            ]
+        );
+        assert_eq!(
+            toks("(jq:.a | f(1)) x"),
+            vec![
+                Tok::LParen,
+                Tok::Field(Field::Jq),
+                Tok::Jq(".a | f(1)".into()),
+                Tok::RParen,
                 word("x"),
                 Tok::Eof
             ]

@@ -21,6 +21,7 @@ pub fn parse(text: &str) -> Result<Expr> {
         toks: Lexer::new(text).tokens()?,
         pos: 0,
         slots: 0,
+        depth: 0,
     };
     if p.peek().tok == Tok::Eof {
         return Ok(Expr::All);
@@ -38,7 +39,11 @@ struct Parser {
     pos: usize,
     /// Method predicates numbered so far.
     slots: usize,
+    /// Current nesting of operands.
+    depth: usize,
 }
+
+const MAX_DEPTH: usize = 100;
 
 fn describe(t: &Tok) -> String {
     match t {
@@ -163,7 +168,24 @@ impl Parser {
         }
     }
 
+    /// Every level of `(` and `!` passes here; bounding it bounds the recursion, so that
+    /// no input can overflow the stack.
     fn unary(&mut self) -> Result<Expr> {
+        if self.depth >= MAX_DEPTH {
+            return Err(err(
+                self.peek().col,
+                format!(
+                    "expression nested too deeply (more than {MAX_DEPTH} levels of '(' or '!')"
+                ),
+            ));
+        }
+        self.depth += 1;
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr> {
         let t = &self.peek().tok;
         if *t == Tok::Not || is_word(t, "not") {
             let name = if *t == Tok::Not { "!" } else { "not" };
