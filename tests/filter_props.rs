@@ -288,3 +288,59 @@ proptest! {
         prop_assert_eq!(sel(&store, &format!("not ({a})")), &all - &sa);
     }
 }
+
+/// Large selections of body filters are split over threads; the pieces must come back whole
+/// and in order.
+#[test]
+fn parallel_select_equals_row_by_row() {
+    let mut store = Store::new();
+    let steps = [
+        Step::Request {
+            c2s: true,
+            method: 0,
+            id: Id::Num(1),
+            line: 2,
+            context: true,
+        },
+        Step::Result {
+            c2s: false,
+            id: Id::Num(1),
+            empty: false,
+        },
+        Step::Notification {
+            c2s: false,
+            method: 3,
+            uri: 0,
+        },
+        Step::Stderr(0),
+        Step::Error {
+            c2s: true,
+            id: Id::Str("a"),
+            code: -32601,
+        },
+    ];
+    for seq in 0..70_003u64 {
+        let step = steps[(seq * 7 % 5) as usize].clone();
+        store.push(event(seq + 1, Micros(seq as i64), step));
+    }
+    for expr in [
+        "foo",
+        ".params.line == 2 | .error.code == -32601",
+        "kind:request & has(.params.context)",
+    ] {
+        let f = Filter::parse(expr).unwrap();
+        let want: Vec<usize> = (0..store.len()).filter(|&i| f.matches(&store, i)).collect();
+        assert!(
+            !want.is_empty() && want.len() < store.len(),
+            "{expr}: a filter that tells rows apart"
+        );
+        assert_eq!(f.select(&store), want, "{expr}");
+        assert_eq!(
+            f.select_range(&store, 3..68_000),
+            want.iter()
+                .copied()
+                .filter(|i| (3..68_000).contains(i))
+                .collect::<Vec<_>>()
+        );
+    }
+}

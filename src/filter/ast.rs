@@ -5,9 +5,8 @@
 //! Not responsible for: reading text (see `parser`) or running against a store (see `eval`).
 
 use super::jq::Jq;
-use super::path::Test;
+use super::path::PathPred;
 use super::text::{Glob, Text};
-use super::token::Seg;
 use crate::rpc::Id;
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -45,7 +44,8 @@ pub enum Pred {
     /// Body bytes.
     Size(Cmp, u64),
     Text(Text),
-    Path(Vec<Seg>, Test),
+    /// Boxed: the largest predicate, and rarer than the summary ones.
+    Path(Box<PathPred>),
     /// Shared so that filters clone cheaply; a compiled program is never mutated.
     Jq(Arc<Jq>),
 }

@@ -5,10 +5,10 @@
 //! store's interned method names, so `method:` costs one array lookup per row whatever the
 //! glob. Not responsible for: parsing (see `parser`).
 
-use super::ast::{Expr, Pred, STATUS_CANCELLED, STATUS_ERROR, STATUS_OK, STATUS_PENDING};
-use super::path;
+use super::ast::{Cost, Expr, Pred, STATUS_CANCELLED, STATUS_ERROR, STATUS_OK, STATUS_PENDING};
 use crate::rpc::{Id, Kind};
 use crate::session::{Status, Store, NONE};
+use std::ops::Range;
 
 /// One evaluation pass over one store.
 pub struct Ctx<'s> {
@@ -121,18 +121,63 @@ impl Pred {
             Pred::Latency(accept, us) => store.latency(i).is_some_and(|l| accept(l.cmp(us))),
             Pred::Size(accept, n) => accept(u64::from(row.len).cmp(n)),
             Pred::Text(t) => t.is_match(store.body(i)),
-            Pred::Path(segs, test) => is_message(row.kind) && path::test(store.body(i), segs, test),
+            Pred::Path(p) => is_message(row.kind) && p.matches(store.body(i)),
             Pred::Jq(jq) => is_message(row.kind) && jq.matches(store.body(i)),
         }
     }
 }
 
+/// Below this many rows a body filter runs on the calling thread: spawning costs more.
+const PARALLEL_MIN: usize = 1 << 16;
+
 /// Every row of `rows` that `expr` accepts, in order.
-pub fn select(expr: &Expr, store: &Store, rows: std::ops::Range<usize>) -> Vec<usize> {
+///
+/// Filters that read bodies are split over the available cores in contiguous chunks;
+/// summary-only filters are memory-bound and stay on one thread.
+pub fn select(expr: &Expr, store: &Store, rows: Range<usize>) -> Vec<usize> {
     let rows = rows.start.min(store.len())..rows.end.min(store.len());
     if let Expr::All = expr {
         return rows.collect();
     }
     let cx = Ctx::bulk(store, expr);
-    rows.filter(|&i| expr.eval(&cx, i)).collect()
+    let threads = if expr.cost() > Cost::Summary && rows.len() >= PARALLEL_MIN {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    } else {
+        1
+    };
+    let run = |r: Range<usize>| r.filter(|&i| expr.eval(&cx, i)).collect::<Vec<_>>();
+    if threads == 1 {
+        return run(rows);
+    }
+    let chunk = rows.len().div_ceil(threads);
+    let chunks: Vec<Range<usize>> = (0..threads)
+        .map(|k| {
+            let start = rows.start + k * chunk;
+            start.min(rows.end)..(start + chunk).min(rows.end)
+        })
+        .collect();
+    std::thread::scope(|s| {
+        let run = &run;
+        let spawned: Vec<_> = chunks
+            .iter()
+            .map(|r| {
+                let mine = r.clone();
+                // If the OS refuses a thread, that chunk runs here instead.
+                std::thread::Builder::new()
+                    .spawn_scoped(s, move || run(mine))
+                    .map_err(|_| r.clone())
+            })
+            .collect();
+        let mut out = Vec::new();
+        for h in spawned {
+            match h {
+                Ok(h) => match h.join() {
+                    Ok(part) => out.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+                Err(r) => out.extend(run(r)),
+            }
+        }
+        out
+    })
 }

@@ -6,7 +6,7 @@
 
 use super::ast::{Cmp, Expr, Pred};
 use super::lexer::Lexer;
-use super::path::{Lit, Test};
+use super::path::{Lit, PathPred, Test};
 use super::text::Text;
 use super::token::{err, Field, Op, Seg, Tok, Token};
 use super::values::{self, literal, parse_scaled, DURATIONS, SIZES};
@@ -292,12 +292,12 @@ impl Parser {
         if close.tok != Tok::RParen {
             return Err(err(close.col, "expected ')' after the path in has( )"));
         }
-        Ok(Pred::Path(segs, Test::Has))
+        Ok(path(segs, Test::Has))
     }
 
     fn path_test(&mut self, segs: Vec<Seg>) -> Result<Pred> {
         let Tok::Op(op) = self.peek().tok else {
-            return Ok(Pred::Path(segs, Test::Truthy));
+            return Ok(path(segs, Test::Truthy));
         };
         let op_col = self.next().col;
         let v = self.next();
@@ -344,7 +344,7 @@ impl Parser {
                 ))
             }
         };
-        Ok(Pred::Path(segs, test))
+        Ok(path(segs, test))
     }
 
     fn field(&mut self, f: Field, t: &Token) -> Result<Pred> {
@@ -371,6 +371,10 @@ impl Parser {
         self.next();
         values::field(f, &value, &mut self.slots)
     }
+}
+
+fn path(segs: Vec<Seg>, test: Test) -> Pred {
+    Pred::Path(Box::new(PathPred::new(segs, test)))
 }
 
 fn eq_test(op: Op, lit: Lit) -> Test {

@@ -6,12 +6,18 @@
 //! everything else with `IgnoredAny`, and hands back the found value's raw text borrowed from
 //! the body. That keeps a path filter over a million bodies allocation-free in the common case.
 //!
+//! Before any parsing, a [`PathPred`] rules out most bodies by a byte search: a test that
+//! needs the value to exist needs its last key to occur as `"key"` in the body, and a `~`
+//! with a substring needs that substring, unless the body has a backslash (an escape could
+//! spell either differently), in which case it is parsed.
+//!
 //! Semantics follow jq where they can: a missing key, an index out of range, or a step into a
 //! scalar all yield "missing", which compares like `null` (`.x == null` and `.x != 1` hold
 //! when `.x` is missing). Numbers compare by value (`1 == 1.0`).
 
 use super::text::Text;
 use super::token::Seg;
+use memchr::memmem::Finder;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Number;
@@ -42,6 +48,52 @@ pub enum Test {
     /// `~`: a string's content, or any other value's JSON text, matches.
     Match(Text),
     NotMatch(Text),
+}
+
+/// A JSON path and the test on its value, with the byte searches that rule bodies out.
+#[derive(Debug, Clone)]
+pub struct PathPred {
+    segs: Vec<Seg>,
+    test: Test,
+    /// `"key"` for the path's last key, when the test fails on a missing value.
+    key: Option<Box<Finder<'static>>>,
+}
+
+impl PathPred {
+    pub fn new(segs: Vec<Seg>, test: Test) -> PathPred {
+        let needs_value = match &test {
+            Test::Eq(lit) => *lit != Lit::Null,
+            Test::Ne(lit) => *lit == Lit::Null,
+            Test::NotMatch(_) => false,
+            Test::Has | Test::Truthy | Test::Order(..) | Test::Match(_) => true,
+        };
+        let last_key = segs.iter().rev().find_map(|s| match s {
+            Seg::Key(k) => Some(k),
+            Seg::Index(_) => None,
+        });
+        // A key JSON must escape cannot be searched for as written.
+        let key = last_key
+            .filter(|k| {
+                needs_value && !k.contains(|c: char| c == '"' || c == '\\' || c.is_control())
+            })
+            .map(|k| Box::new(Finder::new(format!("\"{k}\"").as_bytes()).into_owned()));
+        PathPred { segs, test, key }
+    }
+
+    pub fn matches(&self, body: &[u8]) -> bool {
+        let ruled_out = |absent: bool| absent && memchr::memchr(b'\\', body).is_none();
+        if let Some(key) = &self.key {
+            if ruled_out(key.find(body).is_none()) {
+                return false;
+            }
+        }
+        if let Test::Match(t) = &self.test {
+            if t.is_literal() && ruled_out(!t.is_match(body)) {
+                return false;
+            }
+        }
+        test(body, &self.segs, &self.test)
+    }
 }
 
 /// The outcome of resolving a path in a body.
@@ -327,5 +379,25 @@ mod tests {
             &segs(".x"),
             &Test::Eq(Lit::Null)
         ));
+    }
+
+    #[test]
+    fn byte_prefilters_never_hide_a_match() {
+        let num = |s: &str| Lit::Num(serde_json::from_str(s).unwrap());
+        let p = |path: &str, t: Test| PathPred::new(segs(path), t);
+        let code = p(".error.code", Test::Eq(num("-32601")));
+        assert!(code.matches(br#"{"error":{"code":-32601}}"#));
+        // Escaped key: the plain search fails, the backslash sends it to the parser.
+        assert!(code.matches(br#"{"error":{"\u0063ode":-32601}}"#));
+        assert!(!code.matches(br#"{"error":{"cod":-32601}}"#));
+        let uri = p(".uri", Test::Match(Text::substring("main.rs")));
+        assert!(uri.matches(br#"{"uri":"file:///main.rs"}"#));
+        assert!(uri.matches(br#"{"uri":"file:\/\/\/main.rs"}"#));
+        assert!(uri.matches(br#"{"uri":"file:///m\u0061in.rs"}"#));
+        assert!(!uri.matches(br#"{"uri":"file:///lib.rs","x":"main.rs"}"#));
+        // Tests that hold on a missing value are never ruled out by the key search.
+        assert!(p(".code", Test::Eq(Lit::Null)).matches(b"{}"));
+        assert!(p(".code", Test::Ne(num("1"))).matches(b"{}"));
+        assert!(p(".code", Test::NotMatch(Text::substring("x"))).matches(b"{}"));
     }
 }

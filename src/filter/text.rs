@@ -58,6 +58,8 @@ impl Glob {
 pub enum Text {
     /// Boxed: a `Finder` is ten times the size of a `Regex` handle.
     Exact(Box<memmem::Finder<'static>>),
+    /// A literal matched regardless of case.
+    Folded(Regex),
     Pattern(Regex),
 }
 
@@ -80,7 +82,7 @@ impl Text {
             .case_insensitive(true)
             .build();
         match re {
-            Ok(re) => Text::Pattern(re),
+            Ok(re) => Text::Folded(re),
             // An escaped literal only fails on size limits; exact matching is the fallback.
             Err(_) => Text::Exact(Box::new(
                 memmem::Finder::new(needle.as_bytes()).into_owned(),
@@ -122,10 +124,16 @@ impl Text {
             .map_err(|e| (0, format!("invalid regex: {}", first_line(&e.to_string()))))
     }
 
+    /// A substring rather than a regex: if it occurs in a part of a text, it occurs in the
+    /// whole text (not so for `/^x$/`).
+    pub fn is_literal(&self) -> bool {
+        !matches!(self, Text::Pattern(_))
+    }
+
     pub fn is_match(&self, hay: &[u8]) -> bool {
         match self {
             Text::Exact(f) => f.find(hay).is_some(),
-            Text::Pattern(re) => re.is_match(hay),
+            Text::Folded(re) | Text::Pattern(re) => re.is_match(hay),
         }
     }
 }
