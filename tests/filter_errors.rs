@@ -64,6 +64,12 @@ fn errors_name_the_column_and_what_was_expected() {
         (".a == /x/", 4, "a /regex/ needs '~', not '=='"),
         (".a ~ (", 6, "expected a \"string\" or a /regex/ after '~'"),
         ("has(x)", 5, "expected a JSON path"),
+        ("pair()", 6, "expected an expression inside pair( )"),
+        (
+            "x pair(kind:error",
+            18,
+            "expected ')' to close the 'pair(' at column 3",
+        ),
         ("has(.a", 7, "expected ')' after the path"),
         ("jq:", 4, "expected a jq program after 'jq:'"),
         ("jq:  ", 4, "expected a jq program after 'jq:'"),

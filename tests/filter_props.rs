@@ -224,6 +224,8 @@ const ATOMS: &[&str] = &[
     ".result",
     ".result.items[0].label == foo",
     "jq:(.params.line == 2)",
+    "pair(kind:error)",
+    "pair(.params.line > 1 | foo)",
 ];
 
 fn expr() -> impl Strategy<Value = String> {

@@ -180,6 +180,16 @@ fn lsp_combinators() {
                 r#"(.params.textDocument.uri ~ "lib.rs" | id:"1") & !kind:request"#,
                 &[20],
             ),
+            // pair(): the other half of an exchange.
+            ("pair(.params.textDocument.uri ~ lib.rs)", &[14, 17]),
+            (
+                ".params.textDocument.uri ~ lib.rs | pair(.params.textDocument.uri ~ lib.rs)",
+                &[13, 14, 15, 17],
+            ),
+            ("kind:request pair(kind:error)", &[13, 15]),
+            ("pair(pair(id:2))", &[6, 8]),
+            ("status:pending pair(kind:response)", &[]),
+            ("!pair(kind:request) & kind:response", &[]),
         ],
     );
 }

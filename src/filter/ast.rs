@@ -48,6 +48,9 @@ pub enum Pred {
     Path(Box<PathPred>),
     /// Shared so that filters clone cheaply; a compiled program is never mutated.
     Jq(Arc<Jq>),
+    /// `pair(e)`: the row's request or response — the other half of its exchange — is
+    /// accepted by `e`. Rows without a pair never match.
+    Pair(Box<Expr>),
 }
 
 pub const STATUS_OK: u8 = 1;
@@ -74,6 +77,7 @@ impl Pred {
             Pred::Text(_) => Cost::Scan,
             Pred::Path(..) => Cost::Parse,
             Pred::Jq(_) => Cost::Jq,
+            Pred::Pair(e) => e.cost(),
             _ => Cost::Summary,
         }
     }

@@ -48,7 +48,7 @@ fn collect_method_tables(expr: &Expr, names: &[&str], out: &mut Vec<Vec<bool>>) 
                 collect_method_tables(e, names, out);
             }
         }
-        Expr::Not(e) => collect_method_tables(e, names, out),
+        Expr::Not(e) | Expr::Pred(Pred::Pair(e)) => collect_method_tables(e, names, out),
         Expr::Pred(Pred::Method { globs, slot }) => {
             if out.len() <= *slot {
                 out.resize(*slot + 1, Vec::new());
@@ -123,6 +123,7 @@ impl Pred {
             Pred::Text(t) => t.is_match(store.body(i)),
             Pred::Path(p) => is_message(row.kind) && p.matches(store.body(i)),
             Pred::Jq(jq) => is_message(row.kind) && jq.matches(store.body(i)),
+            Pred::Pair(e) => store.pair(i).is_some_and(|p| e.eval(cx, p)),
         }
     }
 }

@@ -240,6 +240,7 @@ impl Parser {
                 Pred::Size(ordering(op), n)
             }
             Tok::Word(w) if w == "has" && self.peek().tok == Tok::LParen => self.has()?,
+            Tok::Word(w) if w == "pair" && self.peek().tok == Tok::LParen => self.pair()?,
             Tok::Word(w) => Pred::Text(Text::substring(&w)),
             Tok::Str(s) => Pred::Text(Text::substring(&s)),
             Tok::Regex { pattern, flags } => Pred::Text(regex(&pattern, &flags, t.col)?),
@@ -277,6 +278,26 @@ impl Parser {
                 format!("expected a value after '{}'", op.as_str()),
             )),
         }
+    }
+
+    /// `pair(e)`: the other half of the row's exchange matches `e`.
+    fn pair(&mut self) -> Result<Pred> {
+        let open = self.next();
+        if self.peek().tok == Tok::RParen {
+            return Err(err(
+                self.peek().col,
+                "expected an expression inside pair( )",
+            ));
+        }
+        let e = self.or()?;
+        if self.peek().tok != Tok::RParen {
+            return Err(self.leftover(&format!(
+                "')' to close the 'pair(' at column {}",
+                open.col - 4
+            )));
+        }
+        self.next();
+        Ok(Pred::Pair(Box::new(e)))
     }
 
     fn has(&mut self) -> Result<Pred> {
