@@ -146,9 +146,9 @@ pub fn select(expr: &Expr, store: &Store, rows: Range<usize>) -> Vec<usize> {
     } else {
         1
     };
-    let run = |r: Range<usize>| r.filter(|&i| expr.eval(&cx, i)).collect::<Vec<_>>();
+    let run = |e: &Expr, r: Range<usize>| r.filter(|&i| e.eval(&cx, i)).collect::<Vec<_>>();
     if threads == 1 {
-        return run(rows);
+        return run(expr, rows);
     }
     let chunk = rows.len().div_ceil(threads);
     let chunks: Vec<Range<usize>> = (0..threads)
@@ -163,9 +163,12 @@ pub fn select(expr: &Expr, store: &Store, rows: Range<usize>) -> Vec<usize> {
             .iter()
             .map(|r| {
                 let mine = r.clone();
+                // Each thread gets its own copy: a `Regex` keeps a scratch cache that is
+                // fast for the thread that first uses it and lock-guarded for the others.
+                let e = expr.clone();
                 // If the OS refuses a thread, that chunk runs here instead.
                 std::thread::Builder::new()
-                    .spawn_scoped(s, move || run(mine))
+                    .spawn_scoped(s, move || run(&e, mine))
                     .map_err(|_| r.clone())
             })
             .collect();
@@ -176,7 +179,7 @@ pub fn select(expr: &Expr, store: &Store, rows: Range<usize>) -> Vec<usize> {
                     Ok(part) => out.extend(part),
                     Err(panic) => std::panic::resume_unwind(panic),
                 },
-                Err(r) => out.extend(run(r)),
+                Err(r) => out.extend(run(expr, r)),
             }
         }
         out

@@ -74,7 +74,9 @@ fn ordering(op: Op) -> Cmp {
         Op::Lt => Ordering::is_lt,
         Op::Le => Ordering::is_le,
         Op::Gt => Ordering::is_gt,
-        Op::Ge | Op::Match | Op::NotMatch => Ordering::is_ge,
+        Op::Ge => Ordering::is_ge,
+        // Callers turn `~` and `!~` away before asking for an ordering.
+        Op::Match | Op::NotMatch => |_| false,
     }
 }
 
@@ -119,19 +121,25 @@ impl Parser {
         }
     }
 
-    /// An operand after `after` (an operator just consumed).
-    fn operand_after(&mut self, after: &str) -> Result<Expr> {
-        if !Self::starts_operand(&self.peek().tok) {
-            let t = self.peek();
-            let found = match &t.tok {
-                Tok::Eof => String::new(),
-                other => format!(", found {}", describe(other)),
-            };
-            return Err(err(
-                t.col,
-                format!("expected an expression after '{after}'{found}"),
-            ));
+    /// Fails unless the next token can start an operand; `after` names the operator just
+    /// consumed.
+    fn expect_operand(&self, after: &str) -> Result<()> {
+        let t = self.peek();
+        if Self::starts_operand(&t.tok) {
+            return Ok(());
         }
+        let found = match &t.tok {
+            Tok::Eof => String::new(),
+            other => format!(", found {}", describe(other)),
+        };
+        Err(err(
+            t.col,
+            format!("expected an expression after '{after}'{found}"),
+        ))
+    }
+
+    fn operand_after(&mut self, after: &str) -> Result<Expr> {
+        self.expect_operand(after)?;
         self.unary()
     }
 
@@ -146,9 +154,7 @@ impl Parser {
     }
 
     fn and_after(&mut self, after: &str) -> Result<Expr> {
-        if !Self::starts_operand(&self.peek().tok) {
-            return Err(self.operand_after(after).unwrap_err());
-        }
+        self.expect_operand(after)?;
         self.and()
     }
 
@@ -240,7 +246,7 @@ impl Parser {
                 Pred::Size(ordering(op), n)
             }
             Tok::Word(w) if w == "has" && self.peek().tok == Tok::LParen => self.has()?,
-            Tok::Word(w) if w == "pair" && self.peek().tok == Tok::LParen => self.pair()?,
+            Tok::Word(w) if w == "pair" && self.peek().tok == Tok::LParen => self.pair(t.col)?,
             Tok::Word(w) => Pred::Text(Text::substring(&w)),
             Tok::Str(s) => Pred::Text(Text::substring(&s)),
             Tok::Regex { pattern, flags } => Pred::Text(regex(&pattern, &flags, t.col)?),
@@ -263,7 +269,7 @@ impl Parser {
         };
         if matches!(op, Op::Match | Op::NotMatch) {
             return Err(err(
-                self.toks[self.pos - 1].col,
+                o.col,
                 format!(
                     "'{}' compares text; use <, <=, >, >=, == or != here",
                     op.as_str()
@@ -280,9 +286,9 @@ impl Parser {
         }
     }
 
-    /// `pair(e)`: the other half of the row's exchange matches `e`.
-    fn pair(&mut self) -> Result<Pred> {
-        let open = self.next();
+    /// `pair(e)`: the other half of the row's exchange matches `e`. `col` is where `pair` is.
+    fn pair(&mut self, col: usize) -> Result<Pred> {
+        self.next();
         if self.peek().tok == Tok::RParen {
             return Err(err(
                 self.peek().col,
@@ -291,10 +297,7 @@ impl Parser {
         }
         let e = self.or()?;
         if self.peek().tok != Tok::RParen {
-            return Err(self.leftover(&format!(
-                "')' to close the 'pair(' at column {}",
-                open.col - 4
-            )));
+            return Err(self.leftover(&format!("')' to close the 'pair(' at column {col}")));
         }
         self.next();
         Ok(Pred::Pair(Box::new(e)))
