@@ -103,7 +103,7 @@ pub enum Tok {
     Path(Vec<Seg>),
     /// `name:`; the value follows as the next token.
     Field(Field),
-    /// The jq program after `jq:`, and the column where it starts.
+    /// The jq program after `jq:`; the token starts where the program text does.
     Jq(String),
     Eof,
 }
