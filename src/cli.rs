@@ -124,6 +124,11 @@ pub struct CatArgs {
     /// Write the exact byte stream of one direction instead (headers and noise included).
     #[arg(long, value_enum, conflicts_with = "format")]
     pub wire: Option<WireDir>,
+    /// Only the messages this filter expression accepts, e.g.
+    /// 'method:textDocument/* & latency>100ms' (see docs/filters.md). With --format jsonl
+    /// the session header and exit lines are kept, so the output is still a recording.
+    #[arg(long, value_name = "EXPR", conflicts_with = "wire")]
+    pub filter: Option<String>,
     /// Colour: auto (when stdout is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
@@ -134,6 +139,9 @@ pub struct StatsArgs {
     /// Recording to summarise.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Summarise only the messages this filter expression accepts (see docs/filters.md).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 #[derive(Debug, Args)]

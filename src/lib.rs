@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod filter;
 pub mod fmt;
 pub mod live;
 pub mod os;

@@ -1,7 +1,9 @@
-//! `rpctap cat`: print recordings as readable lines, JSONL or JSON, or rebuild the exact
-//! byte stream of one direction (`--wire`).
+//! `rpctap cat`: print recordings as readable lines, JSONL or JSON, optionally filtered
+//! (`--filter`), or rebuild the exact byte stream of one direction (`--wire`, never filtered:
+//! it must stay byte-exact).
 
 use crate::cli::{CatArgs, CatFormat, WireDir};
+use crate::filter::Filter;
 use crate::record::{encode_event, read_file, wire_bytes, Dir, Event};
 use crate::rpc::Kind;
 use crate::session::{describe, load, Status, Store};
@@ -11,6 +13,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
+    let filter = super::parse_filter(args.filter.as_deref())?;
+    let filter = filter.as_ref();
     let stdout = std::io::stdout();
     let color = match args.color.as_str() {
         "always" => true,
@@ -25,9 +29,9 @@ pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
     for path in &args.files {
         match (args.wire, args.format) {
             (Some(dir), _) => wire(path, dir, &mut out)?,
-            (None, CatFormat::Jsonl) => jsonl(path, &mut out)?,
-            (None, CatFormat::Pretty) => pretty(&load(path)?, color, &mut out)?,
-            (None, CatFormat::Json) => json(&load(path)?, &mut json_first, &mut out)?,
+            (None, CatFormat::Jsonl) => jsonl(path, filter, &mut out)?,
+            (None, CatFormat::Pretty) => pretty(&load(path)?, filter, color, &mut out)?,
+            (None, CatFormat::Json) => json(&load(path)?, filter, &mut json_first, &mut out)?,
         }
     }
     if args.format == CatFormat::Json && args.wire.is_none() {
@@ -76,18 +80,60 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn jsonl(path: &Path, out: &mut impl Write) -> anyhow::Result<()> {
+/// The rows `filter` accepts, or all of them.
+fn selected(store: &Store, filter: Option<&Filter>) -> Vec<usize> {
+    match filter {
+        Some(f) => f.select(store),
+        None => (0..store.len()).collect(),
+    }
+}
+
+/// Re-encodes each line. With a filter, the file is first loaded to decide which rows pass
+/// (a request's status depends on later lines), then streamed again keeping those rows and
+/// every line that is not a row (session header, exit, gaps).
+fn jsonl(path: &Path, filter: Option<&Filter>, out: &mut impl Write) -> anyhow::Result<()> {
+    let keep = match filter {
+        Some(f) => {
+            let store = load(path)?;
+            let mut keep = vec![false; store.len()];
+            for i in f.select(&store) {
+                keep[i] = true;
+            }
+            Some(keep)
+        }
+        None => None,
+    };
     let mut buf = Vec::new();
+    let mut row = 0;
     for event in events(path)? {
+        let event = event?;
+        // The store makes exactly one row of each message, noise and stderr line.
+        if matches!(
+            event,
+            Event::Message(_) | Event::Noise(_) | Event::Stderr(_)
+        ) {
+            row += 1;
+            if keep
+                .as_ref()
+                .is_some_and(|k| !k.get(row - 1).copied().unwrap_or(false))
+            {
+                continue;
+            }
+        }
         buf.clear();
-        encode_event(&mut buf, &event?);
+        encode_event(&mut buf, &event);
         out.write_all(&buf)?;
     }
     Ok(())
 }
 
-fn json(store: &Store, first: &mut bool, out: &mut impl Write) -> anyhow::Result<()> {
-    for i in 0..store.len() {
+fn json(
+    store: &Store,
+    filter: Option<&Filter>,
+    first: &mut bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    for i in selected(store, filter) {
         let row = store.row(i);
         let body = store.body(i);
         let text = String::from_utf8_lossy(body);
@@ -108,7 +154,12 @@ fn json(store: &Store, first: &mut bool, out: &mut impl Write) -> anyhow::Result
     Ok(())
 }
 
-fn pretty(store: &Store, color: bool, out: &mut impl Write) -> anyhow::Result<()> {
+fn pretty(
+    store: &Store,
+    filter: Option<&Filter>,
+    color: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let paint = |code: &str, s: &str| {
         if color {
             format!("\x1b[{code}m{s}\x1b[0m")
@@ -116,7 +167,7 @@ fn pretty(store: &Store, color: bool, out: &mut impl Write) -> anyhow::Result<()
             s.to_owned()
         }
     };
-    for i in 0..store.len() {
+    for i in selected(store, filter) {
         let row = store.row(i);
         let dir = if row.kind == Kind::Stderr {
             "!"

@@ -21,6 +21,13 @@ use std::process::ExitCode;
 /// A failure caused by the user's input (bad file, bad expression): exit code 2.
 pub const USAGE: u8 = 2;
 
+/// Parses a `--filter` argument; a bad one is a usage error naming the column.
+fn parse_filter(text: Option<&str>) -> anyhow::Result<Option<crate::filter::Filter>> {
+    text.map(crate::filter::Filter::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("bad filter: {e}"))
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

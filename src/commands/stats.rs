@@ -7,9 +7,20 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
+    let filter = super::parse_filter(args.filter.as_deref())?;
     let store = load(&args.file)?;
-    let stats = Stats::compute(&store, None);
+    let rows = filter.as_ref().map(|f| f.select(&store));
+    let stats = Stats::compute(&store, rows.as_deref());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if let (Some(f), Some(rows)) = (&filter, &rows) {
+        writeln!(
+            out,
+            "filter {:?}: {} of {} rows",
+            f.text(),
+            rows.len(),
+            store.len()
+        )?;
+    }
     let lat = |v: Option<i64>| v.map_or("-".to_owned(), crate::fmt::latency);
     writeln!(
         out,
