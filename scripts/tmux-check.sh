@@ -55,7 +55,7 @@ wait_for "Messages  29/29"
 tmux send-keys -t "$session" g
 
 # Pair view of the hover request, then the wire view with its visible header.
-tmux send-keys -t "$session" / t e x t D o c u m e n t / h o v e r Enter
+tmux send-keys -t "$session" / m e t h o d : t e x t D o c u m e n t / h o v e r Enter
 wait_for "Messages  1/2 · of 29"
 tmux send-keys -t "$session" 2
 wait_for "response after 12.3ms"

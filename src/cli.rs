@@ -164,6 +164,9 @@ pub struct ReplayArgs {
     /// A JSON path left out of the comparison, e.g. `.result.serverInfo` (repeatable).
     #[arg(long, value_name = "PATH")]
     pub ignore: Vec<String>,
+    /// Compare only the requests this filter selects (see docs/filters.md); all are sent.
+    #[arg(long, value_name = "FILTER")]
+    pub only: Option<String>,
     /// Exit with 1 when any response differs, is missing or is extra.
     #[arg(long)]
     pub check: bool,

@@ -89,6 +89,17 @@ fn a_changed_result_and_a_dropped_response_are_reported() {
     // Without --check the report is the same, and the exit code 0.
     let (code, _) = replay(dir.path(), &rec, &["--timeout", "1"], &["--alter", "hover"]);
     assert_eq!(code, 0);
+    // --only compares just what the filter selects.
+    let (code, out) = replay(
+        dir.path(),
+        &rec,
+        &["--check", "--only", "method:textDocument/completion"],
+        &["--alter", "hover"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("2 responses compared: 2 matched"), "{out}");
+    let (code, _) = replay(dir.path(), &rec, &["--only", "method:("], &[]);
+    assert_eq!(code, 2, "a bad filter is an input error");
     // --ignore takes the altered part out of the comparison.
     let (code, out) = replay(
         dir.path(),

@@ -110,7 +110,7 @@ async fn pair_jump_goes_between_request_and_response() {
 #[tokio::test]
 async fn search_finds_rows_off_screen_and_wraps() {
     let (mut app, mut screen, mut feeds) = setup(80, 24);
-    let mut input = typed("nshutdown");
+    let mut input = typed("nmethod:shutdown");
     input.push(key(KeyCode::Enter));
     keys(&mut app, &mut screen, &mut feeds, input).await;
     assert_eq!(selected_seq(&app), Some(26), "far below the first screen");
@@ -168,7 +168,7 @@ async fn filter_line_checks_as_you_type_applies_restores_and_remembers() {
         &mut app,
         &mut screen,
         &mut feeds,
-        typed("/textDocument/hover"),
+        typed("/method:textDocument/hover"),
     )
     .await;
     assert_eq!(app.view.len(), 2, "small sessions filter as you type");
@@ -182,7 +182,7 @@ async fn filter_line_checks_as_you_type_applies_restores_and_remembers() {
         &mut app,
         &mut screen,
         &mut feeds,
-        typed("/textDocument/hover"),
+        typed("/method:textDocument/hover"),
     )
     .await;
     keys(&mut app, &mut screen, &mut feeds, vec![key(KeyCode::Enter)]).await;
@@ -197,7 +197,7 @@ async fn filter_line_checks_as_you_type_applies_restores_and_remembers() {
     )
     .await;
     assert!(app.prompt.is_some());
-    assert_eq!(app.prompt_error.as_ref().map(|e| e.column), Some(19));
+    assert_eq!(app.prompt_error.as_ref().map(|e| e.column), Some(26));
     assert_eq!(app.view.len(), 2, "the invalid text changed nothing");
     // History: ↑ brings back the last filter.
     keys(
@@ -209,7 +209,7 @@ async fn filter_line_checks_as_you_type_applies_restores_and_remembers() {
     .await;
     assert_eq!(
         app.crit.filter.as_ref().map(|f| f.text.as_str()),
-        Some("textDocument/hover")
+        Some("method:textDocument/hover")
     );
     // The empty filter shows everything.
     keys(
@@ -233,7 +233,7 @@ async fn copy_and_save_the_view() {
     assert!(app.status.as_ref().unwrap().text.contains("OSC 52"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hover.jsonl");
-    let mut input = typed("/textDocument/hover");
+    let mut input = typed("/method:textDocument/hover");
     input.extend([key(KeyCode::Enter), k('w'), ctrl('u')]);
     input.extend(typed(path.to_str().unwrap()));
     input.push(key(KeyCode::Enter));

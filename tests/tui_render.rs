@@ -104,7 +104,7 @@ fn filter_prompt_shows_the_error_column() {
         "{footer}"
     );
     assert!(
-        footer.contains("✗ column 7: unterminated quote"),
+        footer.contains("✗ column 7: unterminated string"),
         "{footer}"
     );
     let buf = screen.backend().buffer();
@@ -188,4 +188,22 @@ fn hub_lists_recordings() {
     assert!(lines(&draw(&mut empty))
         .join("\n")
         .contains("no recordings yet"));
+}
+
+#[test]
+fn filter_line_valid_and_invalid() {
+    let mut app = fixture_app(100, 24);
+    app.update(Action::OpenPrompt(PromptKind::Filter));
+    for e in typed("method:textDocument/* & latency>1ms") {
+        if let crossterm::event::Event::Key(k) = e {
+            app.update(Action::Key(k));
+        }
+    }
+    insta::assert_snapshot!("filter_line_valid", draw(&mut app).backend());
+    for e in typed(" & .error.code ==") {
+        if let crossterm::event::Event::Key(k) = e {
+            app.update(Action::Key(k));
+        }
+    }
+    insta::assert_snapshot!("filter_line_invalid", draw(&mut app).backend());
 }

@@ -19,6 +19,13 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     for p in &args.ignore {
         ignore.push(parse_path(p).map_err(|e| anyhow::anyhow!("bad --ignore: {e}"))?);
     }
+    let only = match &args.only {
+        Some(text) => Some(
+            crate::filter::Filter::parse(text)
+                .map_err(|e| anyhow::anyhow!("bad --only filter: {e}"))?,
+        ),
+        None => None,
+    };
     let store = load(&args.file)?;
     ignore.extend(default_ignores(store.protocol));
     let opts = ReplayOptions {
@@ -29,7 +36,9 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let (script, outcome) = replay(&store, &args.command, &opts)
         .map_err(|e| anyhow::anyhow!("cannot replay '{}': {e:#}", args.file.display()))?;
-    let report = Report::build(&store, &script, &outcome, &ignore, None);
+    let only = only.map(|f| move |s: &crate::session::Store, i: usize| f.matches(s, i));
+    let only_ref = only.as_ref().map(|f| f as &crate::replay::RowFilter);
+    let report = Report::build(&store, &script, &outcome, &ignore, only_ref);
     let mut out = std::io::stdout().lock();
     match args.report {
         ReportFormat::Text => report.write_text(&mut out)?,

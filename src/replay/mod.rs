@@ -16,7 +16,7 @@ mod script;
 pub use engine::{replay, Pace, ReplayOptions};
 pub use mock::{default_param_ignores, mock, MockOptions, MockStats, Unmatched};
 pub use normalize::{diff, parse_path, remove_path, JsonPath};
-pub use report::{default_ignores, Report};
+pub use report::{default_ignores, Report, RowFilter};
 
 use crate::wire::Framing;
 
