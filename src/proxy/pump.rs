@@ -1,7 +1,8 @@
 //! The forwarding pumps. Each stream has its own thread so that no pipe can fill while
-//! another is being read (the deadlock lesson). A pump reads, writes the bytes on at once,
-//! and only then offers the same buffer (shared, not copied) to the recorder through the
-//! `Tap`, which never blocks: past a memory bound, bytes are counted as lost instead.
+//! another is being read (the deadlock lesson). A pump reads, offers the buffer (shared,
+//! not copied) to the recorder through the `Tap`, which never blocks (past a memory bound,
+//! bytes are counted as lost instead), and writes the bytes on at once. Offering first
+//! keeps the recording causal: a response can only be read after its request was written.
 
 use bytes::{Bytes, BytesMut};
 use std::io::{Read, Write};
@@ -106,13 +107,17 @@ pub fn pump(
         };
         let t = Micros::now();
         let chunk = buf.split_to(n).freeze();
+        // Offered before it is written (a non-blocking channel send of a shared buffer):
+        // once written, the other side may answer at once, and the answer's pump must
+        // not reach the recorder first, or a response would be recorded before its
+        // request (seen with pylsp answering `shutdown` within 2 ms).
+        tap.offer(lane, t, chunk.clone());
         if sink_ok && (dst.write_all(&chunk).is_err() || dst.flush().is_err()) {
             sink_ok = false;
             if let Some(f) = on_sink_closed.take() {
                 f();
             }
         }
-        tap.offer(lane, t, chunk);
     }
     tap.send(TapMsg::Eof(lane));
     if sink_ok {
