@@ -2,7 +2,7 @@
 //! byte stream of one direction (`--wire`).
 
 use crate::cli::{CatArgs, CatFormat, WireDir};
-use crate::record::{encode_event, read_file, wire_bytes, Dir, Event};
+use crate::record::{encode_event, open, wire_bytes, Dir, Event};
 use crate::rpc::Kind;
 use crate::session::{describe, load, Status, Store};
 use anyhow::anyhow;
@@ -38,8 +38,8 @@ pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn events(path: &Path) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Event>> + '_> {
-    let reader = read_file(path).map_err(|e| anyhow!(describe(path, &e)))?;
-    Ok(reader.map(move |r| r.map_err(|e| anyhow!(describe(path, &e)))))
+    let (_, events) = open(path).map_err(|e| anyhow!(describe(path, &e)))?;
+    Ok(events.map(move |r| r.map_err(|e| anyhow!(describe(path, &e)))))
 }
 
 fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
