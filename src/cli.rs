@@ -83,8 +83,12 @@ pub enum CatFormat {
     Pretty,
     /// The recording format (rpctap JSONL).
     Jsonl,
-    /// One JSON array of message bodies.
+    /// One JSON array of messages with their metadata.
     Json,
+    /// A VS Code LSP trace (text, verbose), as vscode-languageclient writes it.
+    Vscode,
+    /// A HAR 1.2 log: one entry per request/response pair, for HTTP traffic viewers.
+    Har,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

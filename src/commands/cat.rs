@@ -1,7 +1,9 @@
-//! `rpctap cat`: print recordings as readable lines, JSONL or JSON, or rebuild the exact
-//! byte stream of one direction (`--wire`).
+//! `rpctap cat`: print recordings (in any format `record::open` reads) as readable lines,
+//! JSONL, JSON, a VS Code trace or a HAR log, or rebuild the exact byte stream of one
+//! direction (`--wire`).
 
 use crate::cli::{CatArgs, CatFormat, WireDir};
+use crate::record::export::{write_vscode, Har};
 use crate::record::{encode_event, open, wire_bytes, Dir, Event};
 use crate::rpc::Kind;
 use crate::session::{describe, load, Status, Store};
@@ -22,16 +24,26 @@ pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
     if args.format == CatFormat::Json && args.wire.is_none() {
         out.write_all(b"[")?;
     }
+    let mut har = Har::new();
+    let mut left_out = 0;
     for path in &args.files {
         match (args.wire, args.format) {
             (Some(dir), _) => wire(path, dir, &mut out)?,
             (None, CatFormat::Jsonl) => jsonl(path, &mut out)?,
             (None, CatFormat::Pretty) => pretty(&load(path)?, color, &mut out)?,
             (None, CatFormat::Json) => json(&load(path)?, &mut json_first, &mut out)?,
+            (None, CatFormat::Vscode) => left_out += write_vscode(&load(path)?, &mut out)?,
+            (None, CatFormat::Har) => har.add(&load(path)?),
         }
     }
-    if args.format == CatFormat::Json && args.wire.is_none() {
-        out.write_all(b"]\n")?;
+    match args.format {
+        _ if args.wire.is_some() => {}
+        CatFormat::Json => out.write_all(b"]\n")?,
+        CatFormat::Har => har.write(&mut out)?,
+        _ => {}
+    }
+    if left_out > 0 {
+        eprintln!("rpctap: warning: {left_out} message(s) (noise, batches, non-JSON bodies) have no place in a VS Code trace and were left out");
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

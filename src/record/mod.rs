@@ -3,6 +3,7 @@
 //! formats, read as the same events (`import`).
 
 mod event;
+pub mod export;
 pub mod import;
 mod reader;
 mod time;

@@ -260,7 +260,7 @@ pub(super) fn import(text: &[u8], context: &Context) -> Result<Vec<Event>, ReadE
                     Some((_, Some(id), rest)) => (id.to_owned(), rest),
                     // `Received response 5 without active response promise.`
                     _ => match after.split_once(" without active") {
-                        Some((id, _)) => (id.to_owned(), ""),
+                        Some((id, tail)) => (id.to_owned(), tail),
                         None => return Err(malformed()),
                     },
                 };
