@@ -132,8 +132,10 @@ fn direct_and_tapped(
 }
 
 /// The recording is complete: every request answered, the server's exit recorded, and
-/// each of `methods` requested at least once (client to server).
-fn assert_complete(rec: &Path, methods: &[&str]) {
+/// each of `methods` requested at least once (client to server). The server exits with
+/// 0, unless its stderr (recorded too) shows `known_failure`: a bug of the server's own
+/// that makes it exit 1 now and then.
+fn assert_complete(rec: &Path, methods: &[&str], known_failure: Option<&str>) {
     let store = load(rec).expect("the recording loads");
     let stats = Stats::compute(&store, None);
     let pending: Vec<String> = stats
@@ -152,7 +154,15 @@ fn assert_complete(rec: &Path, methods: &[&str]) {
         assert!(found, "no answered {m} request in the recording");
     }
     let exit = store.exit.expect("the server's exit is recorded");
-    assert_eq!(exit.code, Some(0), "server exit: {exit:?}");
+    let stderr: String = (0..store.len())
+        .filter(|&i| store.row(i).kind == Kind::Stderr)
+        .map(|i| String::from_utf8_lossy(store.body(i)).into_owned() + "\n")
+        .collect();
+    let excused = known_failure.is_some_and(|k| stderr.contains(k));
+    assert!(
+        exit.code == Some(0) || (exit.code == Some(1) && excused),
+        "server exit: {exit:?}\nstderr:\n{stderr}"
+    );
 
     // The command line agrees with the library.
     let out = rpctap(rec.parent().unwrap())
@@ -182,6 +192,7 @@ fn pygls_client_drives_pylsp_through_rpctap() {
             "textDocument/documentSymbol",
             "shutdown",
         ],
+        None,
     );
     let store = load(&rec).unwrap();
     let methods: Vec<_> = (0..store.len()).filter_map(|i| store.method(i)).collect();
@@ -219,6 +230,7 @@ fn mcp_sdk_client_drives_server_everything_through_rpctap() {
             "resources/read",
             "prompts/list",
         ],
+        None,
     );
 }
 
@@ -245,6 +257,10 @@ fn debugpy_session_through_rpctap() {
             "stackTrace",
             "continue",
         ],
+        // debugpy 1.8 races a `disconnect` that arrives while it ends the session on
+        // its own after `terminated`: it answers twice, trips its own assertion
+        // (`assert self.response is None`) and exits 1. Seen under load, rarely.
+        Some("assert self.response is None"),
     );
     let store = load(&rec).unwrap();
     let events: Vec<_> = (0..store.len())
