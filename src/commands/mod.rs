@@ -3,6 +3,7 @@
 //! its child's code.
 
 mod cat;
+mod completions;
 mod ls;
 mod proxy;
 mod stats;
@@ -45,6 +46,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Stats(args)) => stats::run(&args),
         Some(Command::Ls(args)) => ls::run(&args),
         Some(Command::Proxy(args)) => proxy::run(args),
+        Some(Command::Completions(args)) => completions::completions(&args),
+        Some(Command::Man(args)) => completions::man(&args),
         None if !cli.proxy.command.is_empty() => proxy::run(cli.proxy),
         None => anyhow::bail!("no command given; try `rpctap --help`"),
     }
