@@ -41,8 +41,25 @@ pub enum Command {
     Cat(CatArgs),
     /// Per-method counts, errors and latency percentiles of a recording.
     Stats(StatsArgs),
-    /// List recorded sessions.
+    /// List recorded and live sessions.
     Ls(LsArgs),
+    /// Browse one recording in the terminal UI (followed while it is being written).
+    Open(OpenArgs),
+    /// The terminal UI: several recordings merged by time, or with none, the hub of
+    /// live and recorded sessions.
+    Ui(UiArgs),
+    /// A demo client and server talk through rpctap while the terminal UI shows it live.
+    Demo(DemoArgs),
+    /// Replay a recording's client messages into a fresh server and compare its answers.
+    Replay(ReplayArgs),
+    /// Act as the server on stdio, answering from a recording.
+    Mock(MockArgs),
+    /// The built-in demo language server on stdio (for `rpctap demo`, tests and benchmarks).
+    #[command(hide = true)]
+    DemoServer(crate::demo::DemoServerArgs),
+    /// Drive a server with the scripted demo client: `rpctap demo-client -- CMD...`.
+    #[command(hide = true)]
+    DemoClient(crate::demo::DemoClientArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
@@ -100,6 +117,9 @@ pub struct ProxyArgs {
     /// Do not write a recording.
     #[arg(long)]
     pub no_record: bool,
+    /// Do not publish the session for live viewers (`rpctap ui` in another terminal).
+    #[arg(long)]
+    pub no_live: bool,
     /// Message framing; auto decides per direction from the first bytes.
     #[arg(long, value_enum, default_value = "auto")]
     pub framing: FramingArg,
@@ -168,3 +188,80 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct LsArgs {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording to replay.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// recorded (keep the recorded gaps), asap (only wait for answers), or a speed factor.
+    #[arg(long, default_value = "asap", value_name = "PACE")]
+    pub pace: crate::replay::Pace,
+    /// A JSON path left out of the comparison, e.g. `.result.serverInfo` (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub ignore: Vec<String>,
+    /// Exit with 1 when any response differs, is missing or is extra.
+    #[arg(long)]
+    pub check: bool,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub report: ReportFormat,
+    /// Save the replayed session as a recording.
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<PathBuf>,
+    /// Seconds to wait for each response.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Seconds the server may take to exit once its stdin is closed.
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    pub grace: f64,
+    /// The server command and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// The recording to answer from.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// What to do with a request the recording has no match for.
+    #[arg(long, value_enum, default_value = "error")]
+    pub unmatched: crate::replay::Unmatched,
+    /// A JSON path in params left out when matching requests (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// Recording to open.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Start with the selection following new messages (toggle with `f`).
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Recordings to show merged by time; none: the hub of live and recorded sessions.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Start with the selection following new messages (toggle with `f`).
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Pause between the demo client's steps, in milliseconds.
+    #[arg(long, default_value_t = 350, value_name = "MS")]
+    pub pace_ms: u64,
+}

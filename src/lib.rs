@@ -4,11 +4,15 @@
 
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod fmt;
+pub mod live;
 pub mod os;
 pub mod paths;
 pub mod proxy;
 pub mod record;
+pub mod replay;
 pub mod rpc;
 pub mod session;
+pub mod tui;
 pub mod wire;

@@ -97,3 +97,10 @@ pub fn close_pipe_in_place(file: &File) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Does a process with this pid exist (possibly owned by someone else)?
+pub fn process_exists(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks for existence and permission; nothing is delivered.
+    let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}

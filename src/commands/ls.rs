@@ -38,25 +38,35 @@ pub fn recordings() -> Vec<Listed> {
 pub fn run(_args: &LsArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let list = recordings();
-    if list.is_empty() {
-        eprintln!(
-            "no sessions recorded in {}",
-            crate::paths::sessions_dir().display()
-        );
+    let live = crate::live::live_sessions();
+    if list.is_empty() && live.is_empty() {
+        eprintln!("no sessions in {}", crate::paths::sessions_dir().display());
     }
-    for l in list {
-        let started = crate::record::Micros::parse(&l.info.started)
-            .map(|t| {
-                t.datetime()
-                    .with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_default();
+    let recorded_here =
+        |l: &crate::live::LiveSession| list.iter().any(|r| Some(&r.path) == l.recording.as_ref());
+    // Live shims that record elsewhere (or not at all) are listed first.
+    for l in live.iter().filter(|l| !recorded_here(l)) {
+        let place = l
+            .recording
+            .as_ref()
+            .map_or("(not recorded)".into(), |p| p.display().to_string());
         writeln!(
             out,
-            "{:<20} {started}  {:>8} lines  {:<40} {}",
+            "live  {:<20} {}  {:>14}  {:<40} {place}",
             l.info.name,
+            started(&l.info.started),
+            "",
+            l.info.command.join(" "),
+        )?;
+    }
+    for l in list {
+        let is_live = live.iter().any(|s| s.recording.as_ref() == Some(&l.path));
+        writeln!(
+            out,
+            "{} {:<20} {}  {:>8} lines  {:<40} {}",
+            if is_live { "live " } else { "ended" },
+            l.info.name,
+            started(&l.info.started),
             l.lines,
             l.info.command.join(" "),
             l.path.display()
@@ -64,4 +74,15 @@ pub fn run(_args: &LsArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn started(rfc3339: &str) -> String {
+    crate::record::Micros::parse(rfc3339)
+        .map(|t| {
+            t.datetime()
+                .with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
 }

@@ -4,9 +4,16 @@
 
 mod cat;
 mod completions;
+mod demo;
 mod ls;
+mod mock;
+mod open;
 mod proxy;
+mod replay;
 mod stats;
+mod ui;
+
+pub use ls::{recordings, Listed};
 
 use crate::cli::{Cli, Command};
 use clap::Parser;
@@ -48,7 +55,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Proxy(args)) => proxy::run(args),
         Some(Command::Completions(args)) => completions::completions(&args),
         Some(Command::Man(args)) => completions::man(&args),
+        Some(Command::Replay(args)) => replay::run(&args),
+        Some(Command::Mock(args)) => mock::run(&args),
+        Some(Command::DemoServer(args)) => crate::demo::run_server(&args),
+        Some(Command::DemoClient(args)) => crate::demo::run_client(&args),
         None if !cli.proxy.command.is_empty() => proxy::run(cli.proxy),
-        None => anyhow::bail!("no command given; try `rpctap --help`"),
+        Some(Command::Open(args)) => open::run(&args),
+        Some(Command::Demo(args)) => demo::run(&args),
+        Some(Command::Ui(args)) => ui::run(&args),
+        None => {
+            crate::tui::run_hub()?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

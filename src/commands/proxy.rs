@@ -2,9 +2,7 @@
 //! `ShimConfig` and runs it; writes nothing of its own to stdout.
 
 use crate::cli::{FramingArg, ProtocolArg, ProxyArgs};
-use crate::proxy::{
-    default_record_path, open_recording, FileSink, LineSink, RecorderConfig, ShimConfig,
-};
+use crate::proxy::{default_record_path, open_recording, FileSink, RecorderConfig, ShimConfig};
 use crate::record::{Micros, SessionInfo};
 use crate::wire::{Framing, Limits};
 use std::process::ExitCode;
@@ -44,17 +42,14 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
             p => Some(format!("{p:?}").to_lowercase()),
         },
     };
-    let mut sinks: Vec<Box<dyn LineSink>> = Vec::new();
+    let mut file = None;
     if !args.no_record {
         let (path, default_location) = match &args.record {
             Some(p) => (p.clone(), false),
             None => (default_record_path(&name, started), true),
         };
         match open_recording(&path, default_location) {
-            Ok(file) => sinks.push(Box::new(FileSink {
-                path,
-                out: std::io::BufWriter::with_capacity(256 * 1024, file),
-            })),
+            Ok(f) => file = Some(FileSink::new(Some(path), f)),
             Err(e) => eprintln!("rpctap: warning: {e:#}; forwarding continues without recording"),
         }
     }
@@ -74,7 +69,8 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
             },
             redact: args.redact,
         },
-        sinks,
+        file,
+        live: !args.no_live,
         grace: Duration::from_secs_f64(args.grace),
     };
     match crate::proxy::run(config) {

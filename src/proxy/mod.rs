@@ -9,7 +9,7 @@ mod pump;
 mod recorder;
 mod supervisor;
 
-pub use pump::{Lane, Tap, TapMsg};
-pub use recorder::{FileSink, LineSink};
+pub use pump::{pump, Lane, Tap, TapMsg};
+pub use recorder::FileSink;
 pub use recorder::{Recorder, RecorderConfig};
 pub use supervisor::{default_record_path, open_recording, run, ShimConfig, SpawnError};

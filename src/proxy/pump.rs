@@ -1,8 +1,7 @@
 //! The forwarding pumps. Each stream has its own thread so that no pipe can fill while
-//! another is being read (the deadlock lesson). A pump reads, offers the buffer (shared,
-//! not copied) to the recorder through the `Tap`, which never blocks (past a memory bound,
-//! bytes are counted as lost instead), and writes the bytes on at once. Offering first
-//! keeps the recording causal: a response can only be read after its request was written.
+//! another is being read (the deadlock lesson). A pump reads and writes the bytes on at
+//! once; the same buffer (shared, not copied) goes to the recorder through the `Tap`, which
+//! never blocks: past a memory bound, bytes are counted as lost instead.
 
 use bytes::{Bytes, BytesMut};
 use std::io::{Read, Write};
@@ -31,6 +30,8 @@ pub enum TapMsg {
     Lost(Lane, Micros, u64),
     Eof(Lane),
     Exit(crate::record::Exit),
+    /// A live viewer connected.
+    Attach(std::os::unix::net::UnixStream),
 }
 
 /// The recorder's inbox, with a bound on the bytes waiting in it.
@@ -82,7 +83,7 @@ pub enum PumpEnd {
     SinkClosed,
 }
 
-/// Copies `src` to `dst` until `src` ends, offering each chunk to the tap after forwarding.
+/// Copies `src` to `dst` until `src` ends, offering each chunk to the tap as it goes.
 /// When `dst` fails, the pump keeps reading (and recording) so that the writer on the
 /// other side never blocks on a full pipe, and reports `SinkClosed` at the end.
 pub fn pump(
@@ -105,13 +106,11 @@ pub fn pump(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
-        let t = Micros::now();
         let chunk = buf.split_to(n).freeze();
-        // Offered before it is written (a non-blocking channel send of a shared buffer):
-        // once written, the other side may answer at once, and the answer's pump must
-        // not reach the recorder first, or a response would be recorded before its
-        // request (seen with pylsp answering `shutdown` within 2 ms).
-        tap.offer(lane, t, chunk.clone());
+        // Queued (never waiting, no copy) just before the write rather than after it: a
+        // peer's answer to these bytes can only be read after the write, so the recording
+        // can never show an answer before the message it answers.
+        tap.offer(lane, Micros::now(), chunk.clone());
         if sink_ok && (dst.write_all(&chunk).is_err() || dst.flush().is_err()) {
             sink_ok = false;
             if let Some(f) = on_sink_closed.take() {

@@ -6,6 +6,7 @@
 //! A failing sink warns once on stderr and is dropped; forwarding is never affected.
 
 use super::pump::{Lane, Tap, TapMsg};
+use crate::live::{Backlog, Publisher};
 use crate::record::{
     canonical_head, encode_event, Dir, Event, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo,
     StderrEvent,
@@ -20,29 +21,48 @@ const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// A stderr line longer than this is recorded in pieces.
 const MAX_STDERR_LINE: usize = 64 * 1024;
 
-/// Somewhere recording lines go.
-pub trait LineSink: Send {
-    /// A short name for warnings ("recording 'x.jsonl'").
-    fn name(&self) -> String;
-    fn write_line(&mut self, line: &[u8]) -> std::io::Result<()>;
-    fn flush(&mut self) -> std::io::Result<()>;
-}
-
-/// A recording file.
+/// The recording file (or, with `--no-record`, an unnamed temporary file that only
+/// serves live viewers their backlog).
 pub struct FileSink {
-    pub path: std::path::PathBuf,
-    pub out: std::io::BufWriter<std::fs::File>,
+    /// `None` for the unnamed temporary file.
+    pub path: Option<std::path::PathBuf>,
+    out: std::io::BufWriter<std::fs::File>,
+    /// Bytes handed to `out` so far.
+    written: u64,
 }
 
-impl LineSink for FileSink {
-    fn name(&self) -> String {
-        format!("recording '{}'", self.path.display())
+impl FileSink {
+    /// `file` must be open for reading too: live viewers read their backlog from it.
+    pub fn new(path: Option<std::path::PathBuf>, file: std::fs::File) -> FileSink {
+        FileSink {
+            path,
+            out: std::io::BufWriter::with_capacity(256 * 1024, file),
+            written: 0,
+        }
     }
+
     fn write_line(&mut self, line: &[u8]) -> std::io::Result<()> {
+        self.written += line.len() as u64;
         self.out.write_all(line)
     }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
+
+    fn warn(&self, e: &std::io::Error) {
+        if let Some(p) = &self.path {
+            eprintln!(
+                "rpctap: warning: recording to '{}' failed: {}; forwarding continues without recording",
+                p.display(),
+                crate::session::io_message(e)
+            );
+        }
+    }
+
+    /// Flushes and returns what a new viewer needs to read the session so far.
+    fn backlog(&mut self) -> std::io::Result<Backlog> {
+        self.out.flush()?;
+        Ok(Backlog {
+            file: self.out.get_ref().try_clone()?,
+            len: self.written,
+        })
     }
 }
 
@@ -62,12 +82,17 @@ pub struct Recorder {
     stderr: BytesMut,
     seq: u64,
     redact: Vec<String>,
-    sinks: Vec<Box<dyn LineSink>>,
+    file: Option<FileSink>,
+    live: Option<Publisher>,
     line: Vec<u8>,
 }
 
 impl Recorder {
-    pub fn new(config: RecorderConfig, sinks: Vec<Box<dyn LineSink>>) -> Recorder {
+    pub fn new(
+        config: RecorderConfig,
+        file: Option<FileSink>,
+        live: Option<Publisher>,
+    ) -> Recorder {
         let dir = || Direction {
             decoder: Decoder::new(config.framing, config.limits),
             buf: BytesMut::new(),
@@ -77,7 +102,8 @@ impl Recorder {
             stderr: BytesMut::new(),
             seq: 0,
             redact: config.redact,
-            sinks,
+            file,
+            live,
             line: Vec::with_capacity(4096),
         }
     }
@@ -95,6 +121,7 @@ impl Recorder {
                 }
                 Ok(TapMsg::Lost(lane, t, n)) => self.lost(lane, t, n),
                 Ok(TapMsg::Eof(lane)) => self.eof(lane),
+                Ok(TapMsg::Attach(stream)) => self.attach(stream),
                 Ok(TapMsg::Exit(exit)) => {
                     for lane in [Lane::C2s, Lane::S2c, Lane::Stderr] {
                         self.eof(lane);
@@ -111,6 +138,25 @@ impl Recorder {
             }
         }
         self.flush();
+        if let Some(live) = self.live.take() {
+            live.finish(Duration::from_secs(1));
+        }
+    }
+
+    fn attach(&mut self, stream: std::os::unix::net::UnixStream) {
+        let backlog = match self.file.as_mut().map(FileSink::backlog) {
+            Some(Ok(b)) => Some(b),
+            Some(Err(e)) => {
+                if let Some(f) = self.file.take() {
+                    f.warn(&e);
+                }
+                None
+            }
+            None => None,
+        };
+        if let Some(live) = &mut self.live {
+            live.attach(stream, backlog);
+        }
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -121,24 +167,24 @@ impl Recorder {
     fn emit(&mut self, event: &Event) {
         self.line.clear();
         encode_event(&mut self.line, event);
-        let line = &self.line;
-        self.sinks.retain_mut(|sink| match sink.write_line(line) {
-            Ok(()) => true,
-            Err(e) => {
-                warn(&**sink, &e);
-                false
+        if let Some(f) = &mut self.file {
+            if let Err(e) = f.write_line(&self.line) {
+                f.warn(&e);
+                self.file = None;
             }
-        });
+        }
+        if let Some(live) = &mut self.live {
+            live.publish(&self.line);
+        }
     }
 
     fn flush(&mut self) {
-        self.sinks.retain_mut(|sink| match sink.flush() {
-            Ok(()) => true,
-            Err(e) => {
-                warn(&**sink, &e);
-                false
+        if let Some(f) = &mut self.file {
+            if let Err(e) = f.out.flush() {
+                f.warn(&e);
+                self.file = None;
             }
-        });
+        }
     }
 
     fn data(&mut self, lane: Lane, t: Micros, bytes: &[u8]) {
@@ -268,14 +314,6 @@ fn trim_eol(line: Bytes) -> Bytes {
         end -= 1;
     }
     line.slice(..end)
-}
-
-fn warn(sink: &dyn LineSink, e: &std::io::Error) {
-    eprintln!(
-        "rpctap: warning: {} failed: {}; forwarding continues without it",
-        sink.name(),
-        crate::session::io_message(e)
-    );
 }
 
 /// Replaces the values of the given object keys, anywhere in the body, by "«redacted»".

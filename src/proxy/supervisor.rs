@@ -7,7 +7,7 @@
 //! single loop with two deadlines.
 
 use super::pump::{pump, Lane, Tap, TapMsg};
-use super::recorder::{LineSink, Recorder, RecorderConfig};
+use super::recorder::{FileSink, Recorder, RecorderConfig};
 use crate::os;
 use crate::record::{Exit, Micros, SessionInfo};
 use anyhow::Context;
@@ -31,7 +31,9 @@ pub struct ShimConfig {
     pub command: Vec<String>,
     pub info: SessionInfo,
     pub recorder: RecorderConfig,
-    pub sinks: Vec<Box<dyn LineSink>>,
+    pub file: Option<FileSink>,
+    /// Publish the session on a Unix socket for live viewers.
+    pub live: bool,
     /// How long the child may take to exit after its stdin closed (and after SIGTERM).
     pub grace: Duration,
 }
@@ -52,11 +54,12 @@ pub struct SpawnError(pub u8, pub String);
 /// Runs the shim to completion and returns the exit code.
 pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     let original_parent = os::parent_pid();
-    // SIGUSR1 is rpctap's own parent-death notice; it is confirmed with getppid below.
-    let _ = os::set_parent_death_signal(SIGUSR1);
     let mut signals =
         signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1])
             .map_err(|e| SpawnError(2, format!("cannot install signal handlers: {e}")))?;
+    // SIGUSR1 (handled from here on) is rpctap's own parent-death notice; it is confirmed
+    // with getppid, since the kernel also sends it when only the parent's thread exits.
+    let _ = os::set_parent_death_signal(SIGUSR1);
 
     let program = &config.command[0];
     let mut cmd = Command::new(program);
@@ -85,7 +88,17 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
 
     let (tap_tx, tap_rx) = mpsc::channel();
     let tap = Tap::new(tap_tx, TAP_LIMIT);
-    let recorder = Recorder::new(config.recorder, config.sinks);
+    let live = config
+        .live
+        .then(|| publish(&config.info, config.file.as_ref(), &tap))
+        .flatten();
+    let file = match config.file {
+        Some(f) => Some(f),
+        // Without a recording, live viewers still need somewhere to read the backlog.
+        None if live.is_some() => tempfile::tempfile().ok().map(|f| FileSink::new(None, f)),
+        None => None,
+    };
+    let recorder = Recorder::new(config.recorder, file, live);
     let (info, recorder_tap) = (config.info, tap.clone());
     let (rec_done_tx, rec_done_rx) = mpsc::channel::<()>();
     thread::Builder::new()
@@ -219,6 +232,27 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     })
 }
 
+/// Opens the live-feed socket; a failure is a warning, never a reason not to forward.
+fn publish(
+    info: &SessionInfo,
+    file: Option<&FileSink>,
+    tap: &Tap,
+) -> Option<crate::live::Publisher> {
+    let mut line = Vec::new();
+    crate::record::encode_event(&mut line, &crate::record::Event::Session(info.clone()));
+    let tap = tap.clone();
+    let recording = file.and_then(|f| f.path.as_deref());
+    match crate::live::Publisher::bind(&crate::live::runtime_dir(), &line, recording, move |s| {
+        tap.send(TapMsg::Attach(s))
+    }) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            eprintln!("rpctap: warning: no live feed: {e:#}");
+            None
+        }
+    }
+}
+
 fn dup(fd: std::os::fd::BorrowedFd<'_>) -> Option<File> {
     fd.try_clone_to_owned().ok().map(File::from)
 }
@@ -296,6 +330,7 @@ pub fn open_recording(path: &std::path::Path, default_location: bool) -> anyhow:
         crate::paths::ensure_private_dir(&crate::paths::sessions_dir())?;
     }
     std::fs::OpenOptions::new()
+        .read(true)
         .write(true)
         .create(true)
         .truncate(true)

@@ -204,6 +204,11 @@ impl Store {
         }
     }
 
+    /// The recorded header text of a row, when it differs from the canonical one.
+    pub fn headers(&self, i: usize) -> Option<&[u8]> {
+        self.headers.get(&(i as u32)).map(|h| &h[..])
+    }
+
     /// The exact bytes this message occupied on the wire (for noise, the noise itself).
     pub fn wire(&self, i: usize) -> Vec<u8> {
         let r = &self.rows[i];

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Makes the PNG screenshots in screenshots/ from the real binary: runs `rpctap open` on the
+# test fixture in tmux at 160×45, drives it with keys, captures the screen with its colours
+# (`capture-pane -e`) and renders that to PNG (scripts/ansi2png.py, Pillow, DejaVu Sans Mono).
+#
+# Usage: scripts/screenshots.sh [path/to/rpctap]   (default: builds the debug binary)
+# Needs: tmux, python3 with Pillow (installed with pip if missing), the DejaVu fonts
+# (Debian: fonts-dejavu-core).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-}
+if [[ -z $bin ]]; then
+    (cd "$here" && cargo build --quiet)
+    bin="${CARGO_TARGET_DIR:-$here/target}/debug/rpctap"
+fi
+python3 -c 'import PIL' 2>/dev/null || python3 -m pip install --quiet pillow
+fixture="$here/tests/fixtures/lsp-session.jsonl"
+outdir="$here/screenshots"
+mkdir -p "$outdir"
+cols=160 rows=45
+session="rpctap-shots-$$"
+tmp=$(mktemp -d)
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+wait_for() {
+    for _ in $(seq 100); do
+        if tmux capture-pane -t "$session" -p | grep -qF -- "$1"; then return 0; fi
+        sleep 0.1
+    done
+    echo "screenshots: never saw: $1" >&2
+    exit 1
+}
+
+# Captures the screen once it shows `$2`, as screenshots/$1.png.
+shot() {
+    wait_for "$2"
+    sleep 0.2 # let the frame that shows it finish
+    tmux capture-pane -t "$session" -e -p -N > "$tmp/$1.ansi"
+    python3 "$here/scripts/ansi2png.py" "$tmp/$1.ansi" "$outdir/$1.png" "$cols" "$rows"
+    echo "screenshots/$1.png"
+}
+
+# A fixed time zone, so that the absolute times shown are the recording's (UTC).
+tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
+    "TZ=UTC TERM=xterm-256color '$bin' open '$fixture'; sleep 60"
+wait_for "ended · exit 0"
+
+# List and detail: the hover request selected.
+tmux send-keys -t "$session" -N 9 j
+shot list-detail "Messages  10/29"
+
+# The pair view of the hover response: request and response with the latency.
+tmux send-keys -t "$session" j 2
+shot pair "response after 12.3ms"
+
+# The wire view of the initialize response, headers and escapes visible.
+tmux send-keys -t "$session" g j j j 3
+shot wire 'Content-Length: 447\r\n'
+
+# Errors only, with the stderr pane beside the failing request.
+tmux send-keys -t "$session" 1 e G s
+shot errors-stderr "stderr  4 of 5 lines"

@@ -1,0 +1,13 @@
+//! The live feed (PRODUCT §3): each running shim publishes its session on a Unix socket,
+//! in the recording format's lines, so `socat - UNIX-CONNECT:<sock> | jq` works.
+//!
+//! - `publisher`: in the shim; serves the backlog from the recording, then live lines;
+//!   a viewer that falls behind is cut off, never waited for.
+//! - `discovery`: where sockets live, listing live sessions, cleaning stale ones, and
+//!   connecting as a viewer.
+
+mod discovery;
+mod publisher;
+
+pub use discovery::{connect, live_sessions, runtime_dir, LiveSession};
+pub use publisher::{Backlog, Publisher};

@@ -1,0 +1,201 @@
+//! Pretty JSON with syntax highlighting, for the one message on screen.
+//!
+//! It re-indents the body's own tokens instead of re-serialising a parsed value, so key
+//! order, number spelling and string escapes are shown exactly as sent.
+
+use super::text::Segs;
+use ratatui::style::{Color, Modifier, Style};
+
+fn key() -> Style {
+    Style::default().fg(Color::Cyan)
+}
+fn string() -> Style {
+    Style::default().fg(Color::Green)
+}
+fn number() -> Style {
+    Style::default().fg(Color::Yellow)
+}
+fn literal() -> Style {
+    Style::default()
+        .fg(Color::Magenta)
+        .add_modifier(Modifier::BOLD)
+}
+fn punct() -> Style {
+    Style::default()
+}
+
+/// Appends the pretty lines of `body`, at most `max` of them; returns false (appending
+/// nothing) when the body is not one valid JSON value.
+pub fn pretty(body: &[u8], out: &mut Vec<Segs>, max: usize) -> bool {
+    let limit = out.len() + max;
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return false;
+    }
+    // Valid JSON is valid UTF-8, so every token below slices on char boundaries.
+    let Ok(s) = std::str::from_utf8(body) else {
+        return false;
+    };
+    let b = s.as_bytes();
+    let mut p = Printer {
+        out,
+        line: Vec::new(),
+        indent: 0,
+    };
+    let skip_ws = |mut i: usize| {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let mut i = 0;
+    while i < b.len() && p.out.len() < limit {
+        match b[i] {
+            c if c.is_ascii_whitespace() => i += 1,
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                let j = skip_ws(i + 1);
+                if b.get(j) == Some(&close) {
+                    p.push(if open == b'{' { "{}" } else { "[]" }, punct());
+                    i = j + 1;
+                } else {
+                    p.push(&s[i..=i], punct());
+                    p.indent += 1;
+                    p.newline();
+                    i += 1;
+                }
+            }
+            b'}' | b']' => {
+                p.indent = p.indent.saturating_sub(1);
+                p.newline();
+                p.push(&s[i..=i], punct());
+                i += 1;
+            }
+            b',' => {
+                p.push(",", punct());
+                p.newline();
+                i += 1;
+            }
+            b':' => {
+                p.push(": ", punct());
+                i += 1;
+            }
+            b'"' => {
+                let mut j = i + 1;
+                while j < b.len() && b[j] != b'"' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                let end = (j + 1).min(b.len());
+                let is_key = b.get(skip_ws(end)) == Some(&b':');
+                p.push(&s[i..end], if is_key { key() } else { string() });
+                i = end;
+            }
+            c => {
+                let mut j = i;
+                while j < b.len()
+                    && !matches!(
+                        b[j],
+                        b',' | b':' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n'
+                    )
+                {
+                    j += 1;
+                }
+                let style = match c {
+                    b'-' | b'0'..=b'9' => number(),
+                    _ => literal(),
+                };
+                p.push(&s[i..j], style);
+                i = j;
+            }
+        }
+    }
+    if p.out.len() < limit {
+        p.finish();
+    }
+    true
+}
+
+struct Printer<'a> {
+    out: &'a mut Vec<Segs>,
+    line: Segs,
+    indent: usize,
+}
+
+impl Printer<'_> {
+    fn push(&mut self, text: &str, style: Style) {
+        self.line.push((text.to_owned(), style));
+    }
+
+    fn newline(&mut self) {
+        let line = std::mem::take(&mut self.line);
+        self.out.push(line);
+        if self.indent > 0 {
+            self.line.push(("  ".repeat(self.indent), Style::default()));
+        }
+    }
+
+    fn finish(&mut self) {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            self.out.push(line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(body: &str) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        pretty(body.as_bytes(), &mut out, 1000).then(|| {
+            out.iter()
+                .map(|segs| segs.iter().map(|(t, _)| t.as_str()).collect())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn indents_and_keeps_tokens_as_sent() {
+        let got =
+            text(r#"{"id":1.50,"a":[],"b":{"k":"x\"y","n":[true,null,-1e3]},"c":{}}"#).unwrap();
+        let want = [
+            "{",
+            r#"  "id": 1.50,"#,
+            r#"  "a": [],"#,
+            r#"  "b": {"#,
+            r#"    "k": "x\"y","#,
+            r#"    "n": ["#,
+            "      true,",
+            "      null,",
+            "      -1e3",
+            "    ]",
+            "  },",
+            r#"  "c": {}"#,
+            "}",
+        ];
+        assert_eq!(got, want);
+        assert_eq!(text("42").unwrap(), ["42"]);
+    }
+
+    #[test]
+    fn keys_and_strings_are_told_apart() {
+        let mut out = Vec::new();
+        assert!(pretty(br#"{"k" : "v"}"#, &mut out, 1000));
+        let styles: Vec<_> = out[1].iter().map(|(t, s)| (t.trim(), s.fg)).collect();
+        assert_eq!(styles[1], ("\"k\"", Some(Color::Cyan)));
+        assert_eq!(styles[3], ("\"v\"", Some(Color::Green)));
+    }
+
+    #[test]
+    fn stops_at_the_line_limit() {
+        let mut out = Vec::new();
+        assert!(pretty(b"[1,2,3,4,5,6]", &mut out, 3));
+        assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn invalid_json_is_refused() {
+        assert_eq!(text("{\"a\":"), None);
+        assert_eq!(text("not json"), None);
+    }
+}

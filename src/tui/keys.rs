@@ -1,0 +1,131 @@
+//! The key map and the mouse: terminal input to `Action`s, depending on what is showing
+//! (hub, help, prompt, the focused pane). Keys follow mitmproxy and less (PRODUCT §7).
+
+use super::app::{App, Page, Pane, Tab as DetailTab};
+use super::prompt::PromptKind;
+use super::update::Action;
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+/// Lines or rows one wheel notch moves.
+const WHEEL: isize = 3;
+
+pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
+    use KeyCode::*;
+    if k.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    if app.prompt.is_some() {
+        return Some(Action::PromptKey(k));
+    }
+    if ctrl && k.code == Char('c') {
+        return Some(Action::Exit);
+    }
+    if app.help {
+        return Some(Action::ToggleHelp);
+    }
+    if app.page == Page::Hub {
+        return Some(match k.code {
+            Char('q') | Esc => Action::Exit,
+            Char('j') | Down => Action::HubMove(1),
+            Char('k') | Up => Action::HubMove(-1),
+            PageDown => Action::HubMove(10),
+            PageUp => Action::HubMove(-10),
+            Char('g') | Home => Action::HubMove(isize::MIN / 2),
+            Char('G') | End => Action::HubMove(isize::MAX / 2),
+            Enter => Action::HubOpen,
+            Char('?') => Action::ToggleHelp,
+            _ => return None,
+        });
+    }
+    let list = app.focus == Pane::List;
+    Some(match k.code {
+        Char('f') if ctrl => Action::OpenPrompt(PromptKind::Search),
+        Char('d') if ctrl => Action::Page(1),
+        Char('u') if ctrl => Action::Page(-1),
+        _ if ctrl => return None,
+        Char('q') => Action::Quit,
+        Char('?') => Action::ToggleHelp,
+        Tab | BackTab => Action::SwitchPane,
+        Esc => Action::Escape,
+        Char('/') => Action::OpenPrompt(PromptKind::Filter),
+        Char('n') => Action::SearchNext(true),
+        Char('N') => Action::SearchNext(false),
+        Char('f') => Action::ToggleFollow,
+        Char('e') => Action::ToggleErrors,
+        Char('m') => Action::ToggleMark,
+        Char('M') => Action::ToggleMarkedOnly,
+        Char('c') => Action::ClearView,
+        Char('C') => Action::ShowAll,
+        Char('s') => Action::ToggleStderr,
+        Char('t') => Action::ToggleTime,
+        Char('y') => Action::Copy,
+        Char('w') => Action::OpenPrompt(PromptKind::Save),
+        Char('p') => Action::PairJump,
+        Char('1') => Action::SetTab(DetailTab::Body),
+        Char('2') => Action::SetTab(DetailTab::Pair),
+        Char('3') => Action::SetTab(DetailTab::Wire),
+        Char('h') | Left => Action::StepTab(-1),
+        Char('l') | Right => Action::StepTab(1),
+        Enter if list => Action::FocusDetail,
+        Char('j') | Down if list => Action::Move(1),
+        Char('k') | Up if list => Action::Move(-1),
+        PageDown | Char(' ') if list => Action::Page(1),
+        PageUp if list => Action::Page(-1),
+        Char('g') | Home if list => Action::First,
+        Char('G') | End if list => Action::Last,
+        Char('j') | Down => Action::Scroll(1),
+        Char('k') | Up => Action::Scroll(-1),
+        PageDown | Char(' ') => Action::ScrollPage(1),
+        PageUp => Action::ScrollPage(-1),
+        Char('g') | Home => Action::Scroll(isize::MIN / 2),
+        Char('G') | End => Action::Scroll(isize::MAX / 2),
+        _ => return None,
+    })
+}
+
+pub fn mouse(app: &App, m: MouseEvent) -> Option<Action> {
+    if app.help || app.prompt.is_some() {
+        return None;
+    }
+    let areas = super::render::layout(app);
+    let at = ratatui::layout::Position::new(m.column, m.row);
+    let wheel = match m.kind {
+        MouseEventKind::ScrollDown => WHEEL,
+        MouseEventKind::ScrollUp => -WHEEL,
+        MouseEventKind::Down(MouseButton::Left) => 0,
+        _ => return None,
+    };
+    if app.page == Page::Hub {
+        return match wheel {
+            0 => {
+                let first = areas.hub().y + 2;
+                (m.row >= first).then(|| Action::HubClick((m.row - first) as usize))
+            }
+            n => Some(Action::HubMove(n)),
+        };
+    }
+    if areas.list.contains(at) {
+        if wheel != 0 {
+            return Some(Action::Move(wheel));
+        }
+        let body = areas.list_body();
+        return body
+            .contains(at)
+            .then(|| Action::Select(app.top + (m.row - body.y) as usize));
+    }
+    if areas.detail.contains(at) {
+        if wheel != 0 {
+            return Some(Action::Scroll(wheel));
+        }
+        if m.row == areas.detail.y {
+            if let Some(tab) = super::render::tab_at(&areas, m.column) {
+                return Some(Action::SetTab(tab));
+            }
+        }
+        return Some(Action::FocusPane(Pane::Detail));
+    }
+    None
+}

@@ -1,0 +1,110 @@
+//! The terminal UI: a two-pane viewer of sessions (PRODUCT §7) — the message list and the
+//! selected message — with a header, a footer, filter, search, marks and follow.
+//!
+//! Shape: sources (`source`) read events off the UI loop and send them in batches; one
+//! loop (`event_loop`) owns the `App` and applies input, batches and the frame clock
+//! through `App::update` (`update`); `render` draws the `App` without changing it.
+//!
+//! Entry points: `view_files` (async, for callers already inside a tokio runtime, such as
+//! `rpctap demo`), `run_file`/`run_files`/`run_hub` (blocking, building their own runtime).
+
+pub mod app;
+pub mod detail;
+pub mod event_loop;
+mod filtering;
+pub mod hub;
+pub mod json;
+pub mod keys;
+pub mod prompt;
+pub mod query;
+pub mod render;
+pub mod save;
+pub mod source;
+pub mod term;
+pub mod text;
+pub mod update;
+pub mod view;
+
+pub use app::App;
+pub use event_loop::{run, Feeds};
+pub use source::{Feed, Source, Update};
+pub use term::{Screen, TestScreen, Tty};
+pub use update::Action;
+pub use view::Session;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// A session for a recording file, its store sized for the file.
+pub fn file_session(path: &Path) -> Session {
+    let size = std::fs::metadata(path).map_or(0, |m| m.len() as usize);
+    // Until the recording's header is read, the file name labels it.
+    let label = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    Session::new(label.unwrap_or_default(), Some(path.to_path_buf()), size)
+}
+
+/// Shows recordings until the user quits: one file, or several merged by time with a
+/// session column. Each file is followed while it is written (until its `exit` line), so
+/// the recording of a running shim shows live. With `follow`, the selection follows new
+/// messages from the start. Must run inside a multi-threaded tokio runtime.
+pub async fn view_files(paths: &[PathBuf], follow: bool) -> anyhow::Result<()> {
+    let mut app = App::new(paths.iter().map(|p| file_session(p)).collect());
+    app.follow = follow;
+    let feeds = Feeds::new();
+    for (i, path) in paths.iter().enumerate() {
+        let source = Source::File {
+            path: path.clone(),
+            follow: true,
+        };
+        feeds.spawn(source, i);
+    }
+    interactive(app, feeds).await
+}
+
+/// The hub: the recordings of the state directory; Enter opens one, `q` comes back.
+pub async fn view_hub() -> anyhow::Result<()> {
+    interactive(App::hub(hub::Hub::load()), Feeds::new()).await
+}
+
+async fn interactive(mut app: App, mut feeds: Feeds) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("the TUI needs a terminal; to print a recording use `rpctap cat`");
+    }
+    let mut tty = Tty::enter().map_err(|e| anyhow::anyhow!("cannot set up the terminal: {e}"))?;
+    let input = crossterm::event::EventStream::new();
+    // SIGTERM and SIGHUP (the terminal closing) end the viewer like `q`, so that the
+    // terminal is restored; in raw mode Ctrl-C arrives as a key, not as SIGINT.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let result = tokio::select! {
+        r = event_loop::run(&mut app, &mut tty, input, &mut feeds) => r,
+        _ = term.recv() => Ok(()),
+        _ = hup.recv() => Ok(()),
+    };
+    drop(tty);
+    result.map_err(|e| anyhow::anyhow!("terminal: {e}"))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the runtime: {e}"))
+}
+
+/// Blocking `view_files` for one recording: returns when the user quits.
+pub fn run_file(path: &Path, follow: bool) -> anyhow::Result<()> {
+    run_files(&[path.to_path_buf()], follow)
+}
+
+/// Blocking `view_files`.
+pub fn run_files(paths: &[PathBuf], follow: bool) -> anyhow::Result<()> {
+    runtime()?.block_on(view_files(paths, follow))
+}
+
+/// Blocking `view_hub`.
+pub fn run_hub() -> anyhow::Result<()> {
+    runtime()?.block_on(view_hub())
+}

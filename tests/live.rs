@@ -1,0 +1,215 @@
+//! The live feed through the real binary: backlog + live lines equal the recording, a
+//! stalled viewer is cut off without slowing the shim, discovery, and permissions.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// A shim around `cat` whose stdin the test holds.
+fn cat_shim(home: &Path, rec: &Path) -> Child {
+    rpctap(home)
+        .arg("--record")
+        .arg(rec)
+        .args(["--", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn socket_of(home: &Path, pid: u32) -> PathBuf {
+    let sock = home.join("run").join(format!("{pid}.sock"));
+    let start = Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed() < HANG, "no socket at {}", sock.display());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    sock
+}
+
+fn drain_stdout(child: &mut Child) -> std::thread::JoinHandle<Vec<u8>> {
+    let mut out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    })
+}
+
+fn read_all(mut s: UnixStream) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = s.read_to_end(&mut v);
+        v
+    })
+}
+
+fn line(i: usize) -> Vec<u8> {
+    format!("{{\"jsonrpc\":\"2.0\",\"id\":{i},\"method\":\"m/{i}\"}}\n").into_bytes()
+}
+
+#[test]
+fn a_viewer_attaching_mid_session_gets_exactly_the_recording() {
+    let dir = temp();
+    let rec = path(&dir, "rec.jsonl");
+    let mut shim = cat_shim(dir.path(), &rec);
+    let out = drain_stdout(&mut shim);
+    let mut stdin = shim.stdin.take().unwrap();
+    for i in 0..50 {
+        stdin.write_all(&line(i)).unwrap();
+    }
+    stdin.flush().unwrap();
+    let early = read_all(UnixStream::connect(socket_of(dir.path(), shim.id())).unwrap());
+    std::thread::sleep(Duration::from_millis(50));
+    let late = read_all(UnixStream::connect(socket_of(dir.path(), shim.id())).unwrap());
+    for i in 50..100 {
+        stdin.write_all(&line(i)).unwrap();
+    }
+    drop(stdin);
+    assert_eq!(wait_bounded(&mut shim, HANG).code(), Some(0));
+    out.join().unwrap();
+    let recording = std::fs::read(&rec).unwrap();
+    assert_eq!(
+        recording.iter().filter(|&&b| b == b'\n').count(),
+        202,
+        "session + 200 messages + exit"
+    );
+    assert!(
+        early.join().unwrap() == recording,
+        "early viewer differs from the recording"
+    );
+    assert!(
+        late.join().unwrap() == recording,
+        "late viewer differs from the recording"
+    );
+    assert!(
+        !socket_of_exists(dir.path(), shim.id()),
+        "socket left behind"
+    );
+}
+
+fn socket_of_exists(home: &Path, pid: u32) -> bool {
+    home.join("run").join(format!("{pid}.sock")).exists()
+}
+
+#[test]
+fn a_stalled_viewer_is_cut_off_and_others_get_everything() {
+    let dir = temp();
+    let rec = path(&dir, "rec.jsonl");
+    let mut shim = cat_shim(dir.path(), &rec);
+    let out = drain_stdout(&mut shim);
+    let sock = socket_of(dir.path(), shim.id());
+    let stalled = UnixStream::connect(&sock).unwrap();
+    let good = read_all(UnixStream::connect(&sock).unwrap());
+    // ~24 MB each way: far past a viewer's queue bound.
+    let payload = "x".repeat(4000);
+    let mut sent = Vec::new();
+    let mut stdin = shim.stdin.take().unwrap();
+    for i in 0..6000 {
+        let msg = format!("{{\"jsonrpc\":\"2.0\",\"method\":\"load\",\"params\":{{\"i\":{i},\"p\":\"{payload}\"}}}}\n");
+        stdin.write_all(msg.as_bytes()).unwrap();
+        sent.extend_from_slice(msg.as_bytes());
+    }
+    // The stalled viewer wakes up while the session still runs: it finds the reason.
+    let stalled = read_all(stalled).join().unwrap();
+    drop(stdin);
+    assert_eq!(wait_bounded(&mut shim, HANG).code(), Some(0));
+    assert!(out.join().unwrap() == sent, "forwarding was affected");
+    let recording = std::fs::read(&rec).unwrap();
+    assert!(
+        good.join().unwrap() == recording,
+        "the reading viewer missed events"
+    );
+    let last = stalled
+        .split(|&b| b == b'\n')
+        .rfind(|l| !l.is_empty())
+        .unwrap();
+    let last = String::from_utf8_lossy(last);
+    assert!(
+        last.contains("\"type\":\"gap\"") && last.contains("cut off"),
+        "last line: {last}"
+    );
+    assert!(stalled.len() < recording.len());
+}
+
+#[test]
+fn ls_marks_live_sessions_and_ended_ones() {
+    let dir = temp();
+    let mut shim = rpctap(dir.path())
+        .args(["--name", "watched", "--", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    socket_of(dir.path(), shim.id());
+    let ls =
+        |home: &Path| String::from_utf8(rpctap(home).arg("ls").output().unwrap().stdout).unwrap();
+    let listing = ls(dir.path());
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("live ") && l.contains("watched")),
+        "{listing}"
+    );
+    drop(shim.stdin.take());
+    wait_bounded(&mut shim, HANG);
+    let listing = ls(dir.path());
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("ended") && l.contains("watched")),
+        "{listing}"
+    );
+}
+
+#[test]
+fn stale_files_of_a_dead_shim_are_cleaned_up() {
+    let dir = temp();
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // A pid that cannot be running: beyond pid_max.
+    let stale = run.join("99999999.json");
+    std::fs::write(&stale, br#"{"rpctap":1,"type":"session","id":"x","name":"ghost","command":["x"],"started":"2026-01-01T00:00:00.000000Z"}"#).unwrap();
+    std::fs::write(run.join("99999999.sock"), b"").unwrap();
+    let out = rpctap(dir.path()).arg("ls").output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ghost"));
+    assert!(!stale.exists() && !run.join("99999999.sock").exists());
+}
+
+#[test]
+fn permissions_are_private_and_unsafe_directories_are_refused() {
+    let dir = temp();
+    let mut shim = cat_shim(dir.path(), &path(&dir, "rec.jsonl"));
+    let sock = socket_of(dir.path(), shim.id());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&sock), 0o600);
+    assert_eq!(mode(&dir.path().join("run")), 0o700);
+    assert_eq!(mode(&sock.with_extension("json")), 0o600);
+    drop(shim.stdin.take());
+    wait_bounded(&mut shim, HANG);
+
+    // A world-writable runtime directory is refused; forwarding goes on regardless.
+    std::fs::set_permissions(
+        dir.path().join("run"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    let mut cmd = rpctap(dir.path());
+    cmd.args(["--no-record", "--", "cat"]);
+    let out = run_with_input(cmd, line(1), 64);
+    assert_eq!(out.stdout, line(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("writable by others") && err.contains("refusing"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one warning line: {err}");
+}
