@@ -27,18 +27,18 @@ pub(crate) fn id_text(store: &Store, i: usize) -> String {
 
 /// A message's parts as JSON-RPC names them, whether it was JSON-RPC or DAP on the wire
 /// (DAP's `arguments`/`body` become `params`/`result`, a failed response an error).
-pub(crate) struct Parts {
+pub(crate) struct Payload {
     pub params: Option<Value>,
     pub result: Option<Value>,
     pub error: Option<Value>,
 }
 
-pub(crate) fn parts(store: &Store, i: usize) -> Option<Parts> {
+pub(crate) fn payload(store: &Store, i: usize) -> Option<Payload> {
     let mut v: Value = serde_json::from_slice(store.body(i)).ok()?;
     let obj = v.as_object_mut()?;
     let dap = obj.contains_key("seq") && !obj.contains_key("jsonrpc");
     if !dap {
-        return Some(Parts {
+        return Some(Payload {
             params: obj.remove("params"),
             result: obj.remove("result"),
             error: obj.remove("error"),
@@ -46,17 +46,17 @@ pub(crate) fn parts(store: &Store, i: usize) -> Option<Parts> {
     }
     let kind = store.row(i).kind;
     Some(match kind {
-        Kind::Request => Parts {
+        Kind::Request => Payload {
             params: obj.remove("arguments"),
             result: None,
             error: None,
         },
-        Kind::Notification => Parts {
+        Kind::Notification => Payload {
             params: obj.remove("body"),
             result: None,
             error: None,
         },
-        Kind::Error => Parts {
+        Kind::Error => Payload {
             params: None,
             result: None,
             // DAP errors have no code; 0 stands for "none given".
@@ -65,7 +65,7 @@ pub(crate) fn parts(store: &Store, i: usize) -> Option<Parts> {
                 "message": obj.remove("message").unwrap_or(Value::Null),
             })),
         },
-        _ => Parts {
+        _ => Payload {
             params: None,
             result: Some(obj.remove("body").unwrap_or(Value::Null)),
             error: None,

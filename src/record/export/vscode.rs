@@ -10,7 +10,7 @@
 //! events as methods. Stderr lines become `[Info  - …]` lines; noise, batches and
 //! non-JSON bodies have no place in the format and are left out (and counted).
 
-use super::{id_text, parts};
+use super::{id_text, payload};
 use crate::record::{Dir, Micros};
 use crate::rpc::Kind;
 use crate::session::Store;
@@ -55,7 +55,7 @@ pub fn write_vscode(store: &Store, out: &mut impl Write) -> std::io::Result<usiz
             writeln!(out, "[Info  - {t}] {}", text.trim_end())?;
             continue;
         }
-        let Some(p) = parts(store, i) else {
+        let Some(p) = payload(store, i) else {
             left_out += 1;
             continue;
         };
