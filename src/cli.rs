@@ -3,18 +3,35 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// rpctap: watch, record and replay JSON-RPC over stdio (LSP, DAP, MCP).
+/// Watch, record and replay JSON-RPC over stdio (LSP, DAP, MCP).
 ///
 /// Put `rpctap --` in front of a server command in your editor or MCP client config:
 /// rpctap forwards every byte unchanged, records the session, and shows it live.
 #[derive(Debug, Parser)]
-#[command(name = "rpctap", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "rpctap",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = EXAMPLES
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     #[command(flatten)]
     pub proxy: ProxyArgs,
 }
+
+const EXAMPLES: &str = "\
+Examples:
+  rpctap -- pylsp                          run pylsp behind rpctap (what an editor config says)
+  rpctap --record s.jsonl -- node srv.js   record to a file of your choice
+  rpctap cat s.jsonl                       read a recording, one line per message
+  rpctap stats s.jsonl                     latency percentiles, errors, unanswered requests
+  rpctap cat --format vscode trace.log     convert (any format rpctap reads, to any it writes)
+  rpctap cat --format har s.jsonl > s.har  open a session in an HTTP traffic viewer
+
+Recordings go to ~/.local/state/rpctap/sessions/ unless --record says otherwise.
+Editor and MCP client setups: docs/clients.md.";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -43,6 +60,34 @@ pub enum Command {
     /// Drive a server with the scripted demo client: `rpctap demo-client -- CMD...`.
     #[command(hide = true)]
     DemoClient(crate::demo::DemoClientArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+    /// Print rpctap's manual page (roff), generated from this command line.
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_HELP: &str = "\
+Load them in the current shell, or install them where your shell looks:
+  bash:  source <(rpctap completions bash)
+         rpctap completions bash > ~/.local/share/bash-completion/completions/rpctap
+  zsh:   rpctap completions zsh > ~/.zfunc/_rpctap   (with ~/.zfunc in $fpath)
+  fish:  rpctap completions fish > ~/.config/fish/completions/rpctap.fish";
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write one page per subcommand (rpctap.1, rpctap-cat.1, ...) into this folder
+    /// instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,8 +148,12 @@ pub enum CatFormat {
     Pretty,
     /// The recording format (rpctap JSONL).
     Jsonl,
-    /// One JSON array of message bodies.
+    /// One JSON array of messages with their metadata.
     Json,
+    /// A VS Code LSP trace (text, verbose), as vscode-languageclient writes it.
+    Vscode,
+    /// A HAR 1.2 log: one entry per request/response pair, for HTTP traffic viewers.
+    Har,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -115,7 +164,8 @@ pub enum WireDir {
 
 #[derive(Debug, Args)]
 pub struct CatArgs {
-    /// Recordings to read.
+    /// Recordings to read: rpctap JSONL, VS Code LSP traces (text or JSON), lsp-devtools
+    /// logs (JSONL or SQLite) or mcpsnoop logs, recognised from their content.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format.
@@ -136,7 +186,7 @@ pub struct CatArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Recording to summarise.
+    /// Recording to summarise, in any format `rpctap cat` reads.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Summarise only the messages this filter expression accepts (see docs/filters.md).

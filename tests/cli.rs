@@ -118,7 +118,7 @@ fn bad_inputs_are_one_line_errors_with_exit_2() {
         ),
         (dir.path().to_path_buf(), "is a directory"),
         (empty, "the file is empty"),
-        (random, "not an rpctap recording"),
+        (random, "unknown format (expected an rpctap recording"),
         (corrupt, "line 4: bad time \"never\""),
     ];
     for cmd in [

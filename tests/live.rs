@@ -116,9 +116,19 @@ fn a_stalled_viewer_is_cut_off_and_others_get_everything() {
         let msg = format!("{{\"jsonrpc\":\"2.0\",\"method\":\"load\",\"params\":{{\"i\":{i},\"p\":\"{payload}\"}}}}\n");
         stdin.write_all(msg.as_bytes()).unwrap();
         sent.extend_from_slice(msg.as_bytes());
+        if i % 200 == 0 {
+            // Paced so that the recorder (which may drop what it cannot keep up with) keeps
+            // everything, and the stalled viewer's queue surely passes its bound.
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     // The stalled viewer wakes up while the session still runs: it finds the reason.
-    let stalled = read_all(stalled).join().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = read_all(stalled);
+    std::thread::spawn(move || tx.send(reader.join().unwrap()));
+    let stalled = rx
+        .recv_timeout(HANG)
+        .expect("the stalled viewer was never cut off");
     drop(stdin);
     assert_eq!(wait_bounded(&mut shim, HANG).code(), Some(0));
     assert!(out.join().unwrap() == sent, "forwarding was affected");

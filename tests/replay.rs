@@ -256,7 +256,7 @@ fn bad_recordings_are_clear_errors() {
     std::fs::write(&junk, "hello world\n").unwrap();
     for (file, want) in [
         (&only_server, "no client-to-server messages"),
-        (&junk, "not an rpctap recording"),
+        (&junk, "unknown format (expected an rpctap recording"),
     ] {
         let out = rpctap(dir.path())
             .arg("replay")

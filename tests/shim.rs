@@ -309,3 +309,48 @@ fn death_of_the_shims_parent_with_stdin_open_ends_both() {
         );
     }
 }
+
+/// Ping-pong through an echoing child: each request is answered the moment it is
+/// written, so a recorder that learned of the request after forwarding it could record
+/// the echo first. Every echo must come after the message it echoes.
+#[test]
+fn the_recording_is_causal_under_ping_pong() {
+    let dir = temp();
+    let rec = path(&dir, "rec.jsonl");
+    let mut child = rpctap(dir.path())
+        .arg("--record")
+        .arg(&rec)
+        .args(["--", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for i in 0..300 {
+        stdin
+            .write_all(format!("{{\"jsonrpc\":\"2.0\",\"id\":{i},\"method\":\"p\"}}\n").as_bytes())
+            .unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert!(line.contains(&format!("\"id\":{i},")));
+    }
+    drop(stdin);
+    assert!(wait_bounded(&mut child, HANG).success());
+    let text = std::fs::read_to_string(&rec).unwrap();
+    let dirs: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("\"msg\""))
+        .map(|l| {
+            if l.contains("\"dir\":\"c2s\"") {
+                "c2s"
+            } else {
+                "s2c"
+            }
+        })
+        .collect();
+    let expected: Vec<&str> = (0..300).flat_map(|_| ["c2s", "s2c"]).collect();
+    assert!(dirs == expected, "messages out of causal order: {dirs:?}");
+}

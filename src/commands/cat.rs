@@ -1,10 +1,12 @@
-//! `rpctap cat`: print recordings as readable lines, JSONL or JSON, optionally filtered
-//! (`--filter`), or rebuild the exact byte stream of one direction (`--wire`, never filtered:
-//! it must stay byte-exact).
+//! `rpctap cat`: print recordings (in any format `record::open` reads) as readable lines,
+//! JSONL, JSON, a VS Code trace or a HAR log, optionally filtered (`--filter`), or rebuild
+//! the exact byte stream of one direction (`--wire`, never filtered: it must stay
+//! byte-exact).
 
 use crate::cli::{CatArgs, CatFormat, WireDir};
 use crate::filter::Filter;
-use crate::record::{encode_event, read_file, wire_bytes, Dir, Event};
+use crate::record::export::{write_vscode, Har};
+use crate::record::{encode_event, open, wire_bytes, Dir, Event};
 use crate::rpc::Kind;
 use crate::session::{describe, load, Status, Store};
 use anyhow::anyhow;
@@ -15,6 +17,11 @@ use std::process::ExitCode;
 pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
     let filter = super::parse_filter(args.filter.as_deref())?;
     let filter = filter.as_ref();
+    if filter.is_some() && matches!(args.format, CatFormat::Vscode | CatFormat::Har) {
+        anyhow::bail!(
+            "--filter applies to the pretty, jsonl and json formats, not to vscode or har"
+        );
+    }
     let stdout = std::io::stdout();
     let color = match args.color.as_str() {
         "always" => true,
@@ -26,24 +33,34 @@ pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
     if args.format == CatFormat::Json && args.wire.is_none() {
         out.write_all(b"[")?;
     }
+    let mut har = Har::new();
+    let mut left_out = 0;
     for path in &args.files {
         match (args.wire, args.format) {
             (Some(dir), _) => wire(path, dir, &mut out)?,
             (None, CatFormat::Jsonl) => jsonl(path, filter, &mut out)?,
             (None, CatFormat::Pretty) => pretty(&load(path)?, filter, color, &mut out)?,
             (None, CatFormat::Json) => json(&load(path)?, filter, &mut json_first, &mut out)?,
+            (None, CatFormat::Vscode) => left_out += write_vscode(&load(path)?, &mut out)?,
+            (None, CatFormat::Har) => har.add(&load(path)?),
         }
     }
-    if args.format == CatFormat::Json && args.wire.is_none() {
-        out.write_all(b"]\n")?;
+    match args.format {
+        _ if args.wire.is_some() => {}
+        CatFormat::Json => out.write_all(b"]\n")?,
+        CatFormat::Har => har.write(&mut out)?,
+        _ => {}
+    }
+    if left_out > 0 {
+        eprintln!("rpctap: warning: {left_out} message(s) (noise, batches, non-JSON bodies) have no place in a VS Code trace and were left out");
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn events(path: &Path) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Event>> + '_> {
-    let reader = read_file(path).map_err(|e| anyhow!(describe(path, &e)))?;
-    Ok(reader.map(move |r| r.map_err(|e| anyhow!(describe(path, &e)))))
+    let (_, events) = open(path).map_err(|e| anyhow!(describe(path, &e)))?;
+    Ok(events.map(move |r| r.map_err(|e| anyhow!(describe(path, &e)))))
 }
 
 fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 //! its child's code.
 
 mod cat;
+mod completions;
 mod demo;
 mod ls;
 mod mock;
@@ -59,6 +60,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Stats(args)) => stats::run(&args),
         Some(Command::Ls(args)) => ls::run(&args),
         Some(Command::Proxy(args)) => proxy::run(args),
+        Some(Command::Completions(args)) => completions::completions(&args),
+        Some(Command::Man(args)) => completions::man(&args),
         Some(Command::Replay(args)) => replay::run(&args),
         Some(Command::Mock(args)) => mock::run(&args),
         Some(Command::DemoServer(args)) => crate::demo::run_server(&args),

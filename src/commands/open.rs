@@ -1,7 +1,7 @@
 //! `rpctap open FILE`: the TUI on one recording.
 
 use crate::cli::OpenArgs;
-use crate::record::{read_file, Event};
+use crate::record::{open, Event};
 use crate::session::describe;
 use std::path::Path;
 use std::process::ExitCode;
@@ -13,9 +13,9 @@ pub fn run(args: &OpenArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Fails with one clear line, before the terminal changes, on a file that cannot be read
-/// or is not a recording.
+/// or is not a recording (in any format `record::open` reads).
 pub fn check(path: &Path) -> anyhow::Result<()> {
-    let first = read_file(path).map(|mut r| r.next());
+    let first = open(path).map(|(_, mut events)| events.next());
     match first {
         Ok(Some(Ok(Event::Session(_)))) => Ok(()),
         Ok(Some(Err(e))) | Err(e) => anyhow::bail!(describe(path, &e)),

@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 /// Bytes of copies waiting for the recorder before further ones are dropped (and recorded
 /// as a gap): a slow disk must not grow the shim without bound.
 const TAP_LIMIT: usize = 8 * 1024 * 1024;
+/// After the child exited, how long the output pumps may make no progress before rpctap
+/// stops waiting for them.
+const DRAIN_STALL: Duration = Duration::from_secs(2);
 /// How often the parent pid is checked, as a fallback to the parent-death signal.
 const PARENT_POLL: Duration = Duration::from_millis(250);
 
@@ -205,13 +208,20 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     };
     // Whatever the child left in its process group goes with it.
     os::signal_group(pid, SIGKILL);
-    // Let the output pumps drain what the child wrote before it exited.
-    let drain_until = Instant::now() + Duration::from_secs(2);
-    while pumps_left > 0 {
-        match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
+    // Let the output pumps drain what the child wrote before it exited, however long that
+    // takes while bytes still move; a pipe held open by an escaped grandchild, or a parent
+    // that stopped reading, stops the wait after two seconds without progress.
+    let mut moved = tap.offered();
+    let mut stalled_since = Instant::now();
+    while pumps_left > 0 && stalled_since.elapsed() < DRAIN_STALL {
+        match inbox.recv_timeout(Duration::from_millis(100)) {
             Ok(Note::PumpDone) => pumps_left -= 1,
-            Ok(_) => {}
-            Err(_) => break,
+            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        let now_moved = tap.offered();
+        if now_moved != moved {
+            (moved, stalled_since) = (now_moved, Instant::now());
         }
     }
     let (code, signal) = match status {

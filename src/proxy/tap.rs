@@ -26,6 +26,8 @@ struct State {
     sleeping: bool,
     /// The receiver is gone: nothing is queued any more.
     closed: bool,
+    /// Bytes offered since the start, queued or not: tells whether the pumps still move.
+    offered: u64,
 }
 
 struct Inner {
@@ -61,6 +63,7 @@ pub fn tap(limit: usize) -> (Tap, TapReceiver) {
             bytes: 0,
             sleeping: false,
             closed: false,
+            offered: 0,
         }),
         wake: Condvar::new(),
         limit,
@@ -81,6 +84,7 @@ impl Tap {
     pub fn offer(&self, lane: Lane, t: Micros, bytes: Bytes) {
         let n = bytes.len();
         let mut s = self.inner.lock();
+        s.offered += n as u64;
         let msg = if s.bytes + n > self.inner.limit {
             TapMsg::Lost(lane, t, n as u64)
         } else {
@@ -88,6 +92,11 @@ impl Tap {
             TapMsg::Data(lane, t, bytes)
         };
         self.push(s, msg);
+    }
+
+    /// Bytes the pumps have offered so far (forwarded, or about to be).
+    pub fn offered(&self) -> u64 {
+        self.inner.lock().offered
     }
 
     /// Queues a control message (end of stream, exit, a viewer attaching).

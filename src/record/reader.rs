@@ -21,6 +21,13 @@ pub enum ReadError {
     NotARecording,
     #[error("the file is empty")]
     Empty,
+    #[error(
+        "unknown format (expected an rpctap recording, a VS Code LSP trace, lsp-devtools or mcpsnoop logs)"
+    )]
+    UnknownFormat,
+    /// A failure an importer describes in full.
+    #[error("{0}")]
+    Other(String),
 }
 
 #[derive(Deserialize)]

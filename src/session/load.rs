@@ -1,7 +1,7 @@
 //! Opens a recording file into a `Store`, with errors a user can act on.
 
 use super::Store;
-use crate::record::{read_file, ReadError};
+use crate::record::{open, ReadError};
 use std::path::Path;
 
 /// `cannot open 'x': No such file or directory` rather than `... (os error 2)`.
@@ -21,14 +21,15 @@ pub fn describe(path: &Path, e: &ReadError) -> String {
     }
 }
 
-/// Reads a whole recording. A truncated last line is skipped; any other bad line fails.
+/// Reads a whole recording, in any format `record::open` recognises. A truncated last
+/// line is skipped; any other bad line fails.
 pub fn load(path: &Path) -> anyhow::Result<Store> {
     let size = std::fs::metadata(path)
         .map(|m| m.len() as usize)
         .unwrap_or(0);
     let mut store = Store::with_capacity(size);
-    let reader = read_file(path).map_err(|e| anyhow::anyhow!(describe(path, &e)))?;
-    for event in reader {
+    let (_, events) = open(path).map_err(|e| anyhow::anyhow!(describe(path, &e)))?;
+    for event in events {
         store.push(event.map_err(|e| anyhow::anyhow!(describe(path, &e)))?);
     }
     Ok(store)

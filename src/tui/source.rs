@@ -116,6 +116,9 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
             return;
         }
     };
+    if let Some(imported) = imported(path.clone()).await {
+        return send_imported(imported, out).await;
+    }
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
     let mut batch = Vec::with_capacity(BATCH);
     let (mut line_no, mut caught_up, mut exited) = (0usize, false, false);
@@ -196,6 +199,45 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
     }
 }
 
+/// Another tool's log (a VS Code trace, lsp-devtools or mcpsnoop logs), read whole by
+/// `record::open`; `None` for an rpctap recording (or anything else), which `file` reads
+/// and follows itself. Such logs are not appended to by a shim: there is nothing to follow.
+async fn imported(path: PathBuf) -> Option<Result<Vec<Event>, String>> {
+    tokio::task::spawn_blocking(move || {
+        use crate::record::import::{detect, Format, SNIFF};
+        let mut head = Vec::with_capacity(SNIFF);
+        let file = std::fs::File::open(&path).ok()?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, SNIFF as u64), &mut head).ok()?;
+        match detect(&head) {
+            None | Some(Format::Rpctap) => None,
+            Some(_) => Some(
+                crate::record::open(&path)
+                    .and_then(|(_, events)| events.collect::<Result<Vec<_>, _>>())
+                    .map_err(|e| crate::session::describe(&path, &e)),
+            ),
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+async fn send_imported(imported: Result<Vec<Event>, String>, out: Out) {
+    match imported {
+        Ok(events) => {
+            for chunk in events.chunks(BATCH) {
+                if !out.send(Update::Events(chunk.to_vec())).await {
+                    return;
+                }
+            }
+            out.send(Update::Ended).await;
+        }
+        Err(msg) => {
+            out.send(Update::Failed(msg)).await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +296,19 @@ mod tests {
         assert!(matches!(&next_events(&mut rx).await[..], [Event::Exit(_)]));
         assert!(matches!(rx.recv().await.unwrap().update, Update::Ended));
         task.await.unwrap();
+    }
+
+    /// Other tools' logs open through `record::open`, whole, and are not followed.
+    #[tokio::test]
+    async fn a_vscode_trace_is_imported_and_ends() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/formats/vscode-text.log");
+        let (tx, mut rx) = mpsc::channel(4);
+        Source::File { path, follow: true }.spawn(0, tx);
+        let events = next_events(&mut rx).await;
+        assert!(matches!(events[0], Event::Session(_)));
+        assert_eq!(events.len(), 15, "the session header and 14 messages");
+        assert!(matches!(rx.recv().await.unwrap().update, Update::Ended));
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,0 +1,273 @@
+//! Interop with real third-party programs: a real client drives a real server once
+//! directly and once through `rpctap --record`, and the two runs must see the same
+//! answers, while the recording must hold the whole session with every request answered.
+//!
+//! - LSP: pygls's `LanguageClient` against python-lsp-server (pylsp).
+//! - MCP: the MCP Python SDK's stdio client against @modelcontextprotocol/server-everything.
+//! - DAP: a minimal IDE (tests/interop/driver.py) against debugpy's adapter.
+//!
+//! The programs come from `scripts/interop-setup.sh`, which installs them into
+//! `.cache/interop` (or `$RPCTAP_INTEROP_CACHE`). Without that cache these tests print a
+//! notice and skip, unless `RPCTAP_INTEROP=require` is set (CI), when they fail.
+
+mod common;
+
+use common::*;
+use rpctap::rpc::Kind;
+use rpctap::session::{load, Stats};
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Hang guard for one scripted session: the driver bounds each step by itself; this
+/// catches a driver that hangs anyway. Never a performance assertion.
+const SESSION_LIMIT: Duration = Duration::from_secs(240);
+
+struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    fn python(&self) -> PathBuf {
+        self.root.join("venv/bin/python")
+    }
+}
+
+/// The installed programs, or `None` (after saying so) when the setup script has not run.
+fn cache(test: &str) -> Option<Cache> {
+    let root = std::env::var_os("RPCTAP_INTEROP_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/interop"));
+    if root.join("ready").is_file() {
+        return Some(Cache { root });
+    }
+    let why = format!(
+        "{} has no completed install; run scripts/interop-setup.sh",
+        root.display()
+    );
+    if std::env::var("RPCTAP_INTEROP").as_deref() == Ok("require") {
+        panic!("RPCTAP_INTEROP=require but {why}");
+    }
+    // Written straight to stderr: the test harness captures `eprintln!` of passing tests,
+    // and a skip must be seen, not pass silently.
+    let _ = writeln!(std::io::stderr(), "interop test {test} SKIPPED: {why}");
+    None
+}
+
+/// Runs the driver for `protocol` against `server` (a command line), returning what it
+/// wrote.
+fn drive(cache: &Cache, protocol: &str, workspace: &Path, out: &Path, server: &[String]) -> Value {
+    std::fs::create_dir_all(workspace).unwrap();
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/driver.py");
+    let mut cmd = Command::new(cache.python());
+    cmd.arg(driver)
+        .arg(protocol)
+        .arg("--workspace")
+        .arg(workspace)
+        .arg("--out")
+        .arg(out)
+        .arg("--")
+        .args(server)
+        .env("RPCTAP_HOME", workspace.join("rpctap-home"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn the interop driver");
+    let mut stderr = child.stderr.take().unwrap();
+    let err = std::thread::spawn(move || {
+        let mut v = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut v);
+        v
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut v = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut v);
+        v
+    });
+    let status = wait_bounded(&mut child, SESSION_LIMIT);
+    let (stderr, stdout) = (err.join().unwrap(), out_reader.join().unwrap());
+    assert!(
+        status.success(),
+        "{protocol} driver failed ({status}) against {server:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let text = std::fs::read_to_string(out).expect("driver result");
+    serde_json::from_str(&text).expect("driver result is JSON")
+}
+
+/// Drives `server` directly and through `rpctap --record`, asserts both runs saw the same
+/// answers, and returns the recording's path (inside `dir`).
+fn direct_and_tapped(
+    cache: &Cache,
+    protocol: &str,
+    dir: &tempfile::TempDir,
+    server: Vec<String>,
+) -> PathBuf {
+    let direct = drive(
+        cache,
+        protocol,
+        &path(dir, "direct"),
+        &path(dir, "direct.json"),
+        &server,
+    );
+    let rec = path(dir, "rec.jsonl");
+    let mut tapped_cmd = vec![BIN.to_owned(), "--record".into()];
+    tapped_cmd.push(rec.display().to_string());
+    tapped_cmd.push("--".into());
+    tapped_cmd.extend(server);
+    let tapped = drive(
+        cache,
+        protocol,
+        &path(dir, "tapped"),
+        &path(dir, "tapped.json"),
+        &tapped_cmd,
+    );
+    assert!(
+        direct == tapped,
+        "{protocol}: answers differ through rpctap\ndirect: {direct:#}\ntapped: {tapped:#}"
+    );
+    rec
+}
+
+/// The recording is complete: every request answered, the server's exit recorded, and
+/// each of `methods` requested at least once (client to server). The server exits with
+/// 0, unless its stderr (recorded too) shows `known_failure`: a bug of the server's own
+/// that makes it exit 1 now and then.
+fn assert_complete(rec: &Path, methods: &[&str], known_failure: Option<&str>) {
+    let store = load(rec).expect("the recording loads");
+    let stats = Stats::compute(&store, None);
+    let pending: Vec<String> = stats
+        .pending
+        .iter()
+        .map(|&i| format!("{:?} #{:?}", store.method(i), store.id(i)))
+        .collect();
+    assert!(pending.is_empty(), "unanswered requests: {pending:?}");
+    assert_eq!(stats.invalid, 0, "invalid messages in the recording");
+    for m in methods {
+        let found = (0..store.len()).any(|i| {
+            store.row(i).kind == Kind::Request
+                && store.method(i) == Some(m)
+                && store.pair(i).is_some()
+        });
+        assert!(found, "no answered {m} request in the recording");
+    }
+    let exit = store.exit.expect("the server's exit is recorded");
+    let stderr: String = (0..store.len())
+        .filter(|&i| store.row(i).kind == Kind::Stderr)
+        .map(|i| String::from_utf8_lossy(store.body(i)).into_owned() + "\n")
+        .collect();
+    let excused = known_failure.is_some_and(|k| stderr.contains(k));
+    assert!(
+        exit.code == Some(0) || (exit.code == Some(1) && excused),
+        "server exit: {exit:?}\nstderr:\n{stderr}"
+    );
+
+    // The command line agrees with the library.
+    let out = rpctap(rec.parent().unwrap())
+        .arg("stats")
+        .arg(rec)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("pending request"), "stats: {text}");
+}
+
+#[test]
+fn pygls_client_drives_pylsp_through_rpctap() {
+    let Some(cache) = cache("pygls_client_drives_pylsp_through_rpctap") else {
+        return;
+    };
+    let dir = temp();
+    let pylsp = cache.root.join("venv/bin/pylsp").display().to_string();
+    let rec = direct_and_tapped(&cache, "lsp", &dir, vec![pylsp]);
+    assert_complete(
+        &rec,
+        &[
+            "initialize",
+            "textDocument/hover",
+            "textDocument/completion",
+            "textDocument/documentSymbol",
+            "shutdown",
+        ],
+        None,
+    );
+    let store = load(&rec).unwrap();
+    let methods: Vec<_> = (0..store.len()).filter_map(|i| store.method(i)).collect();
+    for m in [
+        "textDocument/didOpen",
+        "textDocument/publishDiagnostics",
+        "exit",
+    ] {
+        assert!(methods.contains(&m), "{m} missing from the recording");
+    }
+}
+
+#[test]
+fn mcp_sdk_client_drives_server_everything_through_rpctap() {
+    let Some(cache) = cache("mcp_sdk_client_drives_server_everything_through_rpctap") else {
+        return;
+    };
+    let dir = temp();
+    let server = cache
+        .root
+        .join("npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let rec = direct_and_tapped(
+        &cache,
+        "mcp",
+        &dir,
+        vec!["node".into(), server.display().to_string(), "stdio".into()],
+    );
+    assert_complete(
+        &rec,
+        &[
+            "initialize",
+            "tools/list",
+            "tools/call",
+            "resources/list",
+            "resources/read",
+            "prompts/list",
+        ],
+        None,
+    );
+}
+
+#[test]
+fn debugpy_session_through_rpctap() {
+    let Some(cache) = cache("debugpy_session_through_rpctap") else {
+        return;
+    };
+    let dir = temp();
+    let python = cache.python().display().to_string();
+    let rec = direct_and_tapped(
+        &cache,
+        "dap",
+        &dir,
+        vec![python, "-m".into(), "debugpy.adapter".into()],
+    );
+    assert_complete(
+        &rec,
+        &[
+            "initialize",
+            "launch",
+            "setBreakpoints",
+            "configurationDone",
+            "stackTrace",
+            "continue",
+        ],
+        // debugpy 1.8 races a `disconnect` that arrives while it ends the session on
+        // its own after `terminated`: it answers twice, trips its own assertion
+        // (`assert self.response is None`) and exits 1. Seen under load, rarely.
+        Some("assert self.response is None"),
+    );
+    let store = load(&rec).unwrap();
+    let events: Vec<_> = (0..store.len())
+        .filter(|&i| store.row(i).kind == Kind::Notification)
+        .filter_map(|i| store.method(i))
+        .collect();
+    for e in ["initialized", "stopped", "terminated"] {
+        assert!(events.contains(&e), "DAP event {e} missing: {events:?}");
+    }
+}
