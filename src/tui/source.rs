@@ -2,9 +2,9 @@
 //! loop, and sends events in batches over a bounded channel (the bound is back-pressure:
 //! a fast reader cannot run ahead of the UI by more than a few batches).
 //!
-//! Today's source is a recording file, read to its end and then followed for appended
-//! lines, so opening the recording of a running shim shows its traffic live. A live-feed
-//! socket is another variant of `Source` producing the same `Event`s.
+//! A source is a recording file, read to its end and then followed for appended lines (so
+//! opening the recording of a running shim shows its traffic live), or a shim's live feed
+//! (`live_source`), for sessions that are not recorded.
 
 use crate::record::{parse_line, Event};
 use std::path::PathBuf;
@@ -20,14 +20,34 @@ pub const APPEAR: Duration = Duration::from_secs(10);
 /// Events per batch: large enough to amortise the channel, small enough that ingesting one
 /// batch never holds the UI loop for long.
 pub const BATCH: usize = 4096;
-const CHUNK: usize = 1 << 20;
+/// Bytes read at a time.
+pub(super) const CHUNK: usize = 1 << 20;
 
 /// A source of events for one session.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A recording. With `follow`, the file is watched for appended complete lines until
     /// its `exit` line has been read; without, reading stops at its end.
     File { path: PathBuf, follow: bool },
+    /// A running shim's live feed (its Unix socket), read until the shim ends.
+    Live { socket: PathBuf },
+}
+
+impl Source {
+    /// Whether events may keep arriving after what exists now has been read.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            Source::Live { .. } | Source::File { follow: true, .. }
+        )
+    }
+}
+
+/// A session to open: its label (until its header names it) and its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub label: String,
+    pub source: Source,
 }
 
 /// What a source reports.
@@ -43,6 +63,9 @@ pub enum Update {
     },
     /// No more events will come.
     Ended,
+    /// The shim cut this viewer off for falling behind (the reason says so); reattaching
+    /// reads the session again.
+    CutOff(String),
     /// The source stopped on an error.
     Failed(String),
 }
@@ -62,19 +85,20 @@ impl Source {
             let out = Out { session, tx };
             match self {
                 Source::File { path, follow } => file(path, follow, out).await,
+                Source::Live { socket } => super::live_source::live(socket, out).await,
             }
         })
     }
 }
 
-struct Out {
+pub(super) struct Out {
     session: usize,
     tx: mpsc::Sender<Feed>,
 }
 
 impl Out {
     /// False once nobody listens any more.
-    async fn send(&self, update: Update) -> bool {
+    pub(super) async fn send(&self, update: Update) -> bool {
         let feed = Feed {
             session: self.session,
             update,
@@ -82,7 +106,7 @@ impl Out {
         self.tx.send(feed).await.is_ok()
     }
 
-    async fn flush(&self, batch: &mut Vec<Event>) -> bool {
+    pub(super) async fn flush(&self, batch: &mut Vec<Event>) -> bool {
         if batch.is_empty() {
             return true;
         }
