@@ -11,7 +11,8 @@ use rpctap::rpc::Protocol;
 use rpctap::session::Summary;
 use rpctap::tui::app::Page;
 use rpctap::tui::hub::Hub;
-use rpctap::tui::{Action, App, Feeds, TestScreen};
+use rpctap::tui::view::SourceState;
+use rpctap::tui::{Action, App, Feed, Feeds, Source, Target, TestScreen, Update};
 use std::path::PathBuf;
 use support::*;
 
@@ -204,4 +205,40 @@ fn an_empty_hub_says_how_sessions_get_there() {
         text.contains("Put `rpctap --` before a server command"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_viewer_cut_off_by_the_shim_says_so_and_r_reattaches() {
+    let target = Target {
+        label: "fed".into(),
+        source: Source::Live {
+            socket: "/nonexistent/1.sock".into(),
+        },
+    };
+    let mut app = App::new(vec![rpctap::tui::target_session(&target)]);
+    app.opened = vec![target.clone()];
+    app.update(events(0, fixture_events()[..5].to_vec()));
+    let (mut screen, mut feeds) = (TestScreen::new(120, 20), Feeds::new());
+    keys(&mut app, &mut screen, &mut feeds, vec![k('r')]).await;
+    assert_eq!(app.timeline.len(), 4, "nothing to reattach yet");
+    let reason = "this viewer fell more than 8 MB behind and was cut off; reattach to continue";
+    app.update(Action::Feed(Feed {
+        session: 0,
+        update: Update::CutOff(reason.into()),
+    }));
+    let shown = lines(&draw(&mut app));
+    assert!(shown[0].contains("cut off · r reattaches"), "{}", shown[0]);
+    assert!(
+        shown[19].contains("cut off; reattach to continue: press r"),
+        "{}",
+        shown[19]
+    );
+    keys(&mut app, &mut screen, &mut feeds, vec![k('r')]).await;
+    assert_eq!(app.opened, vec![target]);
+    assert_eq!(
+        app.timeline.len(),
+        0,
+        "the session is read again from its start"
+    );
+    assert_ne!(app.timeline.sessions[0].feed, SourceState::CutOff);
 }

@@ -80,6 +80,9 @@ impl Scan {
     /// Reads the complete lines after `offset`; a last line still being written is left
     /// for the next time.
     fn advance(&mut self, path: &Path) -> std::io::Result<()> {
+        if matches!(self.summary, Some(Err(()))) {
+            return Ok(());
+        }
         let mut f = std::fs::File::open(path)?;
         f.seek(SeekFrom::Start(self.offset))?;
         let mut buf = Vec::with_capacity(CHUNK.min(self.stamp.len as usize + 1));
