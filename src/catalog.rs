@@ -13,6 +13,7 @@
 use crate::live::LiveSession;
 use crate::record::{Exit, Micros, SessionInfo};
 use crate::session::{Summaries, Summary};
+use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -112,14 +113,16 @@ impl Catalog {
     pub fn list(&mut self) -> Vec<Entry> {
         let live = crate::live::live_sessions_in(&self.runtime_dir);
         let files = self.recent_recordings();
-        let records_to = |l: &LiveSession, path: &Path, meta: &std::fs::Metadata| {
-            l.recording
-                .as_deref()
-                .is_some_and(|r| same_file(r, path, meta))
-        };
+        // Files are matched by device and inode: a shim may spell the path differently.
+        let listed: HashSet<FileId> = files.iter().map(|(_, m)| id(m)).collect();
+        let live_ids: Vec<Option<FileId>> = live.iter().map(recording_id).collect();
         let mut out = Vec::new();
         for (path, meta) in &files {
-            let live_here = live.iter().find(|l| records_to(l, path, meta));
+            let live_here = live
+                .iter()
+                .zip(&live_ids)
+                .find(|(_, r)| **r == Some(id(meta)))
+                .map(|(l, _)| l);
             let summary = self.summaries.get(path, meta);
             let info = match (&summary, live_here) {
                 (Some(s), _) => s.info.clone(),
@@ -131,12 +134,14 @@ impl Catalog {
             let published = socket.is_some();
             out.push(entry(info, Some(path.clone()), socket, published, summary));
         }
-        for l in &live {
-            let listed = files.iter().any(|(p, m)| records_to(l, p, m));
-            if !listed && !self.elsewhere.iter().any(|e| e.socket == l.socket) {
+        for (l, r) in live.iter().zip(&live_ids) {
+            let here = r.is_some_and(|r| listed.contains(&r));
+            if !here && !self.elsewhere.iter().any(|e| e.socket == l.socket) {
                 self.elsewhere.push(l.clone());
             }
         }
+        self.elsewhere
+            .retain(|l| recording_id(l).is_none_or(|r| !listed.contains(&r)));
         for l in &self.elsewhere {
             let published = live.iter().any(|x| x.socket == l.socket);
             let summary = l.recording.as_deref().and_then(|r| {
@@ -147,8 +152,8 @@ impl Catalog {
             let socket = Some(l.socket.clone());
             out.push(entry(info, recording, socket, published, summary));
         }
-        let keep: Vec<PathBuf> = out.iter().filter_map(|e| e.recording.clone()).collect();
-        self.summaries.retain(|p| keep.iter().any(|k| k == p));
+        let keep: HashSet<&Path> = out.iter().filter_map(|e| e.recording.as_deref()).collect();
+        self.summaries.retain(|p| keep.contains(p));
         out.sort_by_cached_key(|e| {
             let t = Micros::parse(&e.info.started).unwrap_or_default();
             (std::cmp::Reverse(t), e.key().to_path_buf())
@@ -200,10 +205,18 @@ fn entry(
     }
 }
 
-/// Whether `path` (where a shim says it records) is the listed file `listed`.
-fn same_file(path: &Path, listed: &Path, meta: &std::fs::Metadata) -> bool {
-    path == listed
-        || std::fs::metadata(path).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+/// A file's device and inode.
+type FileId = (u64, u64);
+
+fn id(meta: &std::fs::Metadata) -> FileId {
+    (meta.dev(), meta.ino())
+}
+
+/// The file a live shim records to, if it exists.
+fn recording_id(l: &LiveSession) -> Option<FileId> {
+    std::fs::metadata(l.recording.as_deref()?)
+        .ok()
+        .map(|m| id(&m))
 }
 
 /// Whether the shim that wrote a recording header with this pid still runs (a shim started
