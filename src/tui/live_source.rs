@@ -8,7 +8,7 @@
 //! `Update::CutOff` and is not part of the session.
 
 use super::source::{Out, Update, BATCH, CHUNK};
-use crate::record::{parse_line, Event};
+use crate::record::Event;
 use std::path::PathBuf;
 use tokio::io::AsyncReadExt;
 
@@ -50,47 +50,23 @@ pub(super) async fn live(socket: PathBuf, out: Out) {
             out.send(end).await;
             return;
         }
-        let mut pos = 0;
-        while let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) {
-            let line = buf[pos..pos + nl].trim_ascii_end();
-            pos += nl + 1;
-            line_no += 1;
-            if line.is_empty() {
-                continue;
+        let not_ours = || format!("'{}' is not an rpctap live feed", socket.display());
+        let take = |ev: Event, batch: &mut Vec<Event>| {
+            if let Some(earlier) = held.take() {
+                batch.push(earlier);
             }
-            match parse_line(line) {
-                Ok(ev @ Event::Session(_)) if line_no == 1 => batch.push(ev),
-                _ if line_no == 1 => {
-                    let msg = format!("'{}' is not an rpctap live feed", socket.display());
-                    out.send(Update::Failed(msg)).await;
-                    return;
-                }
-                Ok(ev) => {
-                    let gap = matches!(ev, Event::Gap(_));
-                    if let Some(earlier) = held.take() {
-                        batch.push(earlier);
-                    }
-                    if gap {
-                        held = Some(ev);
-                    } else {
-                        batch.push(ev);
-                    }
-                }
-                Err(reason) => {
-                    let skipped = Update::Skipped {
-                        line: line_no,
-                        reason,
-                    };
-                    if !out.flush(&mut batch).await || !out.send(skipped).await {
-                        return;
-                    }
-                }
+            if matches!(ev, Event::Gap(_)) {
+                held = Some(ev);
+            } else {
+                batch.push(ev);
             }
-            if batch.len() >= BATCH && !out.flush(&mut batch).await {
-                return;
-            }
+        };
+        if !out
+            .lines(&mut buf, &mut line_no, &mut batch, not_ours, take)
+            .await
+        {
+            return;
         }
-        buf.drain(..pos);
         if !out.flush(&mut batch).await {
             return;
         }

@@ -112,6 +112,51 @@ impl Out {
         }
         self.send(Update::Events(std::mem::take(batch))).await
     }
+
+    /// Parses the complete lines at the front of `buf` (and removes them), numbered on from
+    /// `line_no`, handing each event to `take` (which adds it to `batch`, or holds it back);
+    /// reports unreadable lines and sends full batches. Line 1 must be a session header,
+    /// else the source fails saying `not_ours()`. False when the source must stop.
+    pub(super) async fn lines(
+        &self,
+        buf: &mut Vec<u8>,
+        line_no: &mut usize,
+        batch: &mut Vec<Event>,
+        not_ours: impl Fn() -> String,
+        mut take: impl FnMut(Event, &mut Vec<Event>),
+    ) -> bool {
+        let mut pos = 0;
+        while let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) {
+            let line = buf[pos..pos + nl].trim_ascii_end();
+            pos += nl + 1;
+            *line_no += 1;
+            if line.is_empty() {
+                continue;
+            }
+            match parse_line(line) {
+                Ok(ev @ Event::Session(_)) if *line_no == 1 => batch.push(ev),
+                _ if *line_no == 1 => {
+                    self.send(Update::Failed(not_ours())).await;
+                    return false;
+                }
+                Ok(ev) => take(ev, batch),
+                Err(reason) => {
+                    let skipped = Update::Skipped {
+                        line: *line_no,
+                        reason,
+                    };
+                    if !self.flush(batch).await || !self.send(skipped).await {
+                        return false;
+                    }
+                }
+            }
+            if batch.len() >= BATCH && !self.flush(batch).await {
+                return false;
+            }
+        }
+        buf.drain(..pos);
+        true
+    }
 }
 
 async fn file(path: PathBuf, follow: bool, out: Out) {
@@ -180,43 +225,22 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
             tokio::time::sleep(POLL).await;
             continue;
         }
-        let mut pos = 0;
-        while let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) {
-            let line = buf[pos..pos + nl].trim_ascii_end();
-            pos += nl + 1;
-            line_no += 1;
-            if line.is_empty() {
-                continue;
-            }
-            match parse_line(line) {
-                Ok(ev @ Event::Session(_)) if line_no == 1 => batch.push(ev),
-                _ if line_no == 1 => {
-                    let msg = format!(
-                        "'{}' is not an rpctap recording (line 1 is not a session header)",
-                        path.display()
-                    );
-                    out.send(Update::Failed(msg)).await;
-                    return;
-                }
-                Ok(ev) => {
-                    exited |= matches!(ev, Event::Exit(_));
-                    batch.push(ev);
-                }
-                Err(reason) => {
-                    let skipped = Update::Skipped {
-                        line: line_no,
-                        reason,
-                    };
-                    if !out.flush(&mut batch).await || !out.send(skipped).await {
-                        return;
-                    }
-                }
-            }
-            if batch.len() >= BATCH && !out.flush(&mut batch).await {
-                return;
-            }
+        let not_ours = || {
+            format!(
+                "'{}' is not an rpctap recording (line 1 is not a session header)",
+                path.display()
+            )
+        };
+        let take = |ev: Event, batch: &mut Vec<Event>| {
+            exited |= matches!(ev, Event::Exit(_));
+            batch.push(ev);
+        };
+        if !out
+            .lines(&mut buf, &mut line_no, &mut batch, not_ours, take)
+            .await
+        {
+            return;
         }
-        buf.drain(..pos);
     }
 }
 
