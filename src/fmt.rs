@@ -32,6 +32,18 @@ pub fn clock(t: Micros) -> String {
         .to_string()
 }
 
+/// An RFC 3339 time (a session's start) as local `YYYY-MM-DD HH:MM:SS`; empty if unreadable.
+pub fn date_time(rfc3339: &str) -> String {
+    Micros::parse(rfc3339)
+        .map(|t| {
+            t.datetime()
+                .with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// Seconds since `start`, e.g. `+12.345678`.
 pub fn relative(t: Micros, start: Micros) -> String {
     let d = t.0 - start.0;

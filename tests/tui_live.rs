@@ -6,7 +6,6 @@ mod support;
 
 use crossterm::event::KeyCode;
 use futures::StreamExt;
-use rpctap::record::Event;
 use rpctap::tui::app::Page;
 use rpctap::tui::{run, App, Feed, Feeds, Session, Source, TestScreen, Update};
 use std::io::Write;
@@ -173,15 +172,7 @@ fn lines_of(app: &mut App) -> Vec<String> {
 
 #[tokio::test]
 async fn the_hub_opens_a_recording_and_q_comes_back() {
-    let item = rpctap::commands::Listed {
-        path: fixture(),
-        info: match &fixture_events()[0] {
-            Event::Session(i) => i.clone(),
-            _ => unreachable!(),
-        },
-        lines: 30,
-    };
-    let hub = rpctap::tui::hub::Hub::with("/state".into(), vec![item]);
+    let hub = rpctap::tui::hub::Hub::with("/state".into(), vec![ended_entry(&fixture())]);
     let mut app = App::hub(hub);
     let (mut screen, mut feeds) = (TestScreen::new(100, 20), Feeds::new());
     keys(&mut app, &mut screen, &mut feeds, vec![key(KeyCode::Enter)]).await;

@@ -5,10 +5,7 @@
 mod support;
 
 use ratatui::style::Color;
-use rpctap::commands::Listed;
-use rpctap::record::SessionInfo;
 use rpctap::tui::app::{Tab, TimeFormat};
-use rpctap::tui::hub::Hub;
 use rpctap::tui::prompt::PromptKind;
 use rpctap::tui::{Action, App, Feed, Session, Update};
 use support::*;
@@ -157,37 +154,6 @@ fn error_pending_and_cancelled_rows_have_their_colours() {
         "cancelled"
     );
     assert_eq!(fg_of("3", "pylsp: loading"), Color::DarkGray, "noise");
-}
-
-#[test]
-fn hub_lists_recordings() {
-    let info = SessionInfo {
-        id: "x".into(),
-        name: "pylsp".into(),
-        command: vec!["pylsp".into(), "-v".into()],
-        cwd: "/tmp".into(),
-        pid: 1,
-        started: "2026-11-21T10:00:00.000000Z".into(),
-        protocol: None,
-    };
-    let item = Listed {
-        path: "/state/sessions/20261121-100000-pylsp-1.jsonl".into(),
-        info,
-        lines: 29,
-    };
-    let mut app = App::hub(Hub::with("/state/sessions".into(), vec![item]));
-    app.update(Action::Resize(120, 10));
-    let text = lines(&draw(&mut app)).join("\n");
-    assert!(text.contains("1 recordings in /state/sessions"), "{text}");
-    assert!(
-        text.contains("pylsp -v   /state/sessions/20261121-100000-pylsp-1.jsonl"),
-        "{text}"
-    );
-    let mut empty = App::hub(Hub::with("/state/sessions".into(), Vec::new()));
-    empty.update(Action::Resize(100, 10));
-    assert!(lines(&draw(&mut empty))
-        .join("\n")
-        .contains("no recordings yet"));
 }
 
 #[test]

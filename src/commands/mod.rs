@@ -13,8 +13,6 @@ mod replay;
 mod stats;
 mod ui;
 
-pub use ls::{recordings, Listed};
-
 use crate::cli::{Cli, Command};
 use clap::Parser;
 use std::process::ExitCode;

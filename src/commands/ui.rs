@@ -1,5 +1,5 @@
 //! `rpctap ui [FILE]...`: the TUI on several recordings merged by time, or with none, the
-//! hub of recorded sessions.
+//! hub of live and recorded sessions.
 
 use crate::cli::UiArgs;
 use std::process::ExitCode;

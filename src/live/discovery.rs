@@ -24,8 +24,12 @@ pub struct LiveSession {
 
 /// The live sessions, newest first. Stale sockets (their shim is gone) are removed.
 pub fn live_sessions() -> Vec<LiveSession> {
-    let dir = runtime_dir();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+    live_sessions_in(&runtime_dir())
+}
+
+/// `live_sessions` of the runtime directory `dir`.
+pub fn live_sessions_in(dir: &std::path::Path) -> Vec<LiveSession> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut out = Vec::new();

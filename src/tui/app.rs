@@ -9,7 +9,7 @@ use super::detail::{self, DetailKey};
 use super::hub::Hub;
 use super::prompt::Prompt;
 use super::query::{Predicate, QueryError};
-use super::source::{Feed, Update};
+use super::source::{Feed, Target, Update};
 use super::view::{Ref, Session, SourceState, Timeline, View};
 use ratatui::text::Line;
 use std::collections::HashSet;
@@ -67,8 +67,8 @@ pub enum Effect {
     Copy(String),
     /// Write the view to this file.
     Save(PathBuf),
-    /// Open this recording (from the hub).
-    Open(PathBuf),
+    /// View these sessions (from the hub, or again to reattach), replacing the current.
+    Open(Vec<Target>),
     /// Leave the viewer for the hub.
     Back,
     Quit,
@@ -132,6 +132,8 @@ pub struct App {
     pub hub: Option<Hub>,
     /// The viewer was opened from the hub: `q` goes back to it.
     pub from_hub: bool,
+    /// What the viewed sessions were opened from, in session order (for reattaching).
+    pub opened: Vec<Target>,
     pub timeline: Timeline,
     pub view: View,
     pub crit: Criteria,
@@ -172,6 +174,7 @@ impl App {
             page: Page::Viewer,
             hub: None,
             from_hub: false,
+            opened: Vec::new(),
             timeline: Timeline::new(sessions),
             view: View::default(),
             crit: Criteria {
@@ -223,6 +226,24 @@ impl App {
         (self.cursor, self.top, self.detail_scroll) = (0, 0, 0);
         self.page = Page::Viewer;
         self.rebuild_view();
+    }
+
+    /// `r`: after the live feed cut this viewer off, opens the same sessions again (the
+    /// feed starts over with the whole session).
+    pub(super) fn reattach(&mut self) {
+        let cut = self
+            .timeline
+            .sessions
+            .iter()
+            .any(|s| s.feed == SourceState::CutOff);
+        if cut && !self.opened.is_empty() {
+            self.effects.push(Effect::Open(self.opened.clone()));
+        } else {
+            self.set_status(
+                "r reattaches a live session that cut this viewer off",
+                false,
+            );
+        }
     }
 
     /// The selected row.
@@ -311,6 +332,10 @@ impl App {
                 self.set_status(format!("line {line} skipped: {reason}"), true);
             }
             Update::Ended => self.timeline.sessions[s].feed = SourceState::Ended,
+            Update::CutOff(reason) => {
+                self.set_status(format!("{reason}: press r"), true);
+                self.timeline.sessions[s].feed = SourceState::CutOff;
+            }
             Update::Failed(message) => {
                 self.set_status(message.clone(), true);
                 self.timeline.sessions[s].feed = SourceState::Failed(message);

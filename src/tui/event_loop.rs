@@ -4,17 +4,23 @@
 //!
 //! Input is a parameter (any `Stream` of crossterm events), so tests drive the loop with a
 //! list of keys, without a terminal and without sleeping.
+//!
+//! While a watching hub is shown, a timer lists its sessions about once a second; the
+//! listing runs on the blocking pool (it reads files) and arrives as another branch.
 
 use super::app::{App, Effect, Page};
 use super::save;
 use super::source::{Feed, Source};
 use super::term::Screen;
 use super::update::Action;
+use crate::catalog::Entry;
 use crossterm::event::Event as TermEvent;
 use futures::{Stream, StreamExt};
 use std::io;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::{Interval, MissedTickBehavior};
 
 /// At most this often a frame is drawn (about 30 per second).
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -68,7 +74,10 @@ where
     let (w, h) = screen.size()?;
     app.update(Action::Resize(w, h));
     let mut frame = tokio::time::interval(FRAME);
-    frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    frame.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut refresh = tokio::time::interval(super::hub::REFRESH);
+    refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut listing: Option<JoinHandle<Vec<Entry>>> = None;
     loop {
         for _ in 0..FEED_BUDGET {
             match feeds.rx.try_recv() {
@@ -76,7 +85,7 @@ where
                 Err(_) => break,
             }
         }
-        if effects(app, screen, feeds)? {
+        if effects(app, screen, feeds, &mut refresh)? {
             return Ok(());
         }
         tokio::select! {
@@ -86,11 +95,24 @@ where
                 Some(Err(e)) => return Err(e),
                 None => {
                     // The input ended (a test's keys ran out): show the final state.
-                    effects(app, screen, feeds)?;
+                    if let Some(Ok(items)) = futures::future::OptionFuture::from(listing).await {
+                        app.update(Action::HubListing(items));
+                    }
+                    effects(app, screen, feeds, &mut refresh)?;
                     return draw(app, screen, true);
                 }
             },
             Some(f) = feeds.rx.recv() => app.update(Action::Feed(f)),
+            // Not polled unless a listing runs (the precondition is checked first).
+            done = async { listing.as_mut().expect("a listing runs").await }, if listing.is_some() => {
+                listing = None;
+                if let Ok(items) = done {
+                    app.update(Action::HubListing(items));
+                }
+            }
+            _ = refresh.tick(), if listing.is_none() && app.page == Page::Hub && watching(app) => {
+                listing = start_listing(app);
+            }
             // The clock runs only while there is something to draw or a status to expire,
             // so an idle viewer does not wake up.
             now = frame.tick(), if app.wants_frame() => {
@@ -99,6 +121,20 @@ where
             }
         }
     }
+}
+
+fn watching(app: &App) -> bool {
+    app.hub.as_ref().is_some_and(|h| h.catalog.is_some())
+}
+
+/// Lists the hub's sessions off the loop, if the hub watches a catalog.
+fn start_listing(app: &App) -> Option<JoinHandle<Vec<Entry>>> {
+    let catalog = app.hub.as_ref()?.catalog.clone()?;
+    Some(tokio::task::spawn_blocking(move || {
+        // A listing that panicked leaves the catalog as usable as before.
+        let mut c = catalog.lock().unwrap_or_else(|e| e.into_inner());
+        c.list()
+    }))
 }
 
 fn to_action(ev: TermEvent) -> Action {
@@ -125,7 +161,12 @@ fn draw<S: Screen>(app: &mut App, screen: &mut S, force: bool) -> io::Result<()>
 }
 
 /// Runs the effects `update` asked for; true when the loop should end.
-fn effects<S: Screen>(app: &mut App, screen: &mut S, feeds: &mut Feeds) -> io::Result<bool> {
+fn effects<S: Screen>(
+    app: &mut App,
+    screen: &mut S,
+    feeds: &mut Feeds,
+    refresh: &mut Interval,
+) -> io::Result<bool> {
     for effect in std::mem::take(&mut app.effects) {
         match effect {
             Effect::Quit => return Ok(true),
@@ -152,18 +193,26 @@ fn effects<S: Screen>(app: &mut App, screen: &mut S, feeds: &mut Feeds) -> io::R
                 };
                 app.set_status(msg.0, msg.1);
             }
-            Effect::Open(path) => {
-                // A new channel: the previous session's source stops when its sends fail.
+            Effect::Open(targets) => {
+                // A new channel: the previous sessions' sources stop when their sends fail.
                 *feeds = Feeds::new();
-                app.open(vec![super::file_session(&path)]);
-                app.from_hub = true;
-                feeds.spawn(Source::File { path, follow: true }, 0);
+                app.open(targets.iter().map(super::target_session).collect());
+                app.from_hub = app.hub.is_some();
+                // Live traffic is what one opens a live session for: follow it.
+                app.follow = targets.iter().any(|t| t.source.is_live());
+                for (i, t) in targets.iter().enumerate() {
+                    feeds.spawn(t.source.clone(), i);
+                }
+                app.opened = targets;
             }
             Effect::Back => {
                 *feeds = Feeds::new();
                 app.open(Vec::new());
+                app.opened.clear();
                 app.page = Page::Hub;
                 app.from_hub = false;
+                // What changed while the viewer was shown is listed at once.
+                refresh.reset_immediately();
             }
         }
         app.dirty = true;

@@ -36,6 +36,7 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
             Char('g') | Home => Action::HubMove(isize::MIN / 2),
             Char('G') | End => Action::HubMove(isize::MAX / 2),
             Enter => Action::HubOpen,
+            Char(' ') => Action::HubMark,
             Char('?') => Action::ToggleHelp,
             _ => return None,
         });
@@ -62,6 +63,7 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
         Char('s') => Action::ToggleStderr,
         Char('t') => Action::ToggleTime,
         Char('y') => Action::Copy,
+        Char('r') => Action::Reattach,
         Char('w') => Action::OpenPrompt(PromptKind::Save),
         Char('p') => Action::PairJump,
         Char('1') => Action::SetTab(DetailTab::Body),

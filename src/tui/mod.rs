@@ -15,6 +15,7 @@ mod filtering;
 pub mod hub;
 pub mod json;
 pub mod keys;
+mod live_source;
 pub mod prompt;
 pub mod query;
 pub mod render;
@@ -27,7 +28,7 @@ pub mod view;
 
 pub use app::App;
 pub use event_loop::{run, Feeds};
-pub use source::{Feed, Source, Update};
+pub use source::{Feed, Source, Target, Update};
 pub use term::{Screen, TestScreen, Tty};
 pub use update::Action;
 pub use view::Session;
@@ -43,27 +44,46 @@ pub fn file_session(path: &Path) -> Session {
     Session::new(label.unwrap_or_default(), Some(path.to_path_buf()), size)
 }
 
+/// A session for a target, labelled with the target's label until its header names it.
+pub fn target_session(t: &Target) -> Session {
+    let mut s = match &t.source {
+        Source::File { path, .. } => file_session(path),
+        Source::Live { .. } => Session::new("", None, 0),
+    };
+    if !t.label.is_empty() {
+        s.label = t.label.clone();
+    }
+    s
+}
+
 /// Shows recordings until the user quits: one file, or several merged by time with a
 /// session column. Each file is followed while it is written (until its `exit` line), so
 /// the recording of a running shim shows live. With `follow`, the selection follows new
 /// messages from the start. Must run inside a multi-threaded tokio runtime.
 pub async fn view_files(paths: &[PathBuf], follow: bool) -> anyhow::Result<()> {
-    let mut app = App::new(paths.iter().map(|p| file_session(p)).collect());
+    let targets: Vec<Target> = paths
+        .iter()
+        .map(|path| Target {
+            label: String::new(),
+            source: Source::File {
+                path: path.clone(),
+                follow: true,
+            },
+        })
+        .collect();
+    let mut app = App::new(targets.iter().map(target_session).collect());
     app.follow = follow;
     let feeds = Feeds::new();
-    for (i, path) in paths.iter().enumerate() {
-        let source = Source::File {
-            path: path.clone(),
-            follow: true,
-        };
-        feeds.spawn(source, i);
+    for (i, t) in targets.iter().enumerate() {
+        feeds.spawn(t.source.clone(), i);
     }
+    app.opened = targets;
     interactive(app, feeds).await
 }
 
-/// The hub: the recordings of the state directory; Enter opens one, `q` comes back.
+/// The hub: live and recorded sessions, refreshed while shown; Enter opens, `q` comes back.
 pub async fn view_hub() -> anyhow::Result<()> {
-    interactive(App::hub(hub::Hub::load()), Feeds::new()).await
+    interactive(App::hub(hub::Hub::from_env()), Feeds::new()).await
 }
 
 async fn interactive(mut app: App, mut feeds: Feeds) -> anyhow::Result<()> {

@@ -2,9 +2,9 @@
 //! loop, and sends events in batches over a bounded channel (the bound is back-pressure:
 //! a fast reader cannot run ahead of the UI by more than a few batches).
 //!
-//! Today's source is a recording file, read to its end and then followed for appended
-//! lines, so opening the recording of a running shim shows its traffic live. A live-feed
-//! socket is another variant of `Source` producing the same `Event`s.
+//! A source is a recording file, read to its end and then followed for appended lines (so
+//! opening the recording of a running shim shows its traffic live), or a shim's live feed
+//! (`live_source`), for sessions that are not recorded.
 
 use crate::record::{parse_line, Event};
 use std::path::PathBuf;
@@ -20,14 +20,34 @@ pub const APPEAR: Duration = Duration::from_secs(10);
 /// Events per batch: large enough to amortise the channel, small enough that ingesting one
 /// batch never holds the UI loop for long.
 pub const BATCH: usize = 4096;
-const CHUNK: usize = 1 << 20;
+/// Bytes read at a time.
+pub(super) const CHUNK: usize = 1 << 20;
 
 /// A source of events for one session.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A recording. With `follow`, the file is watched for appended complete lines until
     /// its `exit` line has been read; without, reading stops at its end.
     File { path: PathBuf, follow: bool },
+    /// A running shim's live feed (its Unix socket), read until the shim ends.
+    Live { socket: PathBuf },
+}
+
+impl Source {
+    /// Whether events may keep arriving after what exists now has been read.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            Source::Live { .. } | Source::File { follow: true, .. }
+        )
+    }
+}
+
+/// A session to open: its label (until its header names it) and its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub label: String,
+    pub source: Source,
 }
 
 /// What a source reports.
@@ -43,6 +63,9 @@ pub enum Update {
     },
     /// No more events will come.
     Ended,
+    /// The shim cut this viewer off for falling behind (the reason says so); reattaching
+    /// reads the session again.
+    CutOff(String),
     /// The source stopped on an error.
     Failed(String),
 }
@@ -62,19 +85,20 @@ impl Source {
             let out = Out { session, tx };
             match self {
                 Source::File { path, follow } => file(path, follow, out).await,
+                Source::Live { socket } => super::live_source::live(socket, out).await,
             }
         })
     }
 }
 
-struct Out {
+pub(super) struct Out {
     session: usize,
     tx: mpsc::Sender<Feed>,
 }
 
 impl Out {
     /// False once nobody listens any more.
-    async fn send(&self, update: Update) -> bool {
+    pub(super) async fn send(&self, update: Update) -> bool {
         let feed = Feed {
             session: self.session,
             update,
@@ -82,11 +106,56 @@ impl Out {
         self.tx.send(feed).await.is_ok()
     }
 
-    async fn flush(&self, batch: &mut Vec<Event>) -> bool {
+    pub(super) async fn flush(&self, batch: &mut Vec<Event>) -> bool {
         if batch.is_empty() {
             return true;
         }
         self.send(Update::Events(std::mem::take(batch))).await
+    }
+
+    /// Parses the complete lines at the front of `buf` (and removes them), numbered on from
+    /// `line_no`, handing each event to `take` (which adds it to `batch`, or holds it back);
+    /// reports unreadable lines and sends full batches. Line 1 must be a session header,
+    /// else the source fails saying `not_ours()`. False when the source must stop.
+    pub(super) async fn lines(
+        &self,
+        buf: &mut Vec<u8>,
+        line_no: &mut usize,
+        batch: &mut Vec<Event>,
+        not_ours: impl Fn() -> String,
+        mut take: impl FnMut(Event, &mut Vec<Event>),
+    ) -> bool {
+        let mut pos = 0;
+        while let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) {
+            let line = buf[pos..pos + nl].trim_ascii_end();
+            pos += nl + 1;
+            *line_no += 1;
+            if line.is_empty() {
+                continue;
+            }
+            match parse_line(line) {
+                Ok(ev @ Event::Session(_)) if *line_no == 1 => batch.push(ev),
+                _ if *line_no == 1 => {
+                    self.send(Update::Failed(not_ours())).await;
+                    return false;
+                }
+                Ok(ev) => take(ev, batch),
+                Err(reason) => {
+                    let skipped = Update::Skipped {
+                        line: *line_no,
+                        reason,
+                    };
+                    if !self.flush(batch).await || !self.send(skipped).await {
+                        return false;
+                    }
+                }
+            }
+            if batch.len() >= BATCH && !self.flush(batch).await {
+                return false;
+            }
+        }
+        buf.drain(..pos);
+        true
     }
 }
 
@@ -159,43 +228,22 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
             tokio::time::sleep(POLL).await;
             continue;
         }
-        let mut pos = 0;
-        while let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) {
-            let line = buf[pos..pos + nl].trim_ascii_end();
-            pos += nl + 1;
-            line_no += 1;
-            if line.is_empty() {
-                continue;
-            }
-            match parse_line(line) {
-                Ok(ev @ Event::Session(_)) if line_no == 1 => batch.push(ev),
-                _ if line_no == 1 => {
-                    let msg = format!(
-                        "'{}' is not an rpctap recording (line 1 is not a session header)",
-                        path.display()
-                    );
-                    out.send(Update::Failed(msg)).await;
-                    return;
-                }
-                Ok(ev) => {
-                    exited |= matches!(ev, Event::Exit(_));
-                    batch.push(ev);
-                }
-                Err(reason) => {
-                    let skipped = Update::Skipped {
-                        line: line_no,
-                        reason,
-                    };
-                    if !out.flush(&mut batch).await || !out.send(skipped).await {
-                        return;
-                    }
-                }
-            }
-            if batch.len() >= BATCH && !out.flush(&mut batch).await {
-                return;
-            }
+        let not_ours = || {
+            format!(
+                "'{}' is not an rpctap recording (line 1 is not a session header)",
+                path.display()
+            )
+        };
+        let take = |ev: Event, batch: &mut Vec<Event>| {
+            exited |= matches!(ev, Event::Exit(_));
+            batch.push(ev);
+        };
+        if !out
+            .lines(&mut buf, &mut line_no, &mut batch, not_ours, take)
+            .await
+        {
+            return;
         }
-        buf.drain(..pos);
     }
 }
 

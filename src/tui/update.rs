@@ -2,7 +2,7 @@
 //! `Action`. Work that needs the terminal or the sources (copying, saving, opening) is
 //! handed to the loop as an `Effect`.
 
-use super::app::{App, Effect, Page, Pane, Tab, TimeFormat, STATUS_FOR};
+use super::app::{App, Effect, Pane, Tab, TimeFormat, STATUS_FOR};
 use super::prompt::PromptKind;
 use super::source::Feed;
 use super::view::Ref;
@@ -54,12 +54,21 @@ pub enum Action {
     HubMove(isize),
     /// A click on this row of the hub's list (0: the first row shown).
     HubClick(usize),
+    /// Space: mark or unmark the hub's selected session for opening merged.
+    HubMark,
     HubOpen,
+    /// A new listing of the hub's sessions.
+    HubListing(Vec<crate::catalog::Entry>),
+    /// `r`: read the sessions again after the live feed cut this viewer off.
+    Reattach,
 }
 
 impl App {
     pub fn update(&mut self, action: Action) {
-        if !matches!(action, Action::Tick(_) | Action::Feed(_)) {
+        if !matches!(
+            action,
+            Action::Tick(_) | Action::Feed(_) | Action::HubListing(_)
+        ) {
             self.dirty = true;
         }
         match action {
@@ -223,16 +232,19 @@ impl App {
                     }
                 }
             }
-            Action::HubOpen => {
-                let path = self
-                    .hub
-                    .as_ref()
-                    .and_then(|h| h.selected())
-                    .map(|l| l.path.clone());
-                if let (Some(path), Page::Hub) = (path, self.page) {
-                    self.effects.push(Effect::Open(path));
+            Action::HubMark => {
+                if let Some(h) = &mut self.hub {
+                    h.toggle_mark();
+                    h.step(1);
                 }
             }
+            Action::HubOpen => self.hub_open(),
+            Action::HubListing(items) => {
+                if let Some(h) = &mut self.hub {
+                    self.dirty |= h.set_items(items);
+                }
+            }
+            Action::Reattach => self.reattach(),
         }
     }
 

@@ -25,6 +25,8 @@ pub enum SourceState {
     Live,
     /// No more events will arrive.
     Ended,
+    /// The shim cut this viewer off for falling behind; `r` reattaches.
+    CutOff,
     /// The source failed; what was read before stays visible.
     Failed(String),
 }

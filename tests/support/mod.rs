@@ -110,3 +110,77 @@ pub fn setup(width: u16, height: u16) -> (App, TestScreen, Feeds) {
 pub fn k(c: char) -> TermEvent {
     key(KeyCode::Char(c))
 }
+
+/// A `TestScreen` that publishes the text of every frame it draws, so that a test can wait
+/// for what the loop shows while the loop runs.
+pub struct WatchedScreen {
+    pub inner: TestScreen,
+    tx: tokio::sync::watch::Sender<String>,
+}
+
+impl WatchedScreen {
+    pub fn new(width: u16, height: u16) -> (WatchedScreen, tokio::sync::watch::Receiver<String>) {
+        let (tx, rx) = tokio::sync::watch::channel(String::new());
+        let inner = TestScreen::new(width, height);
+        (WatchedScreen { inner, tx }, rx)
+    }
+}
+
+impl Screen for WatchedScreen {
+    fn size(&self) -> std::io::Result<(u16, u16)> {
+        self.inner.size()
+    }
+
+    fn draw(&mut self, app: &App) -> std::io::Result<()> {
+        self.inner.draw(app)?;
+        self.tx.send_replace(lines(&self.inner).join("\n"));
+        Ok(())
+    }
+
+    fn copy(&mut self, text: &str) -> std::io::Result<()> {
+        self.inner.copy(text)
+    }
+}
+
+/// Waits until a drawn frame satisfies `pred` (a hang guard of `limit`); returns that frame.
+pub async fn shown(
+    rx: &mut tokio::sync::watch::Receiver<String>,
+    what: &str,
+    pred: impl Fn(&str) -> bool,
+) -> String {
+    let found = {
+        let wait = rx.wait_for(|s| pred(s));
+        match tokio::time::timeout(Duration::from_secs(60), wait).await {
+            Ok(Ok(screen)) => Some(screen.clone()),
+            _ => None,
+        }
+    };
+    found.unwrap_or_else(|| panic!("never shown: {what}; last frame:\n{}", rx.borrow().as_str()))
+}
+
+/// Keys the test sends while the loop runs.
+pub fn key_channel() -> (
+    tokio::sync::mpsc::UnboundedSender<TermEvent>,
+    impl futures::Stream<Item = std::io::Result<TermEvent>> + Unpin,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let stream =
+        futures::stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|k| (Ok(k), rx)) },
+        );
+    (tx, Box::pin(stream))
+}
+
+/// A hub entry for a recording that has ended, summarised as the catalog would.
+pub fn ended_entry(path: &Path) -> rpctap::catalog::Entry {
+    let summary = rpctap::session::summarize(path).expect("a recording");
+    let exit = summary.exit.expect("an exit line");
+    rpctap::catalog::Entry {
+        info: summary.info.clone(),
+        recording: Some(path.to_path_buf()),
+        socket: None,
+        summary: Some(summary),
+        state: rpctap::catalog::State::Exited(exit),
+    }
+}

@@ -138,6 +138,9 @@ fn state(app: &App) -> Span<'static> {
     if let Some(Feed::Failed(_)) = feeds.iter().find(|f| matches!(f, Feed::Failed(_))) {
         return Span::styled("source failed", bar().fg(Color::LightRed));
     }
+    if feeds.iter().any(|f| **f == Feed::CutOff) {
+        return Span::styled("cut off · r reattaches", bar().fg(Color::LightRed));
+    }
     if feeds.iter().any(|f| **f == Feed::Loading) {
         return Span::styled("loading…", bar().fg(Color::Yellow));
     }
@@ -174,7 +177,8 @@ pub fn prompt_prefix(kind: PromptKind) -> String {
 const HINTS: &str =
     "?:help  /:filter  n:search  f:follow  e:errors  p:pair  1-3:tabs  Tab:pane  q:quit";
 const SHORT_HINTS: &str = "?:help  /:filter  n:search  f:follow  e:errors  p:pair  q:quit";
-const HUB_HINTS: &str = "Enter:open  j/k:move  ?:help  q:quit";
+const HUB_HINTS: &str =
+    "Enter:open  Space:mark (Enter opens marked merged)  j/k:move  ?:help  q:quit";
 
 pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     if area.height == 0 {

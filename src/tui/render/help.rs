@@ -32,13 +32,35 @@ const RIGHT: &[(&str, &str)] = &[
     ("C", "show cleared rows"),
     ("y", "copy (OSC 52)"),
     ("w", "save view (JSONL)"),
+    ("r", "reattach a cut-off feed"),
     ("?", "this help"),
     ("q", "quit"),
 ];
 
-pub fn draw(screen: Rect, buf: &mut Buffer) {
+/// The hub's keys.
+const HUB_LEFT: &[(&str, &str)] = &[
+    ("j k ↑ ↓", "move"),
+    ("PgUp PgDn", "page"),
+    ("g G Home End", "first / last"),
+    ("mouse", "wheel, click"),
+];
+
+const HUB_RIGHT: &[(&str, &str)] = &[
+    ("Enter", "open (marked: merged)"),
+    ("Space", "mark / unmark"),
+    ("?", "this help"),
+    ("q", "quit (viewer: back here)"),
+];
+
+/// The keys of the hub (`hub`) or of the viewer.
+pub fn draw(screen: Rect, buf: &mut Buffer, hub: bool) {
+    let (left, right) = if hub {
+        (HUB_LEFT, HUB_RIGHT)
+    } else {
+        (LEFT, RIGHT)
+    };
     let w = 78.min(screen.width);
-    let h = (LEFT.len() as u16 + 4).min(screen.height);
+    let h = (left.len().max(right.len()) as u16 + 4).min(screen.height);
     let area = Rect::new(
         screen.x + (screen.width - w) / 2,
         screen.y + (screen.height - h) / 2,
@@ -57,7 +79,7 @@ pub fn draw(screen: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     let half = inner.width / 2;
-    for (col, keys) in [(0, LEFT), (half, RIGHT)] {
+    for (col, keys) in [(0, left), (half, right)] {
         for (n, (k, what)) in keys.iter().enumerate() {
             let y = inner.y + 1 + n as u16;
             if y >= inner.bottom() {

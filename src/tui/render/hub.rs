@@ -1,86 +1,189 @@
-//! The hub screen: recordings to open.
+//! The hub screen: live and recorded sessions, one row each — state, name, protocol,
+//! message and error counts, start, command and recording.
 
 use super::list::{title, title_style};
 use super::Areas;
+use crate::catalog::{Entry, State};
 use crate::tui::app::App;
+use crate::tui::hub::Hub;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
+
+/// Column widths; the recording's path takes what is left.
+const MARK: usize = 2;
+const STATE: usize = 21;
+const NAME: usize = 18;
+const PROTO: usize = 6;
+const COUNT: usize = 8;
+const STARTED: usize = 19;
+const COMMAND: usize = 24;
+/// Terminals at least this wide show when each session started.
+const WIDE: u16 = 120;
+
+fn dim() -> Style {
+    Style::default().fg(Color::DarkGray)
+}
 
 pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
     let Some(hub) = &app.hub else { return };
     let bar = Style::default().bg(Color::Indexed(236)).fg(Color::Gray);
     buf.set_style(areas.header, bar);
-    let head = Line::from(vec![
+    let live = hub.items.iter().filter(|e| e.state == State::Live).count();
+    let mut head = vec![
         Span::styled(" rpctap ", bar.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
         Span::styled(
             "sessions",
             bar.fg(Color::White).add_modifier(Modifier::BOLD),
         ),
-    ]);
-    buf.set_line(0, 0, &head, areas.header.width);
+    ];
+    if live > 0 {
+        head.push(Span::styled(
+            format!("  ● {live} live"),
+            bar.fg(Color::LightGreen).add_modifier(Modifier::BOLD),
+        ));
+    }
+    buf.set_line(0, 0, &Line::from(head), areas.header.width);
     let area = areas.hub();
-    let what = format!("  {} recordings in {}", hub.items.len(), hub.dir.display());
+    let mut what = format!("  {} in {}", hub.items.len(), hub.dir.display());
+    if !hub.marks.is_empty() {
+        what += &format!("  ·  {} marked: Enter opens them merged", hub.marks.len());
+    }
     title(
         area,
         vec![
-            Span::styled("Recordings", title_style(true)),
+            Span::styled("Sessions", title_style(true)),
             Span::styled(what, Style::default().fg(Color::Gray)),
         ],
         true,
         buf,
     );
-    let dim = Style::default().fg(Color::DarkGray);
     if hub.items.is_empty() {
-        let y = area.y + 2;
-        buf.set_string(area.x + 2, y, "no recordings yet.", Style::default());
-        let tip = "Put `rpctap --` before a server command in your editor or MCP client config;";
-        buf.set_string(area.x + 2, y + 1, tip, dim);
-        buf.set_string(area.x + 2, y + 2, "or open a file: rpctap open FILE", dim);
+        empty(hub, area, buf);
         return;
     }
+    // Narrow terminals leave out the start time rather than the command.
+    let wide = area.width >= WIDE;
     let header = format!(
-        "{:<20} {:<19} {:>8}  {}",
-        "name", "started", "lines", "command"
+        "{:MARK$}{:<STATE$} {:<NAME$} {:<PROTO$} {:>COUNT$} {:>COUNT$}  {}{:<COMMAND$}  {}",
+        "",
+        "state",
+        "name",
+        "proto",
+        "messages",
+        "errors",
+        if wide { "started              " } else { "" },
+        "command",
+        "recording"
     );
     buf.set_string(
-        area.x + 1,
+        area.x,
         area.y + 1,
         header,
-        dim.add_modifier(Modifier::BOLD),
+        dim().add_modifier(Modifier::BOLD),
     );
-    let rows = areas.hub_rows();
+    let rows = area.height.saturating_sub(2) as usize;
     let top = hub.top(rows);
     for (n, item) in hub.items.iter().enumerate().skip(top).take(rows) {
         let y = area.y + 2 + (n - top) as u16;
-        let started = crate::record::Micros::parse(&item.info.started)
-            .map(|t| {
-                t.datetime()
-                    .with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        let text = format!(
-            "{:<20} {started:<19} {:>8}  {}   {}",
-            item.info.name,
-            item.lines,
-            item.info.command.join(" "),
-            item.path.display()
-        );
-        let style = if n == hub.cursor {
-            Style::default()
+        let mut line = row(item, hub, wide);
+        if n == hub.cursor {
+            let sel = Style::default()
                 .bg(Color::Indexed(24))
-                .add_modifier(Modifier::BOLD)
-        } else {
+                .add_modifier(Modifier::BOLD);
+            buf.set_style(
+                ratatui::layout::Rect {
+                    y,
+                    height: 1,
+                    ..area
+                },
+                sel,
+            );
+            line = line.patch_style(sel);
+        }
+        buf.set_line(area.x, y, &line, area.width);
+    }
+}
+
+fn row(e: &Entry, hub: &Hub, wide: bool) -> Line<'static> {
+    let state_style = match e.state {
+        State::Live => Style::default()
+            .fg(Color::LightGreen)
+            .add_modifier(Modifier::BOLD),
+        s if s.failed() => Style::default().fg(Color::LightRed),
+        _ => Style::default().fg(Color::Gray),
+    };
+    let s = e.summary.as_ref();
+    let count = |n: Option<u64>| n.map_or(String::new(), |n| n.to_string());
+    let errors = s.map(|s| s.errors);
+    let proto = s
+        .and_then(|s| s.protocol)
+        .map_or(String::new(), |p| p.as_str().to_uppercase());
+    let err_style = if errors.unwrap_or(0) > 0 {
+        Style::default().fg(Color::LightRed)
+    } else {
+        Style::default()
+    };
+    // Recordings in the listed directory (named in the title) go by their file name.
+    let place = match &e.recording {
+        Some(p) if p.parent() == Some(hub.dir.as_path()) => p
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+        Some(p) => p.display().to_string(),
+        None => "(not recorded)".into(),
+    };
+    let started = if wide {
+        format!("{:<STARTED$}  ", crate::fmt::date_time(&e.info.started))
+    } else {
+        String::new()
+    };
+    Line::from(vec![
+        Span::styled(
+            format!("{:MARK$}", if hub.is_marked(e) { "✓" } else { "" }),
             Style::default()
-        };
-        buf.set_stringn(
-            area.x + 1,
-            y,
-            text,
-            area.width.saturating_sub(1) as usize,
-            style,
-        );
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(format!("{:<STATE$} ", e.state.text()), state_style),
+        Span::styled(
+            format!("{:<NAME$} ", clip(&e.info.name, NAME)),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!("{proto:<PROTO$} ")),
+        Span::raw(format!("{:>COUNT$} ", count(s.map(|s| s.messages)))),
+        Span::styled(format!("{:>COUNT$}  ", count(errors)), err_style),
+        Span::raw(started),
+        Span::raw(format!(
+            "{:<COMMAND$}  ",
+            clip(&e.info.command.join(" "), COMMAND)
+        )),
+        Span::styled(place, dim()),
+    ])
+}
+
+/// `s` cut to `width` characters, the cut shown with `…`.
+fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn empty(hub: &Hub, area: ratatui::layout::Rect, buf: &mut Buffer) {
+    let y = area.y + 2;
+    if !hub.loaded {
+        buf.set_string(area.x + 2, y, "looking for sessions…", dim());
+        return;
+    }
+    buf.set_string(area.x + 2, y, "no sessions yet.", Style::default());
+    let tips = [
+        "Put `rpctap --` before a server command in your editor or MCP client config:",
+        "its session shows here, live, as soon as it starts.",
+        "Or try `rpctap demo`, or open a file: rpctap open FILE",
+    ];
+    for (i, tip) in tips.iter().enumerate() {
+        buf.set_string(area.x + 2, y + 1 + i as u16, tip, dim());
     }
 }

@@ -159,7 +159,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     header::footer(app, areas.footer, buf);
     if app.help {
-        help::draw(frame.area(), frame.buffer_mut());
+        help::draw(frame.area(), frame.buffer_mut(), app.page == Page::Hub);
     }
     if let Some(p) = &app.prompt {
         let x = areas.footer.x + header::prompt_prefix(p.kind).chars().count() as u16;
