@@ -61,3 +61,22 @@ shot wire 'Content-Length: 447\r\n'
 # Errors only, with the stderr pane beside the failing request.
 tmux send-keys -t "$session" 1 e G s
 shot errors-stderr "stderr  4 of 5 lines"
+
+# A filter in use: text-document requests slower than 5 ms, and their answers.
+tmux kill-session -t "$session"
+tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
+    "TZ=UTC TERM=xterm-256color '$bin' open '$fixture'; sleep 60"
+wait_for "ended · exit 0"
+tmux send-keys -t "$session" / 'pair(method:textDocument/* & latency>5ms)' Enter
+shot filter 'filter "pair(method:textDocument/* & latency>5ms)"'
+
+# The demo: a scripted client and the demo server talking through the shim, live.
+tmux kill-session -t "$session"
+home="$tmp/home"
+tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
+    "RPCTAP_HOME='$home' TERM=xterm-256color '$bin' demo; sleep 60"
+wait_for "● live"
+sleep 9 # let the scripted session get past its slow, failing and cancelled requests
+tmux send-keys -t "$session" f k k k k k k
+shot demo "follow off"
+tmux send-keys -t "$session" q

@@ -83,7 +83,7 @@ grep -qE '(^| )echo( |$)' "$out/stty" || fail "echo left off"
 
 # A file that is not a recording: one line on stderr, exit 2, terminal untouched.
 if msg=$("$bin" open "$here/Cargo.toml" 2>&1); then fail "opening Cargo.toml succeeded"; fi
-[[ $msg == "rpctap: cannot read '$here/Cargo.toml': not an rpctap recording (line 1 is not a session header)" ]] \
+[[ $msg == "rpctap: cannot read '$here/Cargo.toml': unknown format (expected an rpctap recording, a VS Code LSP trace, lsp-devtools or mcpsnoop logs)" ]] \
     || fail "unexpected error: $msg"
 
 echo "tmux-check: ok"
