@@ -75,7 +75,7 @@ fn main() -> ExitCode {
 /// Under `cargo test --benches`: the harness works for each available setup, no timing.
 fn smoke() -> Result<(), String> {
     for setup in Setup::ALL {
-        if setup == Setup::Rpctap && runs::shim_unavailable().is_some() {
+        if setup.is_shim() && runs::shim_unavailable().is_some() {
             continue;
         }
         runs::throughput(setup, 200, 100).map_err(|e| format!("{}: {e}", setup.name()))?;
@@ -95,7 +95,7 @@ fn bench(sizes: &Sizes) -> Result<(), String> {
     let skipped = runs::shim_unavailable();
     if let Some(why) = &skipped {
         eprintln!("e2e: skipping rpctap: {why}");
-        setups.retain(|&s| s != Setup::Rpctap);
+        setups.retain(|&s| !s.is_shim());
     }
     let results = runs::run_all(&setups, sizes)?;
     let section = report::section(&results, sizes, skipped.as_deref(), &machine);

@@ -44,16 +44,29 @@ pub enum Setup {
     Direct,
     Relay,
     Rpctap,
+    /// rpctap with a live viewer attached that never reads (it must not slow the shim).
+    RpctapStalled,
 }
 
 impl Setup {
-    pub const ALL: [Setup; 3] = [Setup::Direct, Setup::Relay, Setup::Rpctap];
+    pub const ALL: [Setup; 4] = [
+        Setup::Direct,
+        Setup::Relay,
+        Setup::Rpctap,
+        Setup::RpctapStalled,
+    ];
+
+    /// Runs through rpctap (and so needs its binary).
+    pub fn is_shim(self) -> bool {
+        matches!(self, Setup::Rpctap | Setup::RpctapStalled)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             Setup::Direct => "direct",
             Setup::Relay => "relay",
             Setup::Rpctap => "rpctap --record",
+            Setup::RpctapStalled => "rpctap --record, stalled viewer",
         }
     }
 }
@@ -136,6 +149,8 @@ pub struct Results {
 struct Peer {
     child: Child,
     record: Option<(tempfile::TempDir, PathBuf)>,
+    /// A live-feed connection that is never read.
+    _stalled: Option<std::os::unix::net::UnixStream>,
 }
 
 fn spawn(setup: Setup) -> io::Result<Peer> {
@@ -148,10 +163,11 @@ fn spawn(setup: Setup) -> io::Result<Peer> {
             c.arg("__relay").arg(&exe);
             c
         }
-        Setup::Rpctap => {
+        Setup::Rpctap | Setup::RpctapStalled => {
             let dir = tempfile::tempdir()?;
             let path = dir.path().join("bench.jsonl");
             let mut c = Command::new(shim());
+            c.env("RPCTAP_HOME", dir.path());
             c.arg("--record").arg(&path).arg("--").arg(&exe);
             record = Some((dir, path));
             c
@@ -163,7 +179,28 @@ fn spawn(setup: Setup) -> io::Result<Peer> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
-    Ok(Peer { child, record })
+    let mut stalled = None;
+    if let (Setup::RpctapStalled, Some((dir, _))) = (setup, &record) {
+        let sock = dir.path().join("run").join(format!("{}.sock", child.id()));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while stalled.is_none() {
+            match std::os::unix::net::UnixStream::connect(&sock) {
+                Ok(s) => stalled = Some(s),
+                Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+                Err(e) => {
+                    return Err(io::Error::other(format!(
+                        "no live feed at {}: {e}",
+                        sock.display()
+                    )))
+                }
+            }
+        }
+    }
+    Ok(Peer {
+        child,
+        record,
+        _stalled: stalled,
+    })
 }
 
 impl Peer {

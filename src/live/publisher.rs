@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Bytes a viewer may have queued before it is cut off.
-pub const VIEWER_QUEUE_LIMIT: usize = 8 * 1024 * 1024;
+pub const VIEWER_QUEUE_LIMIT: usize = 4 * 1024 * 1024;
 /// A viewer that accepts nothing for this long is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 /// Bytes of copies waiting for the recorder before further ones are dropped (and recorded
 /// as a gap): a slow disk must not grow the shim without bound.
-const TAP_LIMIT: usize = 8 * 1024 * 1024;
+const TAP_LIMIT: usize = 4 * 1024 * 1024;
 /// After the child exited, how long the output pumps may make no progress before rpctap
 /// stops waiting for them.
 const DRAIN_STALL: Duration = Duration::from_secs(2);
