@@ -226,6 +226,9 @@ pub struct ReplayArgs {
     /// Save the replayed session as a recording.
     #[arg(long, value_name = "PATH")]
     pub record: Option<PathBuf>,
+    /// Show the replayed session live in the TUI; the report follows when you quit it.
+    #[arg(long)]
+    pub tui: bool,
     /// Seconds to wait for each response.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub timeout: f64,

@@ -354,3 +354,45 @@ fn the_recording_is_causal_under_ping_pong() {
     let expected: Vec<&str> = (0..300).flat_map(|_| ["c2s", "s2c"]).collect();
     assert!(dirs == expected, "messages out of causal order: {dirs:?}");
 }
+
+#[test]
+fn an_unwritable_recording_warns_once_and_forwarding_goes_on() {
+    let dir = temp();
+    let input = [
+        lsp(r#"{"jsonrpc":"2.0","id":1,"method":"a"}"#),
+        lsp(r#"{"jsonrpc":"2.0","id":2,"method":"b"}"#),
+    ]
+    .concat();
+    let mut cmd = rpctap(dir.path());
+    cmd.args(["--record", "/proc/no/such/dir/rec.jsonl", "--", "cat"]);
+    let out = run_with_input(cmd, input.clone(), 7);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout == input, "forwarding was affected");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("rpctap: warning: cannot record to '/proc/no/such/dir/rec.jsonl'")
+            && err.contains("forwarding continues"),
+        "{err}"
+    );
+}
+
+#[test]
+fn redacted_values_never_reach_the_recording_but_do_reach_the_server() {
+    let dir = temp();
+    let rec = path(&dir, "rec.jsonl");
+    let input = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"token\":\"s3cret\",\"n\":1}}\n".to_vec();
+    let mut cmd = rpctap(dir.path());
+    cmd.arg("--record")
+        .arg(&rec)
+        .args(["--redact", "token", "--", "cat"]);
+    let out = run_with_input(cmd, input.clone(), 1 << 16);
+    assert!(out.stdout == input, "the wire keeps the secret");
+    let text = std::fs::read_to_string(&rec).unwrap();
+    assert!(
+        !text.contains("s3cret")
+            && text.contains("«redacted»")
+            && text.contains("\"redacted\":true"),
+        "{text}"
+    );
+}

@@ -3,7 +3,7 @@
 use crate::cli::{ReplayArgs, ReportFormat};
 use crate::replay::{default_ignores, parse_path, replay, ReplayOptions, Report};
 use crate::session::load;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -28,14 +28,38 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let store = load(&args.file)?;
     ignore.extend(default_ignores(store.protocol));
+    // --tui follows the replayed session's recording: a temporary one unless --record.
+    let scratch = match (&args.record, args.tui) {
+        (None, true) => Some(tempfile::tempdir()?),
+        _ => None,
+    };
+    let record = match &scratch {
+        Some(dir) => Some(dir.path().join("replay.jsonl")),
+        None => args.record.clone(),
+    };
+    if args.tui && !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        anyhow::bail!("--tui needs a terminal");
+    }
     let opts = ReplayOptions {
         pace: args.pace,
         timeout: seconds("--timeout", args.timeout)?,
-        record: args.record.clone(),
+        record: record.clone(),
         grace: seconds("--grace", args.grace)?,
+        quiet: args.tui,
     };
-    let (script, outcome) = replay(&store, &args.command, &opts)
-        .map_err(|e| anyhow::anyhow!("cannot replay '{}': {e:#}", args.file.display()))?;
+    let replayed = std::thread::scope(|scope| {
+        let run = scope.spawn(|| replay(&store, &args.command, &opts));
+        let viewed = match (&record, args.tui) {
+            (Some(path), true) => crate::tui::run_file(path, true),
+            _ => Ok(()),
+        };
+        let replayed = run
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the replay panicked")));
+        viewed.map(|()| replayed)
+    })?;
+    let (script, outcome) =
+        replayed.map_err(|e| anyhow::anyhow!("cannot replay '{}': {e:#}", args.file.display()))?;
     let only = only.map(|f| move |s: &crate::session::Store, i: usize| f.matches(s, i));
     let only_ref = only.as_ref().map(|f| f as &crate::replay::RowFilter);
     let report = Report::build(&store, &script, &outcome, &ignore, only_ref);

@@ -53,6 +53,9 @@ pub struct ReplayOptions {
     pub timeout: Duration,
     pub record: Option<std::path::PathBuf>,
     pub grace: Duration,
+    /// The terminal belongs to a viewer: no progress line, and the server's stderr goes
+    /// only to the recording.
+    pub quiet: bool,
 }
 
 /// What happened during a replay, for the report.
@@ -100,8 +103,14 @@ pub fn replay(
     let (tap, recorder_done) = start_recorder(store, command, opts.record.as_deref())?;
     {
         let tap = tap.clone();
+        let quiet = opts.quiet;
         std::thread::spawn(move || {
-            crate::proxy::pump(stderr, std::io::stderr(), Lane::Stderr, &tap, || {})
+            let out: Box<dyn Write + Send> = if quiet {
+                Box::new(std::io::sink())
+            } else {
+                Box::new(std::io::stderr())
+            };
+            crate::proxy::pump(stderr, out, Lane::Stderr, &tap, || {})
         });
     }
     let (tx, inbox) = mpsc::channel();
@@ -127,7 +136,7 @@ pub fn replay(
         framing: script.framing,
         broken: false,
     };
-    let progress = std::io::stderr().is_terminal();
+    let progress = !opts.quiet && std::io::stderr().is_terminal();
     let mut next = 0;
     let mut server_gone = false;
     loop {
