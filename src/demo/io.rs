@@ -13,16 +13,7 @@ use std::sync::Mutex;
 /// Appends one framed message to `out`. Content-Length framing uses the canonical header
 /// spelling; `body` must not contain a newline for newline framing (compact JSON never does).
 pub fn encode(framing: Framing, body: &[u8], out: &mut Vec<u8>) {
-    match framing {
-        Framing::Lsp => {
-            out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
-            out.extend_from_slice(body);
-        }
-        Framing::Ndjson => {
-            out.extend_from_slice(body);
-            out.push(b'\n');
-        }
-    }
+    crate::record::wire_bytes(framing, None, body, out);
 }
 
 /// Blocking frame reader over any `Read`.
