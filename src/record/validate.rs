@@ -21,6 +21,21 @@ pub fn is_one_line_json(b: &[u8]) -> bool {
     p.value() && p.i == b.len()
 }
 
+/// Does `b` hold a byte below 0x20? Eight bytes at a time: a byte `x < 0x20` is the one
+/// whose `x - 0x20` borrows into its high bit while `x` itself has that bit clear.
+fn has_control(b: &[u8]) -> bool {
+    const LO: u64 = 0x2020_2020_2020_2020;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&c| c < 0x20)
+}
+
 struct Parser<'a> {
     b: &'a [u8],
     i: usize,
@@ -105,7 +120,7 @@ impl Parser<'_> {
                 return false;
             };
             // Raw control characters (line breaks among them) are not allowed in strings.
-            if rest[..at].iter().fold(false, |bad, &c| bad | (c < 0x20)) {
+            if has_control(&rest[..at]) {
                 return false;
             }
             self.i += at + 1;
@@ -224,6 +239,21 @@ mod tests {
         assert!(!is_one_line_json(b"\"\xff\""));
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(!is_one_line_json(deep.as_bytes()));
+    }
+
+    #[test]
+    fn control_bytes_are_found_anywhere() {
+        let mut v = vec![b'a'; 40];
+        assert!(!has_control(&v));
+        for i in 0..40 {
+            for c in [0u8, 0x0a, 0x1f] {
+                v[i] = c;
+                assert!(has_control(&v), "{c:#x} at {i}");
+                v[i] = b'a';
+            }
+        }
+        let high: Vec<u8> = (0x20..=0xff).collect();
+        assert!(!has_control(&high));
     }
 
     proptest! {
