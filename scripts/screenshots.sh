@@ -8,29 +8,17 @@
 # (Debian: fonts-dejavu-core).
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-bin=${1:-}
-if [[ -z $bin ]]; then
-    (cd "$here" && cargo build --quiet)
-    bin="${CARGO_TARGET_DIR:-$here/target}/debug/rpctap"
-fi
+source "$(dirname "$0")/tmux-lib.sh"
+bin=$(rpctap_bin "${1:-}")
 python3 -c 'import PIL' 2>/dev/null || python3 -m pip install --quiet pillow
 fixture="$here/tests/fixtures/lsp-session.jsonl"
 outdir="$here/screenshots"
 mkdir -p "$outdir"
 cols=160 rows=45
 session="rpctap-shots-$$"
+name=screenshots pane=$session
 tmp=$(mktemp -d)
 trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-
-wait_for() {
-    for _ in $(seq 100); do
-        if tmux capture-pane -t "$session" -p | grep -qF -- "$1"; then return 0; fi
-        sleep 0.1
-    done
-    echo "screenshots: never saw: $1" >&2
-    exit 1
-}
 
 # Captures the screen once it shows `$2`, as screenshots/$1.png.
 shot() {

@@ -7,34 +7,13 @@
 # Usage: scripts/tmux-check.sh [path/to/rpctap]   (default: builds the debug binary)
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-bin=${1:-}
-if [[ -z $bin ]]; then
-    (cd "$here" && cargo build --quiet)
-    bin="${CARGO_TARGET_DIR:-$here/target}/debug/rpctap"
-fi
+source "$(dirname "$0")/tmux-lib.sh"
+bin=$(rpctap_bin "${1:-}")
 fixture="$here/tests/fixtures/lsp-session.jsonl"
 session="rpctap-check-$$"
+name=tmux-check pane=$session
 out=$(mktemp -d)
 trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$out"' EXIT
-
-fail() {
-    echo "tmux-check: FAIL: $*" >&2
-    echo "--- screen ---" >&2
-    tmux capture-pane -t "$session" -p >&2 || true
-    exit 1
-}
-
-screen() { tmux capture-pane -t "$session" -p; }
-
-# Waits (up to 10 s) until the screen contains a fixed string.
-wait_for() {
-    for _ in $(seq 100); do
-        if screen | grep -qF -- "$1"; then return 0; fi
-        sleep 0.1
-    done
-    fail "never saw: $1"
-}
 
 # After the TUI exits the pane's shell prints its status and the terminal's modes.
 tmux new-session -d -s "$session" -x 120 -y 50 \

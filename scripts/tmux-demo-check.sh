@@ -5,41 +5,12 @@
 # Usage: scripts/tmux-demo-check.sh [path/to/rpctap]   (default: builds the debug binary)
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-bin=${1:-}
-if [[ -z $bin ]]; then
-    (cd "$here" && cargo build --quiet)
-    bin="${CARGO_TARGET_DIR:-$here/target}/debug/rpctap"
-fi
+source "$(dirname "$0")/tmux-lib.sh"
+bin=$(rpctap_bin "${1:-}")
 session="rpctap-demo-check-$$"
+name=tmux-demo-check pane=$session match=-E
 home=$(mktemp -d)
 trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$home"' EXIT
-
-fail() {
-    echo "tmux-demo-check: FAIL: $*" >&2
-    tmux capture-pane -t "$session" -p >&2 || true
-    exit 1
-}
-screen() { tmux capture-pane -t "$session" -p; }
-wait_for() {
-    for _ in $(seq 150); do
-        if screen | grep -qE -- "$1"; then return 0; fi
-        sleep 0.1
-    done
-    fail "never saw: $1"
-}
-
-# Every process below `pid`, from /proc.
-descendants() {
-    local parent=$1 pid
-    for stat in /proc/[0-9]*/stat; do
-        pid=${stat#/proc/}; pid=${pid%/stat}
-        if [[ $(awk '{print $4}' "$stat" 2>/dev/null) == "$parent" ]]; then
-            echo "$pid"
-            descendants "$pid"
-        fi
-    done
-}
 
 tmux new-session -d -s "$session" -x 160 -y 45 \
     "RPCTAP_HOME='$home' TERM=xterm-256color '$bin' demo --pace-ms 100; echo \"exit=\$?\"; sleep 60"
@@ -53,8 +24,8 @@ first=$(count)
 for _ in $(seq 100); do [[ $(count) -gt $first ]] && break; sleep 0.1; done
 [[ $(count) -gt $first ]] || fail "no new traffic after $first messages"
 
-pane=$(tmux display -p -t "$session" '#{pane_pid}')
-procs=$(descendants "$pane" | tr '\n' ' ')
+pane_pid=$(tmux display -p -t "$session" '#{pane_pid}')
+procs=$(descendants "$pane_pid" | tr '\n' ' ')
 [[ $(wc -w <<<"$procs") -ge 4 ]] || fail "expected rpctap, the client, the shim and the server below the pane, got: $procs"
 
 tmux send-keys -t "$session" q

@@ -8,42 +8,12 @@
 # Usage: scripts/tmux-live-check.sh [path/to/rpctap]   (default: builds the debug binary)
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-bin=${1:-}
-if [[ -z $bin ]]; then
-    (cd "$here" && cargo build --quiet)
-    bin="${CARGO_TARGET_DIR:-$here/target}/debug/rpctap"
-fi
+source "$(dirname "$0")/tmux-lib.sh"
+bin=$(rpctap_bin "${1:-}")
 session="rpctap-live-check-$$"
+name=tmux-live-check pane=$session:hub match=-E
 home=$(mktemp -d)
 trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$home"' EXIT
-
-fail() {
-    echo "tmux-live-check: FAIL: $*" >&2
-    tmux capture-pane -t "$session:hub" -p >&2 || true
-    exit 1
-}
-screen() { tmux capture-pane -t "$session:hub" -p; }
-# Waits (up to 15 s) until the hub's pane matches an extended regular expression.
-wait_for() {
-    for _ in $(seq 150); do
-        if screen | grep -qE -- "$1"; then return 0; fi
-        sleep 0.1
-    done
-    fail "never saw: $1"
-}
-
-# Every process below `pid`, from /proc.
-descendants() {
-    local parent=$1 pid
-    for stat in /proc/[0-9]*/stat; do
-        pid=${stat#/proc/}; pid=${pid%/stat}
-        if [[ $(awk '{print $4}' "$stat" 2>/dev/null) == "$parent" ]]; then
-            echo "$pid"
-            descendants "$pid"
-        fi
-    done
-}
 
 # The hub first, in its own window; both windows share the state directory.
 tmux new-session -d -s "$session" -n hub -x 160 -y 40 \

@@ -1,0 +1,46 @@
+# Sourced by the scripts that drive the real binary in tmux (tmux-check.sh,
+# tmux-demo-check.sh, tmux-live-check.sh, screenshots.sh): which binary, and helpers that
+# read one pane. The sourcing script sets `name` (for messages) and `pane` (a tmux target)
+# and may set `match` to -E for extended regular expressions (default: fixed strings).
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# The binary given as the first argument, or a fresh debug build.
+rpctap_bin() {
+    if [[ -n ${1:-} ]]; then
+        echo "$1"
+    else
+        (cd "$here" && cargo build --quiet)
+        echo "${CARGO_TARGET_DIR:-$here/target}/debug/rpctap"
+    fi
+}
+
+screen() { tmux capture-pane -t "$pane" -p; }
+
+fail() {
+    echo "$name: FAIL: $*" >&2
+    echo "--- screen ---" >&2
+    screen >&2 || true
+    exit 1
+}
+
+# Waits (up to 15 s) until the pane shows `$1`.
+wait_for() {
+    for _ in $(seq 150); do
+        if screen | grep -q "${match:--F}" -- "$1"; then return 0; fi
+        sleep 0.1
+    done
+    fail "never saw: $1"
+}
+
+# Every process below `pid`, from /proc.
+descendants() {
+    local parent=$1 pid
+    for stat in /proc/[0-9]*/stat; do
+        pid=${stat#/proc/}; pid=${pid%/stat}
+        if [[ $(awk '{print $4}' "$stat" 2>/dev/null) == "$parent" ]]; then
+            echo "$pid"
+            descendants "$pid"
+        fi
+    done
+}
