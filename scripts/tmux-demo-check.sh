@@ -39,5 +39,16 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 [[ -z $alive ]] || fail "demo processes still running:$alive"
-ls "$home"/sessions/*-demo-*.jsonl >/dev/null || fail "the demo session was not recorded"
-echo "tmux-demo-check: ok (demo showed live traffic, q exited 0, no demo process left)"
+recording=$(ls "$home"/sessions/*-demo-*.jsonl) || fail "the demo session was not recorded"
+
+# The recorded demo replayed into the demo server, shown live with --tui; the report
+# follows once the viewer is quit.
+tmux kill-session -t "$session"
+tmux new-session -d -s "$session" -x 160 -y 45 \
+    "RPCTAP_HOME='$home' TERM=xterm-256color '$bin' replay --tui '$recording' -- '$bin' demo-server; echo \"exit=\$?\"; sleep 60"
+wait_for "replay of demo"
+wait_for "ended · exit 0"
+tmux send-keys -t "$session" q
+wait_for "responses compared: ([0-9]+) matched, 0 differing, 0 missing"
+wait_for "exit=0"
+echo "tmux-demo-check: ok (demo showed live traffic, q exited 0, no demo process left; replay --tui matched)"
