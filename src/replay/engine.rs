@@ -136,7 +136,7 @@ pub fn replay(
         framing: script.framing,
         broken: false,
     };
-    let progress = !opts.quiet && std::io::stderr().is_terminal();
+    let mut progress = Progress::new(!opts.quiet, script.steps.len());
     let mut next = 0;
     let mut server_gone = false;
     loop {
@@ -175,12 +175,7 @@ pub fn replay(
                     }
                 }
                 next += 1;
-                if progress {
-                    eprint!(
-                        "\rrpctap replay: {next}/{} messages sent",
-                        script.steps.len()
-                    );
-                }
+                progress.update(next, out.responses.len());
                 continue;
             }
             if !ready {
@@ -214,9 +209,7 @@ pub fn replay(
             Err(RecvTimeoutError::Timeout) => {}
         }
     }
-    if progress {
-        eprintln!();
-    }
+    progress.finish(next, out.responses.len());
     // The session is over: close the server's stdin and let it exit, then insist.
     let _ = crate::os::close_pipe_in_place(&stdin);
     writer.broken = true;
@@ -415,4 +408,70 @@ fn start_recorder(
         let _ = done_tx.send(());
     });
     Ok((tap, Some(done_rx)))
+}
+
+/// Progress on stderr for long replays: a bar redrawn at most ten times a second on a
+/// terminal; elsewhere (CI logs) a line every ten seconds once the replay has run that long.
+struct Progress {
+    enabled: bool,
+    tty: bool,
+    total: usize,
+    started: Instant,
+    last: Option<Instant>,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: usize) -> Progress {
+        Progress {
+            enabled,
+            tty: std::io::stderr().is_terminal(),
+            total,
+            started: Instant::now(),
+            last: None,
+        }
+    }
+
+    fn every(&self) -> Duration {
+        if self.tty {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(10)
+        }
+    }
+
+    fn update(&mut self, sent: usize, answered: usize) {
+        let since = self.last.unwrap_or(self.started).elapsed();
+        if !self.enabled || since < self.every() {
+            return;
+        }
+        self.last = Some(Instant::now());
+        eprint!("{}", self.line(sent, answered));
+    }
+
+    fn line(&self, sent: usize, answered: usize) -> String {
+        let text = format!(
+            "rpctap replay: {sent}/{} messages sent, {answered} answered",
+            self.total
+        );
+        if !self.tty {
+            return format!("{text}\n");
+        }
+        const WIDTH: usize = 30;
+        let done = (sent * WIDTH)
+            .checked_div(self.total)
+            .unwrap_or(WIDTH)
+            .min(WIDTH);
+        format!(
+            "\r[{}{}] {text}",
+            "#".repeat(done),
+            "-".repeat(WIDTH - done)
+        )
+    }
+
+    fn finish(&mut self, sent: usize, answered: usize) {
+        // A bar that was drawn is completed and ended with a newline.
+        if self.enabled && self.tty && self.last.is_some() {
+            eprintln!("{}", self.line(sent, answered));
+        }
+    }
 }
