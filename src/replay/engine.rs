@@ -121,6 +121,9 @@ pub fn replay(
 
     let start = Instant::now();
     let first_t = script.steps.first().map_or(0, |s| store.row(s.row).t.0);
+    // Pacing counts from when the first message actually went out, so that every recorded
+    // gap is kept even if the start was delayed.
+    let mut paced_from: Option<Instant> = None;
     let mut out = Outcome {
         responses: HashMap::new(),
         sent: HashMap::new(),
@@ -159,7 +162,7 @@ pub fn replay(
             let due = match opts.pace {
                 Pace::Asap => now,
                 Pace::Scaled(f) => {
-                    start
+                    paced_from.unwrap_or(now)
                         + Duration::from_micros(
                             ((store.row(step.row).t.0 - first_t).max(0) as f64 / f) as u64,
                         )
@@ -168,6 +171,7 @@ pub fn replay(
             if ready && due <= now && !server_gone {
                 let row = step.row;
                 writer.send(store.body(row));
+                paced_from.get_or_insert_with(Instant::now);
                 out.sent.insert(row, now - start);
                 if store.row(row).kind == Kind::Request {
                     if let Some(id) = store.id(row) {
