@@ -30,15 +30,7 @@ procs=$(descendants "$pane_pid" | tr '\n' ' ')
 
 tmux send-keys -t "$session" q
 wait_for "exit=0"
-for _ in $(seq 50); do
-    alive=""
-    for p in $procs; do
-        [[ -e /proc/$p && $(awk '{print $3}' /proc/$p/stat 2>/dev/null) != Z && $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null) == *rpctap* ]] && alive="$alive $p"
-    done
-    [[ -z $alive ]] && break
-    sleep 0.1
-done
-[[ -z $alive ]] || fail "demo processes still running:$alive"
+wait_gone "$procs"
 recording=$(ls "$home"/sessions/*-demo-*.jsonl) || fail "the demo session was not recorded"
 
 # The recorded demo replayed into the demo server, shown live with --tui; the report

@@ -44,3 +44,19 @@ descendants() {
         fi
     done
 }
+
+# Fails unless every rpctap process among the pids in `$1` is gone (zombies count as gone)
+# within 5 s.
+wait_gone() {
+    local alive p
+    for _ in $(seq 50); do
+        alive=""
+        for p in $1; do
+            [[ -e /proc/$p && $(awk '{print $3}' /proc/$p/stat 2>/dev/null) != Z \
+                && $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null) == *rpctap* ]] && alive="$alive $p"
+        done
+        [[ -z $alive ]] && return 0
+        sleep 0.1
+    done
+    fail "processes still running:$alive"
+}

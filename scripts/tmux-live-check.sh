@@ -54,13 +54,5 @@ wait_for "ended · exit $code +livecheck"
 
 tmux send-keys -t "$session:hub" q
 wait_for "exit=0"
-for _ in $(seq 50); do
-    alive=""
-    for p in $procs; do
-        [[ -e /proc/$p && $(awk '{print $3}' /proc/$p/stat 2>/dev/null) != Z && $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null) == *rpctap* ]] && alive="$alive $p"
-    done
-    [[ -z $alive ]] && break
-    sleep 0.1
-done
-[[ -z $alive ]] || fail "processes still running:$alive"
+wait_gone "$procs"
 echo "tmux-live-check: ok (hub first, shim appeared live, traffic grew, ended · exit $code, q exited 0, no process left)"
