@@ -68,6 +68,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
                 ..Limits::default()
             },
             redact: args.redact,
+            observers: Vec::new(),
         },
         file,
         live: !args.no_live,

@@ -12,6 +12,6 @@ mod tap;
 
 pub use pump::{pump, Lane, TapMsg};
 pub use recorder::FileSink;
-pub use recorder::{Recorder, RecorderConfig};
+pub use recorder::{Observer, Recorder, RecorderConfig};
 pub use supervisor::{default_record_path, open_recording, run, ShimConfig, SpawnError};
 pub use tap::{tap, Batch, Tap, TapReceiver};

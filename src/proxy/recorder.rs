@@ -70,6 +70,17 @@ pub struct RecorderConfig {
     pub framing: Option<Framing>,
     pub limits: Limits,
     pub redact: Vec<String>,
+    /// Live consumers of the recorded events (conformance checks, OpenTelemetry export).
+    pub observers: Vec<Box<dyn Observer>>,
+}
+
+/// Watches the session's events as they are recorded, after redaction, in recording order.
+/// Called on the recorder's thread, never on a pump's: an observer must not block (hand
+/// heavy work to a thread of its own through a bounded queue, and count what it drops).
+pub trait Observer: Send {
+    fn event(&mut self, event: &Event);
+    /// The session ended (after its exit event, or when the recorder stops).
+    fn finish(&mut self) {}
 }
 
 struct Direction {
@@ -84,6 +95,7 @@ pub struct Recorder {
     redact: Vec<String>,
     file: Option<FileSink>,
     live: Option<Publisher>,
+    observers: Vec<Box<dyn Observer>>,
     line: Vec<u8>,
 }
 
@@ -104,6 +116,7 @@ impl Recorder {
             redact: config.redact,
             file,
             live,
+            observers: config.observers,
             line: Vec::with_capacity(4096),
         }
     }
@@ -139,6 +152,9 @@ impl Recorder {
             }
         }
         self.flush();
+        for o in &mut self.observers {
+            o.finish();
+        }
         if let Some(live) = self.live.take() {
             live.finish(Duration::from_secs(1));
         }
@@ -176,6 +192,9 @@ impl Recorder {
         }
         if let Some(live) = &mut self.live {
             live.publish(&self.line);
+        }
+        for o in &mut self.observers {
+            o.event(event);
         }
     }
 

@@ -402,6 +402,7 @@ fn start_recorder(
             framing: None,
             limits: Limits::default(),
             redact: Vec::new(),
+            observers: Vec::new(),
         },
         Some(FileSink::new(Some(path.to_owned()), file)),
         None,
