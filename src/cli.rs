@@ -130,6 +130,11 @@ pub struct ProxyArgs {
     /// (never on the wire). Repeatable.
     #[arg(long, value_name = "KEY")]
     pub redact: Vec<String>,
+    /// With --redact: record bodies that are not valid JSON, and bytes outside any frame,
+    /// as they are. By default they are replaced by a placeholder with their length,
+    /// because a key cannot be found in them and they may hold its value.
+    #[arg(long, requires = "redact")]
+    pub redact_keep_unparsed: bool,
     /// Largest message decoded, in bytes (larger ones are forwarded but not decoded).
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_message_size: usize,

@@ -82,7 +82,10 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
                 }
                 wire_bytes(m.framing, m.headers.as_deref(), &m.body, &mut buf);
             }
-            Event::Noise(n) if n.dir == want => buf.extend_from_slice(&n.text),
+            Event::Noise(n) if n.dir == want => {
+                redacted += usize::from(crate::record::redact::is_placeholder(&n.text));
+                buf.extend_from_slice(&n.text);
+            }
             Event::Gap(g) if g.dir.is_none_or(|d| d == want) => lost += 1,
             _ => continue,
         }
@@ -92,7 +95,7 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
         eprintln!("rpctap: warning: {lost} oversized message(s) or gap(s) were not recorded; the stream is incomplete");
     }
     if redacted > 0 {
-        eprintln!("rpctap: warning: {redacted} message(s) were redacted when recorded; their bytes differ from the wire");
+        eprintln!("rpctap: warning: {redacted} message(s) or noise were redacted when recorded; their bytes differ from the wire");
     }
     Ok(())
 }

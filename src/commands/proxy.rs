@@ -67,7 +67,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
                 max_body: args.max_message_size,
                 ..Limits::default()
             },
-            redact: args.redact,
+            redact: crate::record::Redactor::new(args.redact, args.redact_keep_unparsed),
             observers: Vec::new(),
         },
         file,

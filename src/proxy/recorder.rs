@@ -9,8 +9,8 @@ use super::pump::{Lane, TapMsg};
 use super::tap::{Batch, TapReceiver};
 use crate::live::{Backlog, Publisher};
 use crate::record::{
-    canonical_head, encode_event, Dir, Event, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo,
-    StderrEvent,
+    canonical_head, encode_event, Dir, Event, Gap, MessageEvent, Micros, NoiseEvent, Redactor,
+    SessionInfo, StderrEvent,
 };
 use crate::wire::{Decoder, Frame, FrameKind, Framing, Limits};
 use bytes::{Bytes, BytesMut};
@@ -69,7 +69,7 @@ impl FileSink {
 pub struct RecorderConfig {
     pub framing: Option<Framing>,
     pub limits: Limits,
-    pub redact: Vec<String>,
+    pub redact: Redactor,
     /// Live consumers of the recorded events (conformance checks, OpenTelemetry export).
     pub observers: Vec<Box<dyn Observer>>,
 }
@@ -92,7 +92,7 @@ pub struct Recorder {
     dirs: [Direction; 2],
     stderr: BytesMut,
     seq: u64,
-    redact: Vec<String>,
+    redact: Redactor,
     file: Option<FileSink>,
     live: Option<Publisher>,
     observers: Vec<Box<dyn Observer>>,
@@ -235,7 +235,7 @@ impl Recorder {
                 seq: self.next_seq(),
                 t,
                 dir,
-                text: frame.body,
+                text: self.redact.noise(frame.body),
             }),
             FrameKind::Message | FrameKind::Oversized { .. } => {
                 let oversized = match frame.kind {
@@ -253,7 +253,7 @@ impl Recorder {
                     }
                     _ => None,
                 };
-                let (body, redacted) = redact(&self.redact, frame.body);
+                let (body, redacted) = self.redact.message(frame.body);
                 Event::Message(MessageEvent {
                     seq: self.next_seq(),
                     t,
@@ -334,67 +334,4 @@ fn trim_eol(line: Bytes) -> Bytes {
         end -= 1;
     }
     line.slice(..end)
-}
-
-/// Replaces the values of the given object keys, anywhere in the body, by "«redacted»".
-/// Returns the body unchanged (same bytes) when nothing matched.
-fn redact(keys: &[String], body: Bytes) -> (Bytes, bool) {
-    if keys.is_empty()
-        || !keys
-            .iter()
-            .any(|k| memchr::memmem::find(&body, k.as_bytes()).is_some())
-    {
-        return (body, false);
-    }
-    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return (body, false);
-    };
-    fn walk(v: &mut serde_json::Value, keys: &[String]) -> bool {
-        match v {
-            serde_json::Value::Object(map) => {
-                let mut changed = false;
-                for (k, v) in map.iter_mut() {
-                    if keys.iter().any(|r| r == k) {
-                        *v = serde_json::Value::String("«redacted»".into());
-                        changed = true;
-                    } else {
-                        changed |= walk(v, keys);
-                    }
-                }
-                changed
-            }
-            serde_json::Value::Array(items) => {
-                items.iter_mut().fold(false, |c, v| walk(v, keys) | c)
-            }
-            _ => false,
-        }
-    }
-    if !walk(&mut value, keys) {
-        return (body, false);
-    }
-    match serde_json::to_vec(&value) {
-        Ok(v) => (Bytes::from(v), true),
-        Err(_) => (body, false),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redaction_replaces_values_and_keeps_others() {
-        let body = Bytes::from_static(br#"{"a":{"token":"s3cret","b":[{"token":1}]},"c":2}"#);
-        let (out, changed) = redact(&["token".into()], body);
-        assert!(changed);
-        assert_eq!(
-            &out[..],
-            r#"{"a":{"token":"«redacted»","b":[{"token":"«redacted»"}]},"c":2}"#.as_bytes()
-        );
-        let untouched = Bytes::from_static(br#"{"a" : 1}"#);
-        assert_eq!(
-            redact(&["token".into()], untouched.clone()),
-            (untouched, false)
-        );
-    }
 }

@@ -401,7 +401,7 @@ fn start_recorder(
         RecorderConfig {
             framing: None,
             limits: Limits::default(),
-            redact: Vec::new(),
+            redact: Default::default(),
             observers: Vec::new(),
         },
         Some(FileSink::new(Some(path.to_owned()), file)),

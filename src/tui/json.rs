@@ -23,6 +23,12 @@ fn literal() -> Style {
 fn punct() -> Style {
     Style::default()
 }
+fn depth() -> Style {
+    Style::default().fg(Color::DarkGray)
+}
+
+/// Levels indented in full; deeper lines stay at this indentation and say their depth.
+pub const MAX_INDENT: usize = 32;
 
 /// Appends the pretty lines of `body`, at most `max` of them; returns false (appending
 /// nothing) when the body is not one valid JSON value.
@@ -128,7 +134,12 @@ impl Printer<'_> {
     fn newline(&mut self) {
         let line = std::mem::take(&mut self.line);
         self.out.push(line);
-        if self.indent > 0 {
+        // Indentation is capped so that a line costs the same however deep it is: full
+        // indentation would make memory quadratic in the nesting depth (issue 12).
+        if self.indent > MAX_INDENT {
+            self.line.push(("  ".repeat(MAX_INDENT), Style::default()));
+            self.line.push((format!("↳{} ", self.indent), depth()));
+        } else if self.indent > 0 {
             self.line.push(("  ".repeat(self.indent), Style::default()));
         }
     }
@@ -191,6 +202,26 @@ mod tests {
         let mut out = Vec::new();
         assert!(pretty(b"[1,2,3,4,5,6]", &mut out, 3));
         assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn deep_levels_keep_a_bounded_indentation_and_say_their_depth() {
+        let depth = 10_000;
+        let body = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let mut out = Vec::new();
+        assert!(pretty(body.as_bytes(), &mut out, 3 * depth));
+        let lines: Vec<String> = out
+            .iter()
+            .map(|segs| segs.iter().map(|(t, _)| t.as_str()).collect())
+            .collect();
+        assert_eq!(lines.len(), 2 * depth + 1);
+        let widest = lines.iter().map(|l| l.len()).max().unwrap();
+        assert!(widest <= 2 * MAX_INDENT + 12, "a line of {widest} bytes");
+        assert_eq!(
+            lines[depth],
+            format!("{}↳{depth} 1", "  ".repeat(MAX_INDENT))
+        );
+        assert_eq!(lines[MAX_INDENT], format!("{}[", "  ".repeat(MAX_INDENT)));
     }
 
     #[test]
