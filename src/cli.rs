@@ -136,11 +136,11 @@ pub struct ProxyArgs {
     #[arg(long, requires = "redact")]
     pub redact_keep_unparsed: bool,
     /// Largest message decoded, in bytes (larger ones are forwarded but not decoded).
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024, value_parser = message_size, allow_negative_numbers = true)]
     pub max_message_size: usize,
     /// Seconds to wait for the child to exit after its stdin closes, before SIGTERM
     /// (and as long again before SIGKILL).
-    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0, value_parser = seconds, allow_negative_numbers = true)]
     pub grace: f64,
     /// The server command and its arguments.
     #[arg(last = true, value_name = "CMD")]
@@ -235,10 +235,10 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub tui: bool,
     /// Seconds to wait for each response.
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
     /// Seconds the server may take to exit once its stdin is closed.
-    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS", value_parser = seconds, allow_negative_numbers = true)]
     pub grace: f64,
     /// The server command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -281,6 +281,31 @@ pub struct UiArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Pause between the demo client's steps, in milliseconds.
-    #[arg(long, default_value_t = 350, value_name = "MS")]
+    #[arg(long, default_value_t = 350, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub pace_ms: u64,
+}
+
+/// The longest wait any option accepts: past it, deadlines would overflow the clock.
+pub const MAX_SECONDS: f64 = 1_000_000.0;
+
+/// A number of seconds: finite, from 0 to `MAX_SECONDS` (`--grace 1e19` used to panic).
+pub fn seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=MAX_SECONDS).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected a number of seconds from 0 to {MAX_SECONDS}, such as 2.5"
+        )),
+    }
+}
+
+/// The decoding limit: a byte count from 1 to 4 GiB (a recorded body's length is 32 bits).
+pub fn message_size(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<u64>() {
+        Ok(v) if (1..=u64::from(u32::MAX)).contains(&v) => Ok(v as usize),
+        _ => Err(format!(
+            "expected a number of bytes from 1 to {}, such as 1048576",
+            u32::MAX
+        )),
+    }
 }

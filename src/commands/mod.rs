@@ -30,9 +30,14 @@ fn parse_filter(text: Option<&str>) -> anyhow::Result<Option<crate::filter::Filt
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            eprintln!("rpctap: {}", usage_line(&e.render().to_string()));
+            return ExitCode::from(USAGE);
+        }
         Err(e) => {
+            // --help and --version: clap's text on stdout, as it is.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
     match run(cli) {
@@ -42,6 +47,43 @@ pub fn main() -> ExitCode {
             eprintln!("rpctap: {e:#}");
             ExitCode::from(USAGE)
         }
+    }
+}
+
+/// clap's multi-line usage error as the one line README promises: the error, the values
+/// it lists, its tip, and where to read more (`rpctap cat --help`).
+fn usage_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("bad arguments");
+    let mut out = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    let (mut listed, mut tips) = (Vec::new(), Vec::new());
+    for l in lines.take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more")) {
+        match l.strip_prefix("tip:") {
+            Some(tip) => tips.push(tip.trim().to_owned()),
+            None => listed.push(l.to_owned()),
+        }
+    }
+    if !listed.is_empty() {
+        out = format!("{out} {}", listed.join(", "));
+    }
+    for tip in tips {
+        out.push_str(&format!(" ({tip})"));
+    }
+    format!("{out}; see '{} --help'", help_target())
+}
+
+/// `rpctap` or `rpctap SUBCOMMAND`, as the command line names it.
+fn help_target() -> String {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    let named = std::env::args()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .find(|a| !a.starts_with('-'))
+        .filter(|a| cli.find_subcommand(a).is_some());
+    match named {
+        Some(sub) => format!("rpctap {sub}"),
+        None => "rpctap".into(),
     }
 }
 

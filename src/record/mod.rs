@@ -7,6 +7,7 @@ pub mod export;
 pub mod import;
 mod reader;
 pub mod redact;
+mod regular;
 mod time;
 mod validate;
 mod writer;
@@ -15,5 +16,6 @@ pub use event::{Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, St
 pub use import::{open, Format};
 pub use reader::{parse_line, read_file, ReadError, Reader};
 pub use redact::Redactor;
+pub use regular::{open_regular, open_regular_async};
 pub use time::Micros;
 pub use writer::{canonical_head, encode_event, wire_bytes};

@@ -231,10 +231,7 @@ impl<R: BufRead> Iterator for Reader<R> {
 
 /// Opens a recording for reading.
 pub fn read_file(path: &Path) -> Result<Reader<std::io::BufReader<std::fs::File>>, ReadError> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.is_dir() {
-        return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory").into());
-    }
+    let file = super::open_regular(path)?;
     Ok(Reader::new(std::io::BufReader::with_capacity(
         1 << 16,
         file,

@@ -83,7 +83,7 @@ impl Scan {
         if matches!(self.summary, Some(Err(()))) {
             return Ok(());
         }
-        let mut f = std::fs::File::open(path)?;
+        let mut f = crate::record::open_regular(path)?;
         f.seek(SeekFrom::Start(self.offset))?;
         let mut buf = Vec::with_capacity(CHUNK.min(self.stamp.len as usize + 1));
         loop {

@@ -162,7 +162,7 @@ impl Out {
 async fn file(path: PathBuf, follow: bool, out: Out) {
     let mut waited = Duration::ZERO;
     let opened = loop {
-        match tokio::fs::File::open(&path).await {
+        match crate::record::open_regular_async(&path).await {
             Err(e) if follow && e.kind() == std::io::ErrorKind::NotFound && waited < APPEAR => {
                 if out.tx.is_closed() {
                     return;
@@ -254,7 +254,7 @@ async fn imported(path: PathBuf) -> Option<Result<Vec<Event>, String>> {
     tokio::task::spawn_blocking(move || {
         use crate::record::import::{detect, Format, SNIFF};
         let mut head = Vec::with_capacity(SNIFF);
-        let file = std::fs::File::open(&path).ok()?;
+        let file = crate::record::open_regular(&path).ok()?;
         std::io::Read::read_to_end(&mut std::io::Read::take(file, SNIFF as u64), &mut head).ok()?;
         match detect(&head) {
             None | Some(Format::Rpctap) => None,

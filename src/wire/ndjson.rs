@@ -79,6 +79,17 @@ impl NdjsonDecoder {
             return None;
         };
         self.scanned = 0;
+        // A whole line in one read is held to the same limit as one arriving in pieces.
+        let body_len = nl - usize::from(nl > 0 && buf[nl - 1] == b'\r');
+        if body_len > self.limits.max_body && looks_like_json(&buf[..nl]) == Some(true) {
+            self.skipping = true;
+            return Some(Frame::new(
+                FrameKind::Oversized { len: None },
+                Bytes::new(),
+                Bytes::new(),
+                Bytes::new(),
+            ));
+        }
         let line = buf.split_to(nl + 1).freeze();
         Some(split_line(line))
     }
@@ -191,6 +202,22 @@ mod tests {
         let frames = decode_all(b"{\"aaaaaaaaaaaaaaaaaaaaaa\":1}\n{}\n", 5, limits);
         assert_eq!(frames[0].kind, FrameKind::Oversized { len: None });
         assert_eq!(frames.last().unwrap().body, Bytes::from_static(b"{}"));
+    }
+
+    #[test]
+    fn oversized_line_in_one_read_is_oversized_too() {
+        let limits = Limits {
+            max_header: 64,
+            max_body: 10,
+        };
+        let input = b"{\"aaaaaaaaaaaaaaaaaaaaaa\":1}\r\n{}\n";
+        let frames = decode_all(input, input.len(), limits);
+        assert_eq!(frames[0].kind, FrameKind::Oversized { len: None });
+        assert_eq!(frames[1].kind, FrameKind::Skipped);
+        assert_eq!(frames.last().unwrap().body, Bytes::from_static(b"{}"));
+        let mut wire = Vec::new();
+        frames.iter().for_each(|f| f.write_wire(&mut wire));
+        assert_eq!(wire, input);
     }
 
     #[test]

@@ -120,11 +120,8 @@ pub type Events = Box<dyn Iterator<Item = Result<Event, ReadError>>>;
 
 /// Opens a file of any supported format.
 pub fn open(path: &Path) -> Result<(Format, Events), ReadError> {
-    let file = std::fs::File::open(path)?;
+    let file = super::open_regular(path)?;
     let meta = file.metadata()?;
-    if meta.is_dir() {
-        return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory").into());
-    }
     let mut reader = std::io::BufReader::with_capacity(SNIFF, file);
     let head = reader.fill_buf()?;
     if head.is_empty() {
