@@ -191,9 +191,9 @@ pub struct CatArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Recording to summarise, in any format `rpctap cat` reads.
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// Recordings to summarise together, in any format `rpctap cat` reads.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Summarise only the messages this filter expression accepts (see docs/filters.md).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,

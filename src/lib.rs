@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod escape;
 pub mod filter;
 pub mod fmt;
 pub mod live;

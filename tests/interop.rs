@@ -141,7 +141,7 @@ fn assert_complete(rec: &Path, methods: &[&str], known_failure: Option<&str>) {
     let pending: Vec<String> = stats
         .pending
         .iter()
-        .map(|&i| format!("{:?} #{:?}", store.method(i), store.id(i)))
+        .map(|u| format!("{} #{:?}", u.method, u.id))
         .collect();
     assert!(pending.is_empty(), "unanswered requests: {pending:?}");
     assert_eq!(stats.invalid, 0, "invalid messages in the recording");

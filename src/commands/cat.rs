@@ -6,10 +6,9 @@
 use crate::cli::{CatArgs, CatFormat, WireDir};
 use crate::filter::Filter;
 use crate::record::export::{write_vscode, Har};
-use crate::record::{encode_event, open, wire_bytes, Dir, Event};
+use crate::record::{encode_event, wire_bytes, Dir, Event};
 use crate::rpc::Kind;
-use crate::session::{describe, load, Status, Store};
-use anyhow::anyhow;
+use crate::session::{load, Store};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -39,7 +38,7 @@ pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
         match (args.wire, args.format) {
             (Some(dir), _) => wire(path, dir, &mut out)?,
             (None, CatFormat::Jsonl) => jsonl(path, filter, &mut out)?,
-            (None, CatFormat::Pretty) => pretty(&load(path)?, filter, color, &mut out)?,
+            (None, CatFormat::Pretty) => super::cat_pretty::pretty(path, filter, color, &mut out)?,
             (None, CatFormat::Json) => json(&load(path)?, filter, &mut json_first, &mut out)?,
             (None, CatFormat::Vscode) => left_out += write_vscode(&load(path)?, &mut out)?,
             (None, CatFormat::Har) => har.add(&load(path)?),
@@ -58,11 +57,6 @@ pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn events(path: &Path) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Event>> + '_> {
-    let (_, events) = open(path).map_err(|e| anyhow!(describe(path, &e)))?;
-    Ok(events.map(move |r| r.map_err(|e| anyhow!(describe(path, &e)))))
-}
-
 fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
     let want = match dir {
         WireDir::C2s => Dir::C2s,
@@ -70,7 +64,7 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
     };
     let (mut lost, mut redacted) = (0, 0);
     let mut buf = Vec::new();
-    for event in events(path)? {
+    for event in super::read_events(path)? {
         buf.clear();
         match event? {
             Event::Message(m) if m.dir == want => {
@@ -125,7 +119,7 @@ fn jsonl(path: &Path, filter: Option<&Filter>, out: &mut impl Write) -> anyhow::
     };
     let mut buf = Vec::new();
     let mut row = 0;
-    for event in events(path)? {
+    for event in super::read_events(path)? {
         let event = event?;
         // The store makes exactly one row of each message, noise and stderr line.
         if matches!(
@@ -170,83 +164,6 @@ fn json(
             out.write_all(b",\n")?;
         }
         serde_json::to_writer(&mut *out, &v)?;
-    }
-    Ok(())
-}
-
-fn pretty(
-    store: &Store,
-    filter: Option<&Filter>,
-    color: bool,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let paint = |code: &str, s: &str| {
-        if color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_owned()
-        }
-    };
-    for i in selected(store, filter) {
-        let row = store.row(i);
-        let dir = if row.kind == Kind::Stderr {
-            "!"
-        } else {
-            row.dir.arrow()
-        };
-        let kind = row.kind.as_str();
-        let kind_col = match (row.kind, store.status(i)) {
-            (Kind::Error | Kind::Invalid, _) | (_, Status::Error) => "31",
-            (_, Status::Pending) => "33",
-            (_, Status::Cancelled) => "35",
-            (Kind::Noise | Kind::Stderr, _) => "2",
-            (Kind::Notification, _) => "36",
-            _ => "32",
-        };
-        let mut line = format!(
-            "{:>6} {} {} {}",
-            row.seq,
-            paint("2", &crate::fmt::clock(row.t)),
-            dir,
-            paint(kind_col, &format!("{kind:<12}"))
-        );
-        if let Some(m) = store.method(i) {
-            line.push(' ');
-            line.push_str(&paint("1", m));
-        }
-        if let Some(id) = store.id(i) {
-            line.push_str(&format!(" #{id}"));
-        }
-        if row.kind.is_response() {
-            if let Some(l) = store.latency(i) {
-                line.push_str(&format!(" ({})", crate::fmt::latency(l)));
-            }
-        }
-        match store.status(i) {
-            Status::Pending | Status::Cancelled => {
-                line.push_str(&format!(" [{}]", store.status(i).as_str()))
-            }
-            _ => {}
-        }
-        let body = String::from_utf8_lossy(store.body(i));
-        line.push_str("  ");
-        line.push_str(body.trim_end());
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
-    }
-    if let Some(e) = store.exit {
-        let how = match (e.code, e.signal) {
-            (_, Some(sig)) => format!("killed by signal {sig}"),
-            (Some(c), None) => format!("exited with code {c}"),
-            (None, None) => "ended".into(),
-        };
-        writeln!(
-            out,
-            "{:>6} {} {}",
-            "",
-            paint("2", &crate::fmt::clock(e.t)),
-            paint("2", &format!("server {how}"))
-        )?;
     }
     Ok(())
 }

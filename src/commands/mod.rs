@@ -3,6 +3,7 @@
 //! its child's code.
 
 mod cat;
+mod cat_pretty;
 mod completions;
 mod demo;
 mod ls;
@@ -25,6 +26,15 @@ fn parse_filter(text: Option<&str>) -> anyhow::Result<Option<crate::filter::Filt
     text.map(crate::filter::Filter::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("bad filter: {e}"))
+}
+
+/// A recording's events (any format `record::open` reads), each error naming the file.
+fn read_events(
+    path: &std::path::Path,
+) -> anyhow::Result<impl Iterator<Item = anyhow::Result<crate::record::Event>> + '_> {
+    let describe = move |e| anyhow::anyhow!(crate::session::describe(path, &e));
+    let (_, events) = crate::record::open(path).map_err(describe)?;
+    Ok(events.map(move |r| r.map_err(describe)))
 }
 
 pub fn main() -> ExitCode {

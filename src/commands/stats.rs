@@ -1,36 +1,61 @@
-//! `rpctap stats`: per-method counts, errors and latency percentiles; pending and
-//! cancelled requests.
+//! `rpctap stats FILE...`: per-method counts, errors and latency percentiles; pending and
+//! cancelled requests — of one recording or several together. Without `--filter` each
+//! file is streamed (memory does not grow with its size); a filter needs the loaded store.
 
 use crate::cli::StatsArgs;
+use crate::escape::terminal_str;
 use crate::session::{load, Stats};
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
     let filter = super::parse_filter(args.filter.as_deref())?;
-    let store = load(&args.file)?;
-    let rows = filter.as_ref().map(|f| f.select(&store));
-    let stats = Stats::compute(&store, rows.as_deref());
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if let (Some(f), Some(rows)) = (&filter, &rows) {
-        writeln!(
-            out,
-            "filter {:?}: {} of {} rows",
-            f.text(),
-            rows.len(),
-            store.len()
-        )?;
+    let mut stats = Stats::default();
+    let (mut selected, mut rows) = (0, 0);
+    for (n, path) in args.files.iter().enumerate() {
+        let one = match &filter {
+            Some(f) => {
+                let store = load(path)?;
+                let only = f.select(&store);
+                (selected, rows) = (selected + only.len(), rows + store.len());
+                let mut one = Stats::compute(&store, Some(&only));
+                for u in one.pending.iter_mut().chain(one.cancelled.iter_mut()) {
+                    u.file = n;
+                }
+                one
+            }
+            None => Stats::stream(super::read_events(path)?, n)?,
+        };
+        stats.merge(one);
     }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if let Some(f) = &filter {
+        let text = terminal_str(f.text());
+        writeln!(out, "filter {text:?}: {selected} of {rows} rows")?;
+    }
+    if args.files.len() > 1 {
+        writeln!(out, "{} files", args.files.len())?;
+    }
+    write(&stats, args, &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write(stats: &Stats, args: &StatsArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let lat = |v: Option<i64>| v.map_or("-".to_owned(), crate::fmt::latency);
     writeln!(
         out,
         "{} messages, {} noise, {} stderr lines, {} invalid",
         stats.messages, stats.noise, stats.stderr, stats.invalid
     )?;
-    let width = stats
+    let names: Vec<String> = stats
         .methods
         .keys()
-        .map(|(_, m)| m.len())
+        .map(|(_, m)| terminal_str(m).into_owned())
+        .collect();
+    let width = names
+        .iter()
+        .map(|m| m.chars().count())
         .max()
         .unwrap_or(6)
         .max(6);
@@ -39,7 +64,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
         "  {:<width$}  {:>7} {:>7} {:>6} {:>8} {:>8} {:>8} {:>8}",
         "method", "count", "notif", "errors", "p50", "p90", "p99", "max"
     )?;
-    for ((arrow, method), m) in &stats.methods {
+    for (((arrow, _), m), method) in stats.methods.iter().zip(&names) {
         writeln!(
             out,
             "{arrow} {method:<width$}  {:>7} {:>7} {:>6} {:>8} {:>8} {:>8} {:>8}",
@@ -52,23 +77,21 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
             lat(m.latencies.last().copied()),
         )?;
     }
-    for (label, rows) in [("pending", &stats.pending), ("cancelled", &stats.cancelled)] {
-        if rows.is_empty() {
+    for (label, list) in [("pending", &stats.pending), ("cancelled", &stats.cancelled)] {
+        if list.is_empty() {
             continue;
         }
-        writeln!(out, "{} {label} request(s):", rows.len())?;
-        for &i in rows {
-            let row = store.row(i);
-            let id = store.id(i).map(|id| id.to_string()).unwrap_or_default();
-            writeln!(
-                out,
-                "  {} #{id} {} (seq {})",
-                row.dir.arrow(),
-                store.method(i).unwrap_or("?"),
-                row.seq
-            )?;
+        writeln!(out, "{} {label} request(s):", list.len())?;
+        for u in list {
+            let id = terminal_str(u.id.as_deref().unwrap_or_default()).into_owned();
+            let method = terminal_str(&u.method);
+            write!(out, "  {} #{id} {method} (seq {})", u.dir.arrow(), u.seq)?;
+            if args.files.len() > 1 {
+                let file = args.files[u.file].display().to_string();
+                write!(out, " in {}", terminal_str(&file))?;
+            }
+            writeln!(out)?;
         }
     }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

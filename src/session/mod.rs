@@ -7,9 +7,10 @@
 mod load;
 mod stats;
 mod store;
+pub mod stream;
 mod summary;
 
 pub use load::{describe, io_message, load};
-pub use stats::{MethodStats, Stats};
+pub use stats::{MethodStats, Stats, Unanswered};
 pub use store::{Flags, IdKey, Row, Status, Store, NONE};
 pub use summary::{summarize, Summaries, Summary};

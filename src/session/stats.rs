@@ -1,6 +1,10 @@
-//! Per-method statistics of a session: counts, errors and latency percentiles.
+//! Per-method statistics of sessions: counts, errors and latency percentiles. Computed
+//! from a loaded `Store` (when a filter selects rows) or streamed from a recording's
+//! events in bounded memory (`Stats::stream`); statistics of several files merge.
 
+use super::stream::{Pairer, Request};
 use super::{Status, Store};
+use crate::record::{Dir, Event};
 use crate::rpc::Kind;
 use std::collections::BTreeMap;
 
@@ -27,6 +31,17 @@ impl MethodStats {
     }
 }
 
+/// A request left pending or cancelled, named well enough to find it in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unanswered {
+    /// Which of the files summarised (0 for the first).
+    pub file: usize,
+    pub seq: u64,
+    pub dir: Dir,
+    pub method: String,
+    pub id: Option<String>,
+}
+
 #[derive(Debug, Default)]
 pub struct Stats {
     /// Keyed by direction arrow and method, e.g. ("→", "textDocument/hover").
@@ -35,9 +50,9 @@ pub struct Stats {
     pub noise: u64,
     pub stderr: u64,
     pub invalid: u64,
-    /// Indices of requests still waiting for an answer.
-    pub pending: Vec<usize>,
-    pub cancelled: Vec<usize>,
+    /// Requests still waiting for an answer, in recording order.
+    pub pending: Vec<Unanswered>,
+    pub cancelled: Vec<Unanswered>,
 }
 
 impl Stats {
@@ -74,15 +89,22 @@ impl Stats {
                 continue;
             }
             m.requests += 1;
+            let unanswered = || Unanswered {
+                file: 0,
+                seq: row.seq,
+                dir: row.dir,
+                method: store.method(i).unwrap_or("?").to_owned(),
+                id: store.id(i).map(|id| id.to_string()),
+            };
             match store.status(i) {
                 Status::Error => m.errors += 1,
                 Status::Pending => {
                     m.pending += 1;
-                    s.pending.push(i);
+                    s.pending.push(unanswered());
                 }
                 Status::Cancelled => {
                     m.cancelled += 1;
-                    s.cancelled.push(i);
+                    s.cancelled.push(unanswered());
                 }
                 _ => {}
             }
@@ -94,5 +116,98 @@ impl Stats {
             m.latencies.sort_unstable();
         }
         s
+    }
+
+    /// Statistics of one recording's events, read once, holding no bodies: the same
+    /// numbers as `compute` on the loaded store. `file` labels its unanswered requests.
+    pub fn stream<E>(
+        events: impl Iterator<Item = Result<Event, E>>,
+        file: usize,
+    ) -> Result<Stats, E> {
+        let mut s = Stats::default();
+        let mut pairer = Pairer::new();
+        for event in events {
+            let Some(row) = pairer.push(event?) else {
+                continue;
+            };
+            match row.kind {
+                Kind::Noise => s.noise += 1,
+                Kind::Stderr => s.stderr += 1,
+                Kind::Invalid => s.invalid += 1,
+                _ => {}
+            }
+            if matches!(row.kind, Kind::Noise | Kind::Stderr) {
+                continue;
+            }
+            s.messages += 1;
+            let name = |m: &Option<std::rc::Rc<str>>| m.as_deref().unwrap_or("?").to_owned();
+            match row.kind {
+                Kind::Request => s.method(row.dir, name(&row.method)).requests += 1,
+                Kind::Notification => s.method(row.dir, name(&row.method)).notifications += 1,
+                _ => {}
+            }
+            if let Some(req) = &row.answers {
+                let latency = row.latency().unwrap_or(0);
+                let m = s.method(req.dir, name(&req.method));
+                m.latencies.push(latency);
+                if row.kind == Kind::Error && !req.cancelled {
+                    m.errors += 1;
+                }
+            }
+            if let Some(req) = &row.cancels {
+                let m = s.method(req.dir, name(&req.method));
+                m.cancelled += 1;
+                // It counted as an error when answered; a cancelled request is not one.
+                if req.answer == Some(true) {
+                    m.errors -= 1;
+                }
+                s.cancelled.push(unanswered(req, file));
+            }
+        }
+        for req in pairer.finish().into_iter().filter(|r| !r.cancelled) {
+            s.method(req.dir, req.method.as_deref().unwrap_or("?").to_owned())
+                .pending += 1;
+            s.pending.push(unanswered(&req, file));
+        }
+        // Cancellations arrive after their requests: put them in request order.
+        s.cancelled.sort_by_key(|u| u.seq);
+        for m in s.methods.values_mut() {
+            m.latencies.sort_unstable();
+        }
+        Ok(s)
+    }
+
+    /// Adds another file's statistics to these.
+    pub fn merge(&mut self, other: Stats) {
+        self.messages += other.messages;
+        self.noise += other.noise;
+        self.stderr += other.stderr;
+        self.invalid += other.invalid;
+        for (k, o) in other.methods {
+            let m = self.methods.entry(k).or_default();
+            m.requests += o.requests;
+            m.notifications += o.notifications;
+            m.errors += o.errors;
+            m.pending += o.pending;
+            m.cancelled += o.cancelled;
+            m.latencies.extend(o.latencies);
+            m.latencies.sort_unstable();
+        }
+        self.pending.extend(other.pending);
+        self.cancelled.extend(other.cancelled);
+    }
+
+    fn method(&mut self, dir: Dir, name: String) -> &mut MethodStats {
+        self.methods.entry((dir.arrow(), name)).or_default()
+    }
+}
+
+fn unanswered(req: &Request, file: usize) -> Unanswered {
+    Unanswered {
+        file,
+        seq: req.seq,
+        dir: req.dir,
+        method: req.method.as_deref().unwrap_or("?").to_owned(),
+        id: req.id.as_ref().map(|id| id.to_string()),
     }
 }
