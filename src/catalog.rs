@@ -90,6 +90,9 @@ pub struct Catalog {
     summaries: Summaries,
     /// Live sessions seen whose recording is not in `sessions_dir`.
     elsewhere: Vec<LiveSession>,
+    /// Why a directory was not read at the last listing (a symbolic link, another
+    /// user's, writable by others), one line each.
+    pub refused: Vec<String>,
 }
 
 impl Catalog {
@@ -100,6 +103,7 @@ impl Catalog {
             limit: RECORDINGS_LIMIT,
             summaries: Summaries::new(),
             elsewhere: Vec::new(),
+            refused: Vec::new(),
         }
     }
 
@@ -111,7 +115,11 @@ impl Catalog {
     /// The sessions as they are now, newest first. Removes stale discovery files (see
     /// `live::live_sessions`).
     pub fn list(&mut self) -> Vec<Entry> {
-        let live = crate::live::live_sessions_in(&self.runtime_dir);
+        self.refused.clear();
+        let live = crate::live::live_sessions_checked(&self.runtime_dir).unwrap_or_else(|e| {
+            self.refused.push(e.to_string());
+            Vec::new()
+        });
         let files = self.recent_recordings();
         // Files are matched by device and inode: a shim may spell the path differently.
         let listed: HashSet<FileId> = files.iter().map(|(_, m)| id(m)).collect();
@@ -161,8 +169,22 @@ impl Catalog {
         out
     }
 
-    /// The `*.jsonl` files of the sessions directory, the `limit` most recently written.
-    fn recent_recordings(&self) -> Vec<(PathBuf, std::fs::Metadata)> {
+    /// The `*.jsonl` files of the sessions directory, the `limit` most recently written:
+    /// regular files only (never through a symbolic link), in a directory (and state
+    /// directory above it) of this user's that nobody else may write to, as the shim
+    /// requires when it records there.
+    fn recent_recordings(&mut self) -> Vec<(PathBuf, std::fs::Metadata)> {
+        let state = self.sessions_dir.parent().filter(|p| p.exists());
+        for dir in state.into_iter().chain([self.sessions_dir.as_path()]) {
+            match crate::paths::check_private_dir(dir) {
+                Err(e) if e.is_missing() => return Vec::new(),
+                Err(e) => {
+                    self.refused.push(e.to_string());
+                    return Vec::new();
+                }
+                Ok(()) => {}
+            }
+        }
         let Ok(dir) = std::fs::read_dir(&self.sessions_dir) else {
             return Vec::new();
         };
@@ -171,7 +193,7 @@ impl Catalog {
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
             .filter_map(|p| {
-                let meta = std::fs::metadata(&p).ok()?;
+                let meta = std::fs::symlink_metadata(&p).ok()?;
                 meta.is_file().then_some((p, meta))
             })
             .collect();

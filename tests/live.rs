@@ -188,7 +188,8 @@ fn stale_files_of_a_dead_shim_are_cleaned_up() {
     // A pid that cannot be running: beyond pid_max.
     let stale = run.join("99999999.json");
     std::fs::write(&stale, br#"{"rpctap":1,"type":"session","id":"x","name":"ghost","command":["x"],"started":"2026-01-01T00:00:00.000000Z"}"#).unwrap();
-    std::fs::write(run.join("99999999.sock"), b"").unwrap();
+    // A real socket: only files of the kinds a shim makes are removed (issue 12).
+    drop(std::os::unix::net::UnixListener::bind(run.join("99999999.sock")).unwrap());
     let out = rpctap(dir.path()).arg("ls").output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("ghost"));
     assert!(!stale.exists() && !run.join("99999999.sock").exists());

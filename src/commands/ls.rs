@@ -10,6 +10,9 @@ pub fn run(_args: &LsArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut catalog = Catalog::from_env();
     let list = catalog.list();
+    for why in &catalog.refused {
+        eprintln!("rpctap: warning: {why}");
+    }
     if list.is_empty() {
         eprintln!("no sessions in {}", catalog.sessions_dir.display());
     }
@@ -29,12 +32,15 @@ pub fn run(_args: &LsArgs) -> anyhow::Result<ExitCode> {
             .map_or("(not recorded)".into(), |p| p.display().to_string());
         // "● live" reads as "live" in a pipe: the first word is what scripts look at.
         let state = e.state.text().trim_start_matches("● ").to_owned();
+        // Names, commands and paths come from files: escaped for the terminal.
+        let esc = |s: &str| crate::escape::terminal_str(s).into_owned();
         writeln!(
             out,
-            "{state:<22} {:<20} {}  {messages:>12} {errors:>11}  {:<40} {place}",
-            e.info.name,
+            "{state:<22} {:<20} {}  {messages:>12} {errors:>11}  {:<40} {}",
+            esc(&e.info.name),
             crate::fmt::date_time(&e.info.started),
-            e.info.command.join(" "),
+            esc(&e.info.command.join(" ")),
+            esc(&place),
         )?;
     }
     out.flush()?;

@@ -27,10 +27,24 @@ pub fn live_sessions() -> Vec<LiveSession> {
     live_sessions_in(&runtime_dir())
 }
 
-/// `live_sessions` of the runtime directory `dir`.
+/// `live_sessions` of the runtime directory `dir`; none if it is not private to this user.
 pub fn live_sessions_in(dir: &std::path::Path) -> Vec<LiveSession> {
+    live_sessions_checked(dir).unwrap_or_default()
+}
+
+/// `live_sessions_in`, saying why a runtime directory that exists was not read: it is a
+/// symbolic link, another user's, or writable by others (`paths::check_private_dir`).
+/// A missing directory has no sessions.
+pub fn live_sessions_checked(
+    dir: &std::path::Path,
+) -> Result<Vec<LiveSession>, crate::paths::DirError> {
+    match crate::paths::check_private_dir(dir) {
+        Err(e) if e.is_missing() => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+        Ok(()) => {}
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for path in entries.filter_map(Result::ok).map(|e| e.path()) {
@@ -45,12 +59,11 @@ pub fn live_sessions_in(dir: &std::path::Path) -> Vec<LiveSession> {
             .and_then(|s| s.to_str())
             .and_then(|s| s.parse::<u32>().ok());
         let alive = pid.is_some_and(crate::os::process_exists) && socket.exists();
-        let meta = std::fs::read(&path)
+        let meta = read_own_file(&path)
             .ok()
             .and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok());
         let (true, Some(meta)) = (alive, meta) else {
-            let _ = std::fs::remove_file(&socket);
-            let _ = std::fs::remove_file(&path);
+            remove_stale(&socket, &path);
             continue;
         };
         let Ok(info) = serde_json::from_value::<SessionInfo>(meta.clone()) else {
@@ -67,7 +80,41 @@ pub fn live_sessions_in(dir: &std::path::Path) -> Vec<LiveSession> {
         });
     }
     out.sort_by(|a, b| b.info.started.cmp(&a.info.started));
-    out
+    Ok(out)
+}
+
+/// Removes a dead shim's files, but only what a shim makes: a socket and a regular file,
+/// owned by this user (`lstat`: a symbolic link is left alone, never followed).
+fn remove_stale(socket: &std::path::Path, info: &std::path::Path) {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let ours = |p: &std::path::Path, socket: bool| {
+        std::fs::symlink_metadata(p).is_ok_and(|m| {
+            let t = m.file_type();
+            m.uid() == crate::os::euid() && if socket { t.is_socket() } else { t.is_file() }
+        })
+    };
+    if ours(socket, true) {
+        let _ = std::fs::remove_file(socket);
+    }
+    if ours(info, false) {
+        let _ = std::fs::remove_file(info);
+    }
+}
+
+/// A discovery file's content, never through a symbolic link, at most 1 MiB.
+fn read_own_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::ErrorKind::InvalidInput.into());
+    }
+    let mut out = Vec::new();
+    f.take(1 << 20).read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// Attaches as a viewer: the events of the session so far, then live ones, until the shim

@@ -9,5 +9,7 @@
 mod discovery;
 mod publisher;
 
-pub use discovery::{connect, live_sessions, live_sessions_in, runtime_dir, LiveSession};
+pub use discovery::{
+    connect, live_sessions, live_sessions_checked, live_sessions_in, runtime_dir, LiveSession,
+};
 pub use publisher::{Backlog, Publisher};
