@@ -244,7 +244,7 @@ fn recording_id(l: &LiveSession) -> Option<FileId> {
 /// Whether the shim that wrote a recording header with this pid still runs (a shim started
 /// with `--no-live`, or one that has not published yet). The pid may have been reused since,
 /// so on Linux the process must also be an rpctap.
-fn shim_running(pid: u32) -> bool {
+pub fn shim_running(pid: u32) -> bool {
     if pid == 0 || pid == std::process::id() || !crate::os::process_exists(pid) {
         return false;
     }

@@ -5,11 +5,14 @@
 //! wall-clock time is asserted.
 
 mod common;
+mod tmux;
 
 use common::*;
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tmux::Tmux;
 
 /// Peak RSS allowed, in KiB, for a debug build reading the deep file. The quadratic
 /// printer needed gigabytes; linear costs a few tens of megabytes.
@@ -88,42 +91,6 @@ fn cat_stats_filters_and_jq_stay_linear_on_deep_nesting() {
     }
 }
 
-/// A private tmux server, killed when dropped.
-struct Tmux(String);
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.0]);
-        c
-    }
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "s"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    fn wait_for(&self, what: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(what) {
-                return s;
-            }
-            assert!(start.elapsed() < HANG, "never shown: {what}\n{s}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
 fn vm_hwm_kb(pid: &str) -> i64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
@@ -132,40 +99,13 @@ fn vm_hwm_kb(pid: &str) -> i64 {
 
 #[test]
 fn the_tui_pretty_pair_and_wire_views_stay_linear_on_deep_nesting() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux is not installed");
-        return;
-    }
     let dir = temp();
     let file = deep_recording(dir.path());
-    let tmux = Tmux(format!("rpctap-sec-mem-{}", std::process::id()));
-    let command = format!(
-        "RPCTAP_HOME='{}' exec '{BIN}' open '{}'",
-        dir.path().display(),
-        file.display()
-    );
-    let ok = tmux
-        .cmd()
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            "s",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            &command,
-        ])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let out = tmux
-        .cmd()
-        .args(["display", "-p", "-t", "s", "#{pane_pid}"])
-        .output()
-        .unwrap();
-    let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let Some(tmux) = Tmux::start("mem", dir.path(), &[OsStr::new("open"), file.as_os_str()]) else {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    };
+    let pid = tmux.pane_pid();
     tmux.wait_for("batch");
     let steps = [
         ("Tab", "\n  [\n"),

@@ -134,7 +134,7 @@ impl Out {
                 continue;
             }
             match parse_line(line) {
-                Ok(ev @ Event::Session(_)) if *line_no == 1 => batch.push(ev),
+                Ok(ev @ Event::Session(_)) if *line_no == 1 => take(ev, batch),
                 _ if *line_no == 1 => {
                     self.send(Update::Failed(not_ours())).await;
                     return false;
@@ -191,6 +191,8 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
     let mut batch = Vec::with_capacity(BATCH);
     let (mut line_no, mut caught_up, mut exited) = (0usize, false, false);
+    // The shim writing the file (the header's pid), and polls since the file last grew.
+    let (mut writer, mut quiet) = (0u32, 0u32);
     loop {
         buf.reserve(CHUNK);
         let n = match f.read_buf(&mut buf).await {
@@ -202,8 +204,11 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
                 return;
             }
         };
+        quiet = if n == 0 { quiet + 1 } else { 0 };
+        // No exit line and no shim behind the file: it was killed, nothing will follow.
+        let orphaned = quiet % WRITER_CHECK == WRITER_CHECK - 1 && !writer_alive(writer);
         if n == 0 {
-            if !follow || exited {
+            if !follow || exited || orphaned {
                 // A last line without its newline: the writer was cut off mid-line. Keep
                 // it if it reads, as `record::Reader` does.
                 if let Ok(ev) = parse_line(buf.trim_ascii_end()) {
@@ -236,6 +241,9 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
         };
         let take = |ev: Event, batch: &mut Vec<Event>| {
             exited |= matches!(ev, Event::Exit(_));
+            if let Event::Session(info) = &ev {
+                writer = info.pid;
+            }
             batch.push(ev);
         };
         if !out
@@ -245,6 +253,17 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
             return;
         }
     }
+}
+
+/// Polls of a quiet file between checks that its writer still runs (about 3 s: a file
+/// someone else appends to after a pause, as a test does, is still followed).
+const WRITER_CHECK: u32 = 30;
+
+/// Whether the shim with this pid may still append to its recording: it runs (and is an
+/// rpctap, or is this very process, as in `rpctap demo`). A header without a pid (0) names
+/// no writer to check, so such a file is followed as before.
+fn writer_alive(pid: u32) -> bool {
+    pid == 0 || pid == std::process::id() || crate::catalog::shim_running(pid)
 }
 
 /// Another tool's log (a VS Code trace, lsp-devtools or mcpsnoop logs), read whole by
