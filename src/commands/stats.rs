@@ -19,7 +19,8 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
                 let only = f.select(&store);
                 (selected, rows) = (selected + only.len(), rows + store.len());
                 let mut one = Stats::compute(&store, Some(&only));
-                for u in one.pending.iter_mut().chain(one.cancelled.iter_mut()) {
+                let lists = [&mut one.pending, &mut one.cancelled, &mut one.unknown];
+                for u in lists.into_iter().flatten() {
                     u.file = n;
                 }
                 one
@@ -77,11 +78,29 @@ fn write(stats: &Stats, args: &StatsArgs, out: &mut impl Write) -> anyhow::Resul
             lat(m.latencies.last().copied()),
         )?;
     }
-    for (label, list) in [("pending", &stats.pending), ("cancelled", &stats.cancelled)] {
+    let gaps = stats.gap_bytes;
+    if gaps.iter().any(|&b| b > 0) {
+        writeln!(
+            out,
+            "INCOMPLETE: {} bytes c2s, {} bytes s2c, {} bytes stderr were forwarded but not recorded (gap lines)",
+            gaps[0], gaps[1], gaps[2]
+        )?;
+    }
+    for (label, list) in [
+        ("pending", &stats.pending),
+        ("cancelled", &stats.cancelled),
+        (
+            "unanswered in the recording, answer possibly in a gap:",
+            &stats.unknown,
+        ),
+    ] {
         if list.is_empty() {
             continue;
         }
-        writeln!(out, "{} {label} request(s):", list.len())?;
+        match label.strip_suffix(':') {
+            Some(what) => writeln!(out, "{} request(s) {what}:", list.len())?,
+            None => writeln!(out, "{} {label} request(s):", list.len())?,
+        }
         for u in list {
             let id = terminal_str(u.id.as_deref().unwrap_or_default()).into_owned();
             let method = terminal_str(&u.method);

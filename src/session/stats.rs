@@ -52,6 +52,10 @@ pub struct Stats {
     pub invalid: u64,
     /// Requests still waiting for an answer, in recording order.
     pub pending: Vec<Unanswered>,
+    /// Requests without a recorded answer that may have been answered in a gap.
+    pub unknown: Vec<Unanswered>,
+    /// Bytes forwarded but not recorded, per direction (c2s, s2c) and for stderr.
+    pub gap_bytes: [u64; 3],
     pub cancelled: Vec<Unanswered>,
 }
 
@@ -98,6 +102,7 @@ impl Stats {
             };
             match store.status(i) {
                 Status::Error => m.errors += 1,
+                Status::Pending if store.answer_may_be_lost(i) => s.unknown.push(unanswered()),
                 Status::Pending => {
                     m.pending += 1;
                     s.pending.push(unanswered());
@@ -115,6 +120,9 @@ impl Stats {
         for m in s.methods.values_mut() {
             m.latencies.sort_unstable();
         }
+        for g in &store.gaps {
+            s.gap_bytes[g.dir.map_or(2, |d| d as usize)] += g.bytes;
+        }
         s
     }
 
@@ -126,8 +134,17 @@ impl Stats {
     ) -> Result<Stats, E> {
         let mut s = Stats::default();
         let mut pairer = Pairer::new();
+        // Gaps with bytes, by the direction they lost and when (few: one per disk failure).
+        let mut gaps = Vec::new();
         for event in events {
-            let Some(row) = pairer.push(event?) else {
+            let event = event?;
+            if let Event::Gap(g) = &event {
+                s.gap_bytes[g.dir.map_or(2, |d| d as usize)] += g.bytes;
+                if g.bytes > 0 {
+                    gaps.push((g.dir, g.t));
+                }
+            }
+            let Some(row) = pairer.push(event) else {
                 continue;
             };
             match row.kind {
@@ -165,6 +182,14 @@ impl Stats {
             }
         }
         for req in pairer.finish().into_iter().filter(|r| !r.cancelled) {
+            // As `Store::answer_may_be_lost`: a gap in the answering direction after it.
+            if gaps
+                .iter()
+                .any(|&(d, t)| d == Some(req.dir.other()) && t >= req.t)
+            {
+                s.unknown.push(unanswered(&req, file));
+                continue;
+            }
             s.method(req.dir, req.method.as_deref().unwrap_or("?").to_owned())
                 .pending += 1;
             s.pending.push(unanswered(&req, file));
@@ -194,7 +219,11 @@ impl Stats {
             m.latencies.sort_unstable();
         }
         self.pending.extend(other.pending);
+        self.unknown.extend(other.unknown);
         self.cancelled.extend(other.cancelled);
+        for (a, b) in self.gap_bytes.iter_mut().zip(other.gap_bytes) {
+            *a += b;
+        }
     }
 
     fn method(&mut self, dir: Dir, name: String) -> &mut MethodStats {
