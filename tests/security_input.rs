@@ -69,6 +69,7 @@ fn numeric_options_out_of_range_are_usage_errors_not_panics() {
         &["replay", "x.jsonl", "--timeout", "1e300", "--", "true"],
         &["replay", "x.jsonl", "--grace", "-0.5", "--", "true"],
         &["replay", "x.jsonl", "--pace", "0", "--", "true"],
+        &["replay", "x.jsonl", "--pace", "1e-300", "--", "true"],
         &["demo", "--pace-ms", "18446744073709551615"],
     ];
     for args in cases {
@@ -167,4 +168,28 @@ fn a_command_that_cannot_be_run_exits_127_and_one_that_cannot_be_executed_126() 
     }
     assert_eq!(code, Some(126), "{err}");
     assert!(err.contains("Permission denied"), "{err}");
+}
+
+#[test]
+fn ls_escapes_what_recordings_name_before_it_reaches_the_terminal() {
+    let dir = temp();
+    let sessions = dir.path().join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    for d in [dir.path(), sessions.as_path()] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let header = r#"{"rpctap":1,"type":"session","id":"x","name":"n\u001b]0;PWNED\u0007","command":["srv\u009b2J","--x"],"cwd":"/","pid":0,"started":"2026-12-01T09:00:00.000000Z"}"#;
+    let exit = r#"{"type":"exit","t":"2026-12-01T09:00:01.000000Z","code":0,"signal":null}"#;
+    std::fs::write(sessions.join("a.jsonl"), format!("{header}\n{exit}\n")).unwrap();
+    let mut cmd = rpctap(dir.path());
+    cmd.arg("ls");
+    let (code, out, err) = run(cmd);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("n\\x1b]0;PWNED\\x07"), "{out}");
+    assert!(out.contains("srv\\u{9b}2J --x"), "{out}");
+    assert!(
+        !out.contains('\x1b') && !out.contains('\x07') && !out.contains('\u{9b}'),
+        "{out:?}"
+    );
 }

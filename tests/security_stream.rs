@@ -128,7 +128,10 @@ fn streamed_stats_equal_the_stores_on_pairing_corner_cases() {
         let events: Vec<Event> = read_file(&file).unwrap().map(Result::unwrap).collect();
         assert!(events.len() > 300);
     }
-    assert!(unknown > 0, "no request was left unanswered by a gap: the case is not tested");
+    assert!(
+        unknown > 0,
+        "no request was left unanswered by a gap: the case is not tested"
+    );
 }
 
 #[test]
