@@ -104,3 +104,17 @@ pub fn process_exists(pid: u32) -> bool {
     let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
     r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
+
+/// Waits for the child `pid` (not yet reaped) to end; returns its raw wait status and its
+/// peak resident memory in KiB (`ru_maxrss`). For tests and benchmarks that measure memory
+/// through the real binary rather than time.
+pub fn wait_peak_rss(pid: u32) -> io::Result<(i32, i64)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data that wait4 fills in; both pointers are to live locals.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((status, usage.ru_maxrss))
+}

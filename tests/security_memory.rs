@@ -45,7 +45,7 @@ fn peak_rss(mut cmd: Command) -> (i32, i64) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let pid = child.id() as libc::pid_t;
+    let pid = child.id();
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let guard = std::thread::spawn(move || {
         let mut child = child;
@@ -53,18 +53,15 @@ fn peak_rss(mut cmd: Command) -> (i32, i64) {
             let _ = child.kill();
         }
     });
-    let mut status = 0;
-    // SAFETY: rusage is plain data that wait4 fills in; `pid` is our own unreaped child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let waited = rpctap::os::wait_peak_rss(pid);
     let _ = tx.send(());
     guard.join().unwrap();
-    assert_eq!(r, pid, "wait4 failed");
+    let (status, kb) = waited.expect("wait4");
     assert!(
         libc::WIFEXITED(status),
         "killed (status {status:#x}): hung or aborted"
     );
-    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+    (libc::WEXITSTATUS(status), kb)
 }
 
 #[test]

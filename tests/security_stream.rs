@@ -220,7 +220,7 @@ fn peak_rss_kb(mut cmd: std::process::Command) -> i64 {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let pid = child.id() as libc::pid_t;
+    let pid = child.id();
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let guard = std::thread::spawn(move || {
         let mut child = child;
@@ -228,15 +228,12 @@ fn peak_rss_kb(mut cmd: std::process::Command) -> i64 {
             let _ = child.kill();
         }
     });
-    let mut status = 0;
-    // SAFETY: rusage is plain data that wait4 fills in; `pid` is our own unreaped child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let waited = rpctap::os::wait_peak_rss(pid);
     let _ = tx.send(());
     guard.join().unwrap();
-    assert_eq!(r, pid);
+    let (status, kb) = waited.expect("wait4");
     assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
-    usage.ru_maxrss
+    kb
 }
 
 #[test]
