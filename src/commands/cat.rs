@@ -70,12 +70,13 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
     };
     // Bytes past this offset of the stream never reached the peer: they are not part of
     // what it received.
+    let all = events(path)?;
     let cut = undelivered_from(path, want)?;
     let (mut oversized, mut lost, mut redacted) = (0u64, 0u64, 0u64);
     // The offset in the stream as the pump saw it: what is written plus what was lost.
     let mut at = 0u64;
     let mut buf = Vec::new();
-    for event in events(path)? {
+    for event in all {
         buf.clear();
         match event? {
             Event::Message(m) if m.dir == want => {
@@ -132,13 +133,13 @@ fn undelivered_from(path: &Path, dir: Dir) -> anyhow::Result<Option<u64>> {
 /// Does the file hold `needle` anywhere? Read in pieces, never whole.
 fn file_mentions(path: &Path, needle: &[u8]) -> anyhow::Result<bool> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path)
-        .map_err(|e| anyhow!(describe(path, &crate::record::ReadError::Io(e))))?;
+    let io = |e| anyhow!(describe(path, &crate::record::ReadError::Io(e)));
+    let mut f = std::fs::File::open(path).map_err(io)?;
     let finder = memchr::memmem::Finder::new(needle);
     let mut buf = vec![0u8; 1 << 20];
     let mut kept = 0;
     loop {
-        let n = f.read(&mut buf[kept..])?;
+        let n = f.read(&mut buf[kept..]).map_err(io)?;
         if n == 0 {
             return Ok(false);
         }

@@ -143,6 +143,10 @@ impl Recorder {
     fn take(&mut self, msg: TapMsg, rx: &mut TapReceiver) -> bool {
         match msg {
             TapMsg::Data(lane, t, bytes) => self.data(lane, t, bytes),
+            TapMsg::Piped(lane, t, n) => match rx.read_piped(lane, n) {
+                Ok(bytes) => self.data(lane, t, bytes),
+                Err(e) => self.lost(lane, t, n as u64, e.kind()),
+            },
             TapMsg::Spilled(end) => rx.read_spill(end, |item| match item {
                 SpillItem::Data(lane, t, bytes) => {
                     self.progress.fetch_add(1, Ordering::Relaxed);
@@ -309,7 +313,11 @@ impl Recorder {
             }
             Lane::Stderr => self.stderr.clear(),
         }
-        if !std::mem::replace(&mut self.warned_lost, true) {
+        let first = match &mut self.file {
+            Some(f) => f.warn_once(),
+            None => !std::mem::replace(&mut self.warned_lost, true),
+        };
+        if first {
             eprintln!(
                 "rpctap: warning: the recorder's spill file failed ({}); bytes are forwarded \
                  but not recorded until it works again, and the recording says how many",

@@ -7,7 +7,7 @@
 //! single loop with two deadlines.
 
 use super::file_sink::FileSink;
-use super::pump::{pump, Lane, TapMsg};
+use super::pump::{pump, pump_pipes, Lane, TapMsg};
 use super::recorder::{Recorder, RecorderConfig};
 use super::tap::{tap, Tap};
 use crate::os;
@@ -90,6 +90,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
         return Err(SpawnError(2, "the child's pipes were not created".into()));
     };
     let child_in = Arc::new(File::from(OwnedFd::from(child_in)));
+    let child_out = File::from(OwnedFd::from(child_out));
 
     let spill_dir = config
         .file
@@ -137,7 +138,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
             "stdin",
             Box::new(move || {
                 if let Some(src) = src {
-                    pump(src, &*dst, Lane::C2s, &tap, || {});
+                    pump_pipes(&src, &dst, Lane::C2s, &tap, || {});
                 }
                 let _ = notes.send(Note::StdinClosed);
             }),
@@ -151,7 +152,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
             Box::new(move || {
                 let closed = notes.clone();
                 match dst {
-                    Some(dst) => pump(child_out, dst, Lane::S2c, &tap, move || {
+                    Some(dst) => pump_pipes(&child_out, &dst, Lane::S2c, &tap, move || {
                         let _ = closed.send(Note::StdoutClosed);
                     }),
                     None => pump(child_out, std::io::sink(), Lane::S2c, &tap, || {}),
