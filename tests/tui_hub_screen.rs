@@ -88,6 +88,7 @@ fn entry(
         errors,
         protocol,
         exit: None,
+        failure: None,
     });
     Entry {
         info,

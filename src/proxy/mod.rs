@@ -13,5 +13,5 @@ mod tap;
 pub use pump::{pump, Lane, TapMsg};
 pub use recorder::FileSink;
 pub use recorder::{Observer, Recorder, RecorderConfig};
-pub use supervisor::{default_record_path, open_recording, run, ShimConfig, SpawnError};
+pub use supervisor::{run, ShimConfig, SpawnError};
 pub use tap::{tap, Batch, Tap, TapReceiver};

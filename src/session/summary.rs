@@ -35,6 +35,9 @@ pub struct Summary {
     pub protocol: Option<Protocol>,
     /// The last `exit` line, if the shim wrote one.
     pub exit: Option<Exit>,
+    /// Why the session ended without running, from the exit line's `error` (the command
+    /// could not be started): clients hide the shim's stderr, so lists show this instead.
+    pub failure: Option<String>,
 }
 
 /// What identifies a version of a file: when one of these changes, the file changed.
@@ -120,6 +123,7 @@ impl Scan {
                         messages: 0,
                         errors: 0,
                         exit: None,
+                        failure: None,
                     }),
                     _ => Err(()),
                 });
@@ -131,6 +135,7 @@ impl Scan {
         if line.starts_with(b"{\"type\":") {
             if let Ok(Event::Exit(e)) = parse_line(line) {
                 s.exit = Some(e);
+                s.failure = exit_error(line);
             }
             return;
         }
@@ -175,6 +180,17 @@ impl Scan {
             }
         }
     }
+}
+
+/// The `error` of an exit line, made one line and bounded for a list.
+fn exit_error(line: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ExitError {
+        error: Option<String>,
+    }
+    let e = serde_json::from_slice::<ExitError>(line).ok()?.error?;
+    let one_line: String = e.chars().filter(|c| !c.is_control()).take(300).collect();
+    Some(one_line)
 }
 
 /// Whether `key`, a colon and `value` follow each other somewhere in `body` (JSON allows

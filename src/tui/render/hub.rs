@@ -158,6 +158,12 @@ fn row(e: &Entry, hub: &Hub, wide: bool) -> Line<'static> {
             clip(&e.info.command.join(" "), COMMAND)
         )),
         Span::styled(place, dim()),
+        // Why it never ran (the client hid the shim's stderr).
+        Span::styled(
+            s.and_then(|s| s.failure.as_deref())
+                .map_or(String::new(), |why| format!("  {why}")),
+            Style::default().fg(Color::LightRed),
+        ),
     ])
 }
 
