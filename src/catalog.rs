@@ -239,6 +239,38 @@ fn recording_id(l: &LiveSession) -> Option<FileId> {
         .map(|m| id(&m))
 }
 
+/// Whether `path` is being written by a running shim: its last line is not an exit line
+/// and the pid of its header is a running rpctap. Reads only the first and last lines, so
+/// it costs nothing on a large file. (The hub's `State::Live`, for a file opened directly.)
+pub fn recording_is_live(path: &Path) -> bool {
+    use std::io::{BufRead, Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    let mut reader = std::io::BufReader::new(&mut f).take(64 * 1024);
+    if reader.read_until(b'\n', &mut head).is_err() {
+        return false;
+    }
+    let Ok(crate::record::Event::Session(info)) = crate::record::parse_line(head.trim_ascii())
+    else {
+        return false;
+    };
+    let mut tail = Vec::new();
+    let len = f.metadata().map_or(0, |m| m.len());
+    if f.seek(SeekFrom::Start(len.saturating_sub(4096))).is_err()
+        || f.read_to_end(&mut tail).is_err()
+    {
+        return false;
+    }
+    let last = tail
+        .trim_ascii_end()
+        .rsplit(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
+    !last.starts_with(b"{\"type\":\"exit\"") && shim_running(info.pid)
+}
+
 /// Whether the shim that wrote a recording header with this pid still runs (a shim started
 /// with `--no-live`, or one that has not published yet). The pid may have been reused since,
 /// so on Linux the process must also be an rpctap.

@@ -272,7 +272,9 @@ pub struct OpenArgs {
     /// Recording to open.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Start with the selection following new messages (toggle with `f`).
+    /// Start with the selection following new messages (toggle with `f`). Without it,
+    /// a recording still being written starts followed and an ended one at its start,
+    /// as in the hub.
     #[arg(short, long)]
     pub follow: bool,
 }
@@ -282,7 +284,9 @@ pub struct UiArgs {
     /// Recordings to show merged by time; none: the hub of live and recorded sessions.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Start with the selection following new messages (toggle with `f`).
+    /// Start with the selection following new messages (toggle with `f`). Without it,
+    /// a recording still being written starts followed and an ended one at its start,
+    /// as in the hub.
     #[arg(short, long)]
     pub follow: bool,
 }

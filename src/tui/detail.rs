@@ -87,7 +87,7 @@ fn meta(app: &App, store: &Store, i: usize, out: &mut Vec<Segs>) {
     };
     segs.push((format!("{arrow} "), bold()));
     segs.push((
-        row.kind.as_str().to_owned(),
+        super::labels::kind(row.kind, store.protocol).to_owned(),
         row_style(store, i).add_modifier(Modifier::BOLD),
     ));
     if let Some(m) = store.method(i) {
@@ -103,7 +103,7 @@ fn meta(app: &App, store: &Store, i: usize, out: &mut Vec<Segs>) {
         crate::fmt::size(u64::from(row.len)),
     ];
     if let Some(f) = row.framing {
-        facts.push(f.as_str().to_owned());
+        facts.push(super::labels::framing(f, store.protocol).to_owned());
     }
     let mut segs: Segs = vec![(facts.join(" · "), dim())];
     let note = match store.status(i) {
@@ -172,7 +172,7 @@ pub fn build(app: &App, key: DetailKey) -> Vec<Line<'static>> {
         Tab::Pair if text_row => out.push(vec![(
             format!(
                 "{} is not part of a request/response pair",
-                row.kind.as_str()
+                super::labels::kind(row.kind, store.protocol)
             ),
             dim(),
         )]),
@@ -191,7 +191,10 @@ fn pair(app: &App, store: &Store, i: usize, out: &mut Vec<Segs>) {
         _ => {
             meta(app, store, i, out);
             out.push(vec![(
-                format!("a {} has no response: nothing to pair", row.kind.as_str()),
+                format!(
+                    "a {} has no response: nothing to pair",
+                    super::labels::kind(row.kind, store.protocol)
+                ),
                 dim(),
             )]);
             out.push(Vec::new());

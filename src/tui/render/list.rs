@@ -190,26 +190,12 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
         session.to_owned(),
         time,
         dir,
-        short_kind(row.kind).to_owned(),
+        super::super::labels::short_kind(row.kind, store.protocol).to_owned(),
         method,
         store.id(i).map(|id| id.to_string()).unwrap_or_default(),
         latency,
         crate::fmt::size(u64::from(row.len)),
     ]
-}
-
-fn short_kind(k: Kind) -> &'static str {
-    match k {
-        Kind::Request => "req",
-        Kind::Notification => "notif",
-        Kind::Response => "resp",
-        Kind::Error => "error",
-        Kind::Batch => "batch",
-        Kind::Invalid => "inval",
-        Kind::Noise => "noise",
-        Kind::Stderr => "stderr",
-        Kind::Oversized => "big",
-    }
 }
 
 fn cell_style(col: usize, store: &Store, i: usize, base: Style, marked: bool) -> Style {
