@@ -295,3 +295,78 @@ fn replay_record_never_overwrites() {
     // with the replayed request.
     assert!(wire(&home, &new, "c2s").starts_with(&lsp(REQ)));
 }
+
+fn devtools_log() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/lsp-devtools.jsonl")
+}
+
+#[test]
+fn a_log_without_times_has_no_latencies_and_its_wire_is_rebuilt() {
+    let dir = temp();
+    let stats = rpctap(dir.path())
+        .arg("stats")
+        .arg(devtools_log())
+        .output()
+        .unwrap();
+    assert_eq!(stats.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&stats.stdout);
+    let row = text.lines().find(|l| l.contains("initialize")).unwrap();
+    assert!(
+        !text.contains("0µs") && row.trim_end().ends_with('-'),
+        "{text}"
+    );
+
+    let wire = rpctap(dir.path())
+        .args(["cat", "--wire", "c2s"])
+        .arg(devtools_log())
+        .output()
+        .unwrap();
+    assert_eq!(wire.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&wire.stderr);
+    assert!(
+        err.contains("rebuilt") && err.contains("not what was on the wire"),
+        "{err}"
+    );
+    // Converted to a recording, it is still a rebuilt one.
+    let jsonl = path(&dir, "converted.jsonl");
+    let conv = rpctap(dir.path())
+        .args(["cat", "--format", "jsonl"])
+        .arg(devtools_log())
+        .output()
+        .unwrap();
+    std::fs::write(&jsonl, conv.stdout).unwrap();
+    let wire = rpctap(dir.path())
+        .args(["cat", "--wire", "c2s"])
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&wire.stderr).contains("rebuilt"));
+    // A recording rpctap made says nothing of the kind.
+    let rec = path(&dir, "real.jsonl");
+    shim(dir.path(), &["--record", rec.to_str().unwrap(), "cat"]);
+    let wire = rpctap(dir.path())
+        .args(["cat", "--wire", "c2s"])
+        .arg(&rec)
+        .output()
+        .unwrap();
+    assert!(wire.stderr.is_empty());
+}
+
+#[test]
+fn replay_of_a_log_without_times_reports_no_recorded_latency() {
+    let dir = temp();
+    let out = rpctap(dir.path())
+        .arg("replay")
+        .arg(devtools_log())
+        .args(["--report", "json", "--timeout", "5", "--"])
+        .arg(BIN)
+        .arg("mock")
+        .arg(devtools_log())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let init = &report["latency_us"]["initialize"];
+    assert!(init["recorded_p50"].is_null(), "{report:#}");
+    assert!(init["replayed_p50"].is_number(), "{report:#}");
+}

@@ -196,3 +196,23 @@ async fn w_never_replaces_a_file() {
     let saved = rpctap::session::load(&new).unwrap();
     assert_eq!(saved.len(), app.view.len());
 }
+
+#[tokio::test]
+async fn a_log_without_times_shows_dashes_and_a_rebuilt_wire() {
+    let log =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/lsp-devtools.jsonl");
+    let (_, events) = rpctap::record::open(&log).unwrap();
+    let mut app = app_of(events.map(Result::unwrap).collect());
+    let shown = lines(&draw(&mut app));
+    let row = shown.iter().find(|l| l.contains("← resp")).unwrap();
+    assert!(row.contains('–') && !row.contains("0µs"), "{row}");
+    let detail = shown.join("\n");
+    assert!(detail.contains("latency – (no times"), "{detail}");
+    let (mut screen, mut feeds) = (TestScreen::new(140, 24), Feeds::new());
+    keys(&mut app, &mut screen, &mut feeds, vec![k('3')]).await;
+    let wire = lines(&draw(&mut app)).join("\n");
+    assert!(
+        wire.contains("rebuilt from an imported log") && !wire.contains("on the wire,"),
+        "{wire}"
+    );
+}

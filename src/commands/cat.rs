@@ -70,9 +70,17 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
     };
     let (mut lost, mut redacted) = (0, 0);
     let mut buf = Vec::new();
-    for event in events(path)? {
+    let (format, events) = open(path).map_err(|e| anyhow!(describe(path, &e)))?;
+    // Another tool's log (or one converted to JSONL, whose header says `import-`) holds
+    // messages, not bytes: the framing written here is rpctap's.
+    let mut rebuilt = (format != crate::record::Format::Rpctap).then(|| format.describe());
+    for event in events {
         buf.clear();
-        match event? {
+        match event.map_err(|e| anyhow!(describe(path, &e)))? {
+            Event::Session(info) if info.id.starts_with("import-") => {
+                rebuilt.get_or_insert("converted log");
+                continue;
+            }
             Event::Message(m) if m.dir == want => {
                 if m.oversized.is_some() {
                     lost += 1;
@@ -93,6 +101,9 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
     }
     if redacted > 0 {
         eprintln!("rpctap: warning: {redacted} message(s) were redacted when recorded; their bytes differ from the wire");
+    }
+    if let Some(what) = rebuilt {
+        eprintln!("rpctap: note: '{}' ({what}) holds messages, not bytes: this stream is rebuilt from them, not what was on the wire", path.display());
     }
     Ok(())
 }

@@ -109,6 +109,9 @@ fn meta(app: &App, store: &Store, i: usize, out: &mut Vec<Segs>) {
     let note = match store.status(i) {
         Status::Pending => Some("pending".to_owned()),
         Status::Cancelled => Some("cancelled".to_owned()),
+        _ if store.untimed() && store.pair(i).is_some() => {
+            Some("latency – (no times in the log)".to_owned())
+        }
         _ if row.kind.is_response() || row.kind == Kind::Request => store
             .latency(i)
             .map(|l| format!("latency {}", crate::fmt::latency(l))),
@@ -241,6 +244,11 @@ fn wire(store: &Store, i: usize, out: &mut Vec<Segs>) {
     let what = match row.kind {
         Kind::Stderr => "stderr line (its line terminator is not recorded)".to_owned(),
         Kind::Noise => format!("{} bytes outside any frame", bytes.len()),
+        // Another tool's log holds bodies only: the framing around them is rpctap's.
+        _ if store.imported() => format!(
+            "{} bytes rebuilt from an imported log (not observed on the wire)",
+            bytes.len()
+        ),
         _ => format!("{} bytes on the wire, headers included", bytes.len()),
     };
     out.push(vec![(what, dim())]);

@@ -170,6 +170,8 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
     let latency = match (row.kind, store.status(i)) {
         (Kind::Request, Status::Pending) => "pending".to_owned(),
         (Kind::Request, Status::Cancelled) if store.pair(i).is_none() => "cancel".to_owned(),
+        // Not zero: unknown, the log has no times.
+        _ if store.untimed() && store.pair(i).is_some() => "–".to_owned(),
         _ if row.kind == Kind::Request || row.kind.is_response() => store
             .latency(i)
             .map(crate::fmt::latency)
