@@ -370,3 +370,42 @@ fn replay_of_a_log_without_times_reports_no_recorded_latency() {
     assert!(init["recorded_p50"].is_null(), "{report:#}");
     assert!(init["replayed_p50"].is_number(), "{report:#}");
 }
+
+#[test]
+fn the_exit_line_comes_after_the_last_output_in_order_and_time() {
+    let dir = temp();
+    // Unterminated last lines are only complete at end of file, which the recorder may
+    // reach after the child's exit was noted.
+    let script = r#"echo '{"a":1}'; printf 'last words' >&2; printf '{"b":2}'; exit 3"#;
+    for n in 0..5 {
+        let rec = path(&dir, &format!("r{n}.jsonl"));
+        let out = shim(
+            dir.path(),
+            &["--record", rec.to_str().unwrap(), "sh", "-c", script],
+        );
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(
+            out.stdout,
+            br#"{"a":1}
+{"b":2}"#
+        );
+        let text = std::fs::read_to_string(&rec).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let last = lines.last().unwrap();
+        assert_eq!(last["type"], "exit", "{text}");
+        assert_eq!(last["code"], 3);
+        let exit_t = last["t"].as_str().unwrap();
+        for l in &lines[1..lines.len() - 1] {
+            // RFC 3339 with microseconds in UTC: text order is time order.
+            assert!(
+                l["t"].as_str().unwrap() <= exit_t,
+                "after the exit: {l}\n{text}"
+            );
+        }
+        assert!(text.contains(r#""text":"last words""#), "{text}");
+        assert!(text.contains(r#""msg":{"b":2}"#), "{text}");
+    }
+}

@@ -86,11 +86,16 @@ pub trait Observer: Send {
 struct Direction {
     decoder: Decoder,
     buf: BytesMut,
+    /// When this direction's last bytes were read: what is left in `buf` at end of file
+    /// arrived then (not when the recorder got to it, which may be after the exit).
+    last: Micros,
 }
 
 pub struct Recorder {
     dirs: [Direction; 2],
     stderr: BytesMut,
+    /// When the last stderr bytes were read (see `Direction::last`).
+    stderr_last: Micros,
     seq: u64,
     redact: Vec<String>,
     file: Option<FileSink>,
@@ -108,10 +113,12 @@ impl Recorder {
         let dir = || Direction {
             decoder: Decoder::new(config.framing, config.limits),
             buf: BytesMut::new(),
+            last: Micros::default(),
         };
         Recorder {
             dirs: [dir(), dir()],
             stderr: BytesMut::new(),
+            stderr_last: Micros::default(),
             seq: 0,
             redact: config.redact,
             file,
@@ -213,11 +220,13 @@ impl Recorder {
             Lane::S2c => Dir::S2c,
             Lane::Stderr => {
                 self.stderr.extend_from_slice(bytes);
+                self.stderr_last = t;
                 self.stderr_lines(t, false);
                 return;
             }
         };
         self.dirs[dir as usize].buf.extend_from_slice(bytes);
+        self.dirs[dir as usize].last = t;
         loop {
             let d = &mut self.dirs[dir as usize];
             let Some(frame) = d.decoder.decode(&mut d.buf) else {
@@ -292,13 +301,13 @@ impl Recorder {
     }
 
     fn eof(&mut self, lane: Lane) {
-        let t = Micros::now();
         let dir = match lane {
             Lane::C2s => Dir::C2s,
             Lane::S2c => Dir::S2c,
-            Lane::Stderr => return self.stderr_lines(t, true),
+            Lane::Stderr => return self.stderr_lines(self.stderr_last, true),
         };
         let d = &mut self.dirs[dir as usize];
+        let t = d.last;
         if d.buf.is_empty() && d.decoder.framing().is_some() {
             return;
         }
