@@ -23,6 +23,11 @@ use std::time::{Duration, Instant};
 pub const VIEWER_QUEUE_LIMIT: usize = 4 * 1024 * 1024;
 /// A viewer that accepts nothing for this long is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// At the end of a session, how long viewers still behind may go without reading
+/// anything before the shim exits without them, and how long they may take in all. A
+/// viewer left behind sees its feed end before the exit line and says so.
+const FINISH_STALL: Duration = Duration::from_secs(1);
+const FINISH_LIMIT: Duration = Duration::from_secs(4);
 
 /// Where a new viewer's backlog comes from: the recording, read by offset.
 pub struct Backlog {
@@ -41,6 +46,8 @@ pub struct Publisher {
     info: PathBuf,
     viewers: Vec<Viewer>,
     threads: Vec<JoinHandle<()>>,
+    /// Bytes written to all viewers so far: what `finish` watches for progress.
+    sent: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Publisher {
@@ -84,6 +91,7 @@ impl Publisher {
             info,
             viewers: Vec::new(),
             threads: Vec::new(),
+            sent: Arc::default(),
         })
     }
 
@@ -92,10 +100,10 @@ impl Publisher {
         let (tx, rx) = channel();
         let queued = Arc::new(AtomicUsize::new(0));
         let cut = Arc::new(AtomicBool::new(false));
-        let (q, c) = (queued.clone(), cut.clone());
+        let (q, c, sent) = (queued.clone(), cut.clone(), self.sent.clone());
         let spawned = std::thread::Builder::new()
             .name("live-viewer".into())
-            .spawn(move || serve(stream, backlog, rx, &q, &c));
+            .spawn(move || serve(stream, backlog, rx, &q, &c, &sent));
         if let Ok(handle) = spawned {
             self.threads.push(handle);
             self.viewers.push(Viewer { tx, queued, cut });
@@ -123,14 +131,20 @@ impl Publisher {
         });
     }
 
-    /// Ends the feed: viewers get what is queued (for a short while), then the socket and
-    /// the discovery file are removed.
-    pub fn finish(mut self, patience: Duration) {
+    /// Ends the feed: viewers get what is queued for as long as they keep reading (within
+    /// bounds: see `FINISH_STALL`), then the socket and the discovery file are removed.
+    pub fn finish(mut self) {
         self.viewers.clear();
-        let deadline = Instant::now() + patience;
-        for t in std::mem::take(&mut self.threads) {
-            while !t.is_finished() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
+        let start = Instant::now();
+        let (mut seen, mut moved_at) = (self.sent.load(Ordering::Relaxed), start);
+        while self.threads.iter().any(|t| !t.is_finished())
+            && moved_at.elapsed() < FINISH_STALL
+            && start.elapsed() < FINISH_LIMIT
+        {
+            std::thread::sleep(Duration::from_millis(5));
+            let now = self.sent.load(Ordering::Relaxed);
+            if now != seen {
+                (seen, moved_at) = (now, Instant::now());
             }
         }
     }
@@ -159,6 +173,7 @@ fn serve(
     rx: Receiver<Bytes>,
     queued: &AtomicUsize,
     cut: &AtomicBool,
+    sent: &std::sync::atomic::AtomicU64,
 ) {
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     if let Some(b) = backlog {
@@ -173,6 +188,7 @@ fn serve(
                         return;
                     }
                     at += n as u64;
+                    sent.fetch_add(n as u64, Ordering::Relaxed);
                 }
             }
         }
@@ -186,6 +202,7 @@ fn serve(
         if stream.write_all(&line).is_err() {
             return;
         }
+        sent.fetch_add(line.len() as u64, Ordering::Relaxed);
     }
     if cut.load(Ordering::Relaxed) {
         let gap = crate::record::Event::Gap(crate::record::Gap {

@@ -163,7 +163,7 @@ impl Recorder {
             o.finish();
         }
         if let Some(live) = self.live.take() {
-            live.finish(Duration::from_secs(1));
+            live.finish();
         }
     }
 
