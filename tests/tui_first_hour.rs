@@ -216,3 +216,27 @@ async fn a_log_without_times_shows_dashes_and_a_rebuilt_wire() {
         "{wire}"
     );
 }
+
+#[test]
+fn the_hub_shows_why_a_command_could_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rpctap"))
+        .env("RPCTAP_HOME", dir.path())
+        .args(["--name", "broken", "/no/such/server"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    let sessions = dir.path().join("sessions");
+    let mut catalog = rpctap::catalog::Catalog::new(sessions.clone(), dir.path().join("run"));
+    let hub = rpctap::tui::hub::Hub::with(sessions, catalog.list());
+    let mut app = App::hub(hub);
+    app.update(rpctap::tui::Action::Resize(180, 10));
+    let shown = lines(&draw(&mut app)).join("\n");
+    let row = shown.lines().find(|l| l.contains("broken")).unwrap_or("");
+    assert!(
+        row.contains("exit 127")
+            && row.contains("cannot run '/no/such/server': No such file or directory"),
+        "{shown}"
+    );
+}
