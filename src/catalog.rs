@@ -244,6 +244,10 @@ fn recording_id(l: &LiveSession) -> Option<FileId> {
 /// it costs nothing on a large file. (The hub's `State::Live`, for a file opened directly.)
 pub fn recording_is_live(path: &Path) -> bool {
     use std::io::{BufRead, Read, Seek, SeekFrom};
+    // Opening a FIFO would wait for a writer.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
     let Ok(mut f) = std::fs::File::open(path) else {
         return false;
     };

@@ -1,5 +1,6 @@
-//! `rpctap [OPTS] CMD...` (`--` before CMD optional) and `rpctap proxy`: the shim. Resolves options into a
-//! `ShimConfig` and runs it; writes nothing of its own to stdout.
+//! `rpctap [OPTS] CMD...` (a `--` before CMD is optional) and `rpctap proxy`: the shim.
+//! Resolves options into a `ShimConfig` and runs it; writes nothing of its own to stdout.
+//! A command that cannot be started still leaves a recording that says why.
 
 use crate::cli::{FramingArg, ProtocolArg, ProxyArgs};
 use crate::files::Vars;
