@@ -372,7 +372,10 @@ fn start_recorder(
     created: Option<&crate::files::Created>,
 ) -> anyhow::Result<(Tap, RecorderDone)> {
     // Without a recording the receiver is dropped at once and the tap discards.
-    let (tap, rx) = crate::proxy::tap(64 * 1024 * 1024);
+    let (tap, rx) = crate::proxy::tap(
+        8 * 1024 * 1024,
+        created.and_then(|c| c.path.parent()).map(Into::into),
+    );
     let Some(created) = created else {
         return Ok((tap, None));
     };

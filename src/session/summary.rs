@@ -35,6 +35,8 @@ pub struct Summary {
     pub protocol: Option<Protocol>,
     /// The last `exit` line, if the shim wrote one.
     pub exit: Option<Exit>,
+    /// Bytes the gap lines say were forwarded but not recorded.
+    pub gap_bytes: u64,
     /// Why the session ended without running, from the exit line's `error` (the command
     /// could not be started): clients hide the shim's stderr, so lists show this instead.
     pub failure: Option<String>,
@@ -123,6 +125,7 @@ impl Scan {
                         messages: 0,
                         errors: 0,
                         exit: None,
+                        gap_bytes: 0,
                         failure: None,
                     }),
                     _ => Err(()),
@@ -133,9 +136,13 @@ impl Scan {
             Some(Err(())) => return,
         };
         if line.starts_with(b"{\"type\":") {
-            if let Ok(Event::Exit(e)) = parse_line(line) {
-                s.exit = Some(e);
-                s.failure = exit_error(line);
+            match parse_line(line) {
+                Ok(Event::Exit(e)) => {
+                    s.exit = Some(e);
+                    s.failure = exit_error(line);
+                }
+                Ok(Event::Gap(g)) => s.gap_bytes += g.bytes,
+                _ => {}
             }
             return;
         }
