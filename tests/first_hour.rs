@@ -409,3 +409,43 @@ fn the_exit_line_comes_after_the_last_output_in_order_and_time() {
         assert!(text.contains(r#""msg":{"b":2}"#), "{text}");
     }
 }
+
+#[test]
+fn another_users_planted_file_and_link_in_a_shared_directory_are_left_alone() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: giving files to another user needs root");
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let nobody = 65534;
+    let dir = temp();
+    // A shared /tmp: world-writable and sticky.
+    let shared = path(&dir, "tmp");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let planted = shared.join("session.jsonl");
+    std::fs::write(&planted, "").unwrap();
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::os::unix::fs::chown(&planted, Some(nobody), Some(nobody)).unwrap();
+    let target = path(&dir, "root-only");
+    std::fs::write(&target, "secret").unwrap();
+    let link = shared.join("link.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(nobody), Some(nobody)).unwrap();
+    for p in [&planted, &link] {
+        let out = shim(dir.path(), &["--record", p.to_str().unwrap(), "cat"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    // The other user's file got nothing and kept its owner and mode.
+    let meta = std::fs::metadata(&planted).unwrap();
+    assert_eq!((meta.len(), meta.uid(), mode(&planted)), (0, nobody, 0o666));
+    assert_eq!(std::fs::read(&target).unwrap(), b"secret");
+    for new in ["session-1.jsonl", "link-1.jsonl"] {
+        let new = shared.join(new);
+        let meta = std::fs::symlink_metadata(&new).unwrap();
+        assert!(meta.is_file());
+        assert_eq!((meta.uid(), mode(&new)), (0, 0o600));
+        assert_eq!(wire(dir.path(), &new, "c2s"), lsp(REQ));
+    }
+}
