@@ -272,9 +272,9 @@ fn debugpy_session_through_rpctap() {
     }
 }
 
-/// The MCP SDK client as an MCP client config runs a server: the config's `args` without
-/// `--` (launchers such as the MCP Inspector CLI strip it), and only the `env` block of
-/// docs/clients.md on top of the SDK's default environment (HOME, PATH, SHELL, TERM).
+/// The MCP SDK client as a launcher runs a server from an MCP client config: it drops the
+/// config's `--`, as the MCP Inspector CLI does, and passes only the `env` block of
+/// docs/clients.md on top of the SDK's default environment (HOME, PATH, SHELL, TERM, ...).
 const LAUNCHER: &str = r#"
 import asyncio, json, sys
 from mcp.client.session import ClientSession
@@ -282,7 +282,8 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 async def main():
     cmd, home = json.loads(sys.argv[1]), sys.argv[2]
-    params = StdioServerParameters(command=cmd[0], args=cmd[1:], env={"RPCTAP_HOME": home})
+    args = [a for a in cmd[1:] if a != "--"]
+    params = StdioServerParameters(command=cmd[0], args=args, env={"RPCTAP_HOME": home})
     async with stdio_client(params, errlog=sys.stderr) as (read, write):
         async with ClientSession(read, write) as session:
             await asyncio.wait_for(session.initialize(), 60)
@@ -303,8 +304,9 @@ fn an_mcp_client_config_without_dashes_records_where_its_env_says() {
     let server = cache
         .root
         .join("npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    // What an MCP client config holds: "command": "rpctap", "args": [...], no `--`.
-    let cmd = serde_json::json!([BIN, "--name", "everything", "node", server, "stdio"]);
+    // What an MCP client config holds ("command": "rpctap", "args": [...]), written the old
+    // way with `--`, which the launcher drops.
+    let cmd = serde_json::json!([BIN, "--name", "everything", "--", "node", server, "stdio"]);
     let mut child = Command::new(cache.python())
         .args(["-c", LAUNCHER, &cmd.to_string()])
         .arg(&home)
