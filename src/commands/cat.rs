@@ -68,17 +68,24 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
         WireDir::C2s => Dir::C2s,
         WireDir::S2c => Dir::S2c,
     };
+    let (format, events) = open(path).map_err(|e| anyhow!(describe(path, &e)))?;
     // Bytes past this offset of the stream never reached the peer: they are not part of
     // what it received.
-    let all = events(path)?;
     let cut = undelivered_from(path, want)?;
     let (mut oversized, mut lost, mut redacted) = (0u64, 0u64, 0u64);
     // The offset in the stream as the pump saw it: what is written plus what was lost.
     let mut at = 0u64;
     let mut buf = Vec::new();
-    for event in all {
+    // Another tool's log (or one converted to JSONL, whose header says `import-`) holds
+    // messages, not bytes: the framing written here is rpctap's.
+    let mut rebuilt = (format != crate::record::Format::Rpctap).then(|| format.describe());
+    for event in events {
         buf.clear();
-        match event? {
+        match event.map_err(|e| anyhow!(describe(path, &e)))? {
+            Event::Session(info) if info.id.starts_with("import-") => {
+                rebuilt.get_or_insert("converted log");
+                continue;
+            }
             Event::Message(m) if m.dir == want => {
                 if m.oversized.is_some() {
                     oversized += 1;
@@ -110,6 +117,9 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
     }
     if redacted > 0 {
         eprintln!("rpctap: warning: {redacted} message(s) were redacted when recorded; their bytes differ from the wire");
+    }
+    if let Some(what) = rebuilt {
+        eprintln!("rpctap: note: '{}' ({what}) holds messages, not bytes: this stream is rebuilt from them, not what was on the wire", path.display());
     }
     Ok(())
 }

@@ -12,7 +12,6 @@ use super::recorder::{Recorder, RecorderConfig};
 use super::tap::{tap, Tap};
 use crate::os;
 use crate::record::{Exit, Micros, SessionInfo};
-use anyhow::Context;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGUSR1};
 use std::fs::File;
 use std::os::fd::{AsFd, OwnedFd};
@@ -349,37 +348,4 @@ impl Shutdown {
             os::signal(self.pid, SIGKILL);
         }
     }
-}
-
-/// The recording file's default path: `sessions/<YYYYMMDD-HHMMSS>-<name>-<pid>.jsonl`.
-pub fn default_record_path(name: &str, started: Micros) -> std::path::PathBuf {
-    let stamp = started.datetime().format("%Y%m%d-%H%M%S");
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    crate::paths::sessions_dir().join(format!("{stamp}-{safe}-{}.jsonl", std::process::id()))
-}
-
-/// Opens the recording file private to the user (0600), creating private directories.
-pub fn open_recording(path: &std::path::Path, default_location: bool) -> anyhow::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    if default_location {
-        crate::paths::ensure_private_dir(&crate::paths::state_dir())?;
-        crate::paths::ensure_private_dir(&crate::paths::sessions_dir())?;
-    }
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot record to '{}'", path.display()))
 }
