@@ -10,7 +10,7 @@ use crate::escape::{terminal, terminal_str};
 use crate::filter::Filter;
 use crate::record::{Event, Exit, Micros};
 use crate::rpc::Kind;
-use crate::session::stream::Pairer;
+use crate::session::stream::{Pairer, Timing};
 use crate::session::{load, Status};
 use std::collections::HashMap;
 use std::io::Write;
@@ -66,19 +66,29 @@ fn arrow(kind: Kind, dir: crate::record::Dir) -> &'static str {
     }
 }
 
-/// The final status of every request that does not end `Ok`, by row; the rows read; the
-/// exit line.
-fn first_pass(path: &Path) -> anyhow::Result<(HashMap<u64, Status>, u64, Option<Exit>)> {
+/// What only the whole file tells: the final status of every request that does not end
+/// `Ok` (by row), the rows read, the exit line, and whether the session has times at all.
+struct FirstPass {
+    statuses: HashMap<u64, Status>,
+    rows: u64,
+    exit: Option<Exit>,
+    untimed: bool,
+}
+
+fn first_pass(path: &Path) -> anyhow::Result<FirstPass> {
     let (mut statuses, mut exit) = (HashMap::new(), None);
     let mut pairer = Pairer::new();
+    let mut timing = Timing::default();
     for event in super::read_events(path)? {
         let event = event?;
         if let Event::Exit(e) = &event {
             exit = Some(*e);
         }
+        timing.event(&event);
         let Some(row) = pairer.push(event) else {
             continue;
         };
+        timing.row(row.t);
         if let Some(req) = &row.answers {
             if row.kind == Kind::Error && !req.cancelled {
                 statuses.insert(req.row, Status::Error);
@@ -92,11 +102,22 @@ fn first_pass(path: &Path) -> anyhow::Result<(HashMap<u64, Status>, u64, Option<
     for req in pairer.finish() {
         statuses.entry(req.row).or_insert(Status::Pending);
     }
-    Ok((statuses, rows, exit))
+    let untimed = timing.untimed();
+    Ok(FirstPass {
+        statuses,
+        rows,
+        exit,
+        untimed,
+    })
 }
 
 fn streamed(path: &Path, color: bool, out: &mut impl Write) -> anyhow::Result<()> {
-    let (statuses, rows, exit) = first_pass(path)?;
+    let FirstPass {
+        statuses,
+        rows,
+        exit,
+        untimed,
+    } = first_pass(path)?;
     let mut pairer = Pairer::new();
     for event in super::read_events(path)? {
         // A file still being recorded has grown: print what the first pass saw.
@@ -119,7 +140,7 @@ fn streamed(path: &Path, color: bool, out: &mut impl Write) -> anyhow::Result<()
             arrow: arrow(r.kind, r.dir),
             method: r.method.as_deref(),
             id: r.id.as_ref().map(|id| id.to_string()),
-            latency: r.latency(),
+            latency: r.latency().filter(|_| !untimed),
             status,
             body: &r.body,
         };

@@ -2,7 +2,7 @@
 //! from a loaded `Store` (when a filter selects rows) or streamed from a recording's
 //! events in bounded memory (`Stats::stream`); statistics of several files merge.
 
-use super::stream::{Pairer, Request};
+use super::stream::{Pairer, Request, Timing};
 use super::{Status, Store};
 use crate::record::{Dir, Event};
 use crate::rpc::Kind;
@@ -134,6 +134,7 @@ impl Stats {
     ) -> Result<Stats, E> {
         let mut s = Stats::default();
         let mut pairer = Pairer::new();
+        let mut timing = Timing::default();
         // Gaps with bytes, by the direction they lost and when (few: one per disk failure).
         let mut gaps = Vec::new();
         for event in events {
@@ -144,9 +145,11 @@ impl Stats {
                     gaps.push((g.dir, g.t));
                 }
             }
+            timing.event(&event);
             let Some(row) = pairer.push(event) else {
                 continue;
             };
+            timing.row(row.t);
             match row.kind {
                 Kind::Noise => s.noise += 1,
                 Kind::Stderr => s.stderr += 1,
@@ -193,6 +196,9 @@ impl Stats {
             s.method(req.dir, req.method.as_deref().unwrap_or("?").to_owned())
                 .pending += 1;
             s.pending.push(unanswered(&req, file));
+        }
+        if timing.untimed() {
+            s.methods.values_mut().for_each(|m| m.latencies.clear());
         }
         // Cancellations arrive after their requests: put them in request order.
         s.cancelled.sort_by_key(|u| u.seq);

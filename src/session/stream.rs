@@ -214,3 +214,37 @@ impl Pairer {
         r
     }
 }
+
+/// Whether a session has times at all, as `Store::untimed` decides it: a log imported
+/// from another tool whose rows all carry the same time (lsp-devtools `--to-file` has no
+/// timestamps) has no latencies. Known only once every row has been seen.
+#[derive(Debug, Default)]
+pub struct Timing {
+    imported: bool,
+    first: Option<Micros>,
+    varies: bool,
+    rows: u64,
+}
+
+impl Timing {
+    /// Notes an event before it goes to the pairer.
+    pub fn event(&mut self, event: &Event) {
+        if let Event::Session(info) = event {
+            self.imported = info.id.starts_with("import-");
+        }
+    }
+
+    /// Notes the time of a row.
+    pub fn row(&mut self, t: Micros) {
+        self.rows += 1;
+        match self.first {
+            None => self.first = Some(t),
+            Some(first) if first != t => self.varies = true,
+            Some(_) => {}
+        }
+    }
+
+    pub fn untimed(&self) -> bool {
+        self.imported && !self.varies && self.rows > 1
+    }
+}
