@@ -265,6 +265,13 @@ impl Recorder {
             let framing = d.decoder.framing().unwrap_or(Framing::Ndjson);
             self.frame(dir, t, framing, frame);
         }
+        // A short leftover moves to a buffer of its own, so that the allocation of the
+        // frames just written (megabytes, maybe) is freed with them rather than kept
+        // alive — and grown — in front of the next frame.
+        let d = &mut self.dirs[dir as usize];
+        if !d.buf.is_empty() && d.buf.len() < 64 * 1024 && d.buf.capacity() > 1 << 20 {
+            d.buf = BytesMut::from(&d.buf[..]);
+        }
     }
 
     fn frame(&mut self, dir: Dir, t: Micros, framing: Framing, frame: Frame) {
