@@ -362,3 +362,62 @@ fn an_empty_view_says_so_in_both_views() {
         .contains("no requests or notifications in the view"));
     let _ = (Feeds::new(), TestScreen::new(1, 1));
 }
+
+/// From the hub: Enter opens a recording, `T` and `S` show its views, `q` goes back to the
+/// hub, which opens the next session in the list again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_views_are_reachable_from_the_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("pylsp.jsonl");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/pylsp-session.jsonl");
+    std::fs::copy(src, &a).unwrap();
+    let hub = rpctap::tui::hub::Hub::with(dir.path().into(), vec![ended_entry(&a)]);
+    let mut app = App::hub(hub);
+    let (mut screen, mut frames) = WatchedScreen::new(160, 30);
+    let (keys, input) = key_channel();
+    let mut feeds = Feeds::new();
+    let driver = async {
+        shown(&mut frames, "the hub", |s| s.contains("pylsp")).await;
+        keys.send(key(KeyCode::Enter)).unwrap();
+        shown(&mut frames, "the recording", |s| {
+            s.contains("ended · exit 0")
+        })
+        .await;
+        keys.send(k('T')).unwrap();
+        let tl = shown(&mut frames, "its timeline", |s| {
+            s.contains("─ Timeline  1/9")
+        })
+        .await;
+        assert!(tl.contains("textDocument/completion"), "{tl}");
+        keys.send(k('S')).unwrap();
+        shown(&mut frames, "its stats", |s| {
+            s.contains("─ Stats  9 methods")
+        })
+        .await;
+        keys.send(k('q')).unwrap();
+        shown(&mut frames, "the hub again", |s| !s.contains("─ Stats")).await;
+        keys.send(key(KeyCode::Enter)).unwrap();
+        let list = shown(&mut frames, "the list again", |s| s.contains("─ Messages")).await;
+        assert!(!list.contains("─ Stats"), "a new viewer starts on the list");
+        keys.send(ctrl('c')).unwrap();
+    };
+    let ui = rpctap::tui::run(&mut app, &mut screen, input, &mut feeds);
+    let (done, ()) = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        futures::future::join(ui, driver).await
+    })
+    .await
+    .expect("bounded");
+    done.unwrap();
+}
+
+/// An 80×24 terminal: the timeline's gutter keeps the method names, the stats table its
+/// percentiles (pending, cancelled and p90 give way; the histogram still marks p90).
+#[test]
+fn both_views_fit_80x24() {
+    let mut app = asset_app("mcp-everything-session.jsonl", 80, 24);
+    press(&mut app, 'T');
+    insta::assert_snapshot!("timeline_80x24", draw(&mut app).backend());
+    press(&mut app, 'S');
+    press(&mut app, 'G');
+    insta::assert_snapshot!("stats_80x24", draw(&mut app).backend());
+}

@@ -24,6 +24,19 @@ const NUMBERS: [(&str, usize, Option<SortBy>); 9] = [
     ("p99", 8, Some(SortBy::P99)),
     ("max", 8, Some(SortBy::Max)),
 ];
+/// Below this width the pending, cancelled and p90 columns are left out (the histogram
+/// still marks p90), so that the other percentiles fit an 80-column terminal.
+const WIDE: u16 = 120;
+
+/// The number columns shown at this width (indices into `NUMBERS`).
+fn shown(width: u16) -> &'static [usize] {
+    if width >= WIDE {
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8]
+    } else {
+        &[0, 1, 2, 5, 7, 8]
+    }
+}
+
 /// The shades of a percentile bar: up to p50, p90, p99 and the maximum.
 const SHADES: [(&str, Color); 4] = [
     ("█", Color::Green),
@@ -145,7 +158,8 @@ pub fn draw(app: &App, body: Rect, buf: &mut Buffer) {
     if table.height < 3 {
         return;
     }
-    let numbers: usize = NUMBERS.iter().map(|c| c.1 + 1).sum();
+    let cols = shown(table.width);
+    let numbers: usize = cols.iter().map(|&c| NUMBERS[c].1 + 1).sum();
     let mw = (table.width as usize / 4).clamp(12, 40);
     let dist_x = 2 + mw + 1 + numbers + 1;
     let dist_w = (table.width as usize).saturating_sub(dist_x) as u16;
@@ -153,8 +167,8 @@ pub fn draw(app: &App, body: Rect, buf: &mut Buffer) {
         .iter()
         .filter_map(|l| Some((*l.stats.latencies.first()?, *l.stats.latencies.last()?)))
         .fold((i64::MAX, 0), |(a, b), (x, y)| (a.min(x), b.max(y)));
-    let axis = (dist_w >= 10 && hi > 0).then(|| LogAxis::over(lo, hi, dist_w));
-    header(app, table, mw, dist_x as u16, axis, buf);
+    let axis = (dist_w >= 8 && hi > 0).then(|| LogAxis::over(lo, hi, dist_w));
+    header(app, table, (mw, cols), dist_x as u16, axis, buf);
     let rows = rows_area(body);
     if lines.is_empty() {
         buf.set_string(
@@ -173,7 +187,7 @@ pub fn draw(app: &App, body: Rect, buf: &mut Buffer) {
         .take(rows.height as usize)
     {
         let y = rows.y + (n - top) as u16;
-        row(line, Rect::new(rows.x, y, rows.width, 1), mw, buf);
+        row(line, Rect::new(rows.x, y, rows.width, 1), mw, cols, buf);
         if let Some(a) = axis {
             percentile_bar(&line.stats, a, rows.x + dist_x as u16, y, buf);
         }
@@ -191,7 +205,14 @@ pub fn draw(app: &App, body: Rect, buf: &mut Buffer) {
     }
 }
 
-fn header(app: &App, area: Rect, mw: usize, dist_x: u16, axis: Option<LogAxis>, buf: &mut Buffer) {
+fn header(
+    app: &App,
+    area: Rect,
+    (mw, cols): (usize, &[usize]),
+    dist_x: u16,
+    axis: Option<LogAxis>,
+    buf: &mut Buffer,
+) {
     let t = &app.charts.table;
     let head = dim().add_modifier(Modifier::BOLD);
     let sorted = Style::default()
@@ -209,7 +230,7 @@ fn header(app: &App, area: Rect, mw: usize, dist_x: u16, axis: Option<LogAxis>, 
         ),
         Span::raw(" "),
     ];
-    for (name, w, by) in NUMBERS {
+    for (name, w, by) in cols.iter().map(|&c| NUMBERS[c]) {
         let style = if by == Some(t.sort) { sorted } else { head };
         spans.push(Span::styled(fit(name, w, true), style));
         spans.push(Span::raw(" "));
@@ -225,7 +246,7 @@ fn header(app: &App, area: Rect, mw: usize, dist_x: u16, axis: Option<LogAxis>, 
     }
 }
 
-fn row(line: &TableLine, area: Rect, mw: usize, buf: &mut Buffer) {
+fn row(line: &TableLine, area: Rect, mw: usize, cols: &[usize], buf: &mut Buffer) {
     let s = &line.stats;
     let lat = |v: Option<i64>| v.map_or("-".to_owned(), crate::fmt::latency);
     let arrow = Style::default().fg(if line.arrow == crate::record::Dir::S2c.arrow() {
@@ -249,7 +270,8 @@ fn row(line: &TableLine, area: Rect, mw: usize, buf: &mut Buffer) {
         Span::raw(fit(&line.method, mw, false)),
         Span::raw(" "),
     ];
-    for (i, ((_, w, _), v)) in NUMBERS.iter().zip(values).enumerate() {
+    for &i in cols {
+        let (w, v) = (NUMBERS[i].1, &values[i]);
         let style = match i {
             2 if s.errors > 0 => Style::default().fg(Color::Red),
             3 if s.pending > 0 => Style::default().fg(Color::Yellow),
@@ -257,7 +279,7 @@ fn row(line: &TableLine, area: Rect, mw: usize, buf: &mut Buffer) {
             _ if v == "0" || v == "-" => dim(),
             _ => Style::default(),
         };
-        spans.push(Span::styled(fit(&v, *w, true), style));
+        spans.push(Span::styled(fit(v, w, true), style));
         spans.push(Span::raw(" "));
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
@@ -368,6 +390,7 @@ fn marks(s: &MethodStats, a: LogAxis, x: u16, y: u16, buf: &mut Buffer) {
     }
     for (c, names, v, color) in groups {
         let text = format!("▲{} {}", names.join(","), crate::fmt::latency(v));
+        let c = c.min(a.width.saturating_sub(text.chars().count() as u16));
         buf.set_string(x + c, y, text, Style::default().fg(color));
     }
 }

@@ -36,10 +36,13 @@ pub fn rows_area(body: Rect) -> Rect {
     }
 }
 
-/// Columns left of the bars: arrow, method, latency.
+/// Columns left of the bars: arrow, method, and (when wide enough) latency.
 fn gutter(width: u16) -> u16 {
-    (width / 4).clamp(14.min(width), 44)
+    (width / 4).clamp(24.min(width), 44)
 }
+
+/// Gutters narrower than this leave the latency to the text after the bar.
+const GUTTER_LATENCY: u16 = 32;
 
 pub fn draw(app: &App, body: Rect, buf: &mut Buffer) {
     let sp = &app.charts.spans;
@@ -243,7 +246,9 @@ fn label(app: &App, it: &Item, area: Rect, buf: &mut Buffer) {
         Shape::Other => "(invalid)",
         _ => "?",
     });
-    let mw = (area.width as usize).saturating_sub(2 + 9 + 1);
+    let with_latency = area.width >= GUTTER_LATENCY;
+    let lw = if with_latency { 9 } else { 0 };
+    let mw = (area.width as usize).saturating_sub(2 + lw + 1);
     let style = status_style(it, row.dir);
     let name_style = match it.shape {
         Shape::Notification => Style::default().fg(Color::Gray),
@@ -251,12 +256,14 @@ fn label(app: &App, it: &Item, area: Rect, buf: &mut Buffer) {
     };
     buf.set_string(area.x, area.y, format!("{} ", row.dir.arrow()), arrow);
     buf.set_string(area.x + 2, area.y, fit(method, mw, false), name_style);
-    buf.set_string(
-        area.x + 2 + mw as u16,
-        area.y,
-        format!("{} ", fit(&what, 9, true)),
-        style,
-    );
+    if with_latency {
+        buf.set_string(
+            area.x + 2 + mw as u16,
+            area.y,
+            format!("{} ", fit(&what, lw, true)),
+            style,
+        );
+    }
 }
 
 /// The colour of an item's bar and state.
