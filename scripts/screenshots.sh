@@ -58,10 +58,10 @@ wait_for "ended · exit 0"
 tmux send-keys -t "$session" / 'pair(method:textDocument/* & latency>5ms)' Enter
 shot filter 'filter "pair(method:textDocument/* & latency>5ms)"'
 
-# The timeline of the whole session (the filter cleared), the hover request selected.
+# The timeline of the whole session (the filter cleared; the hover request stays selected).
 tmux send-keys -t "$session" / C-u Enter
-wait_for "Messages  1/29"
-tmux send-keys -t "$session" T j j j j j
+wait_for "Messages  10/29"
+tmux send-keys -t "$session" T
 shot timeline "─ Timeline  6/16"
 
 # The stats view, slowest p99 first, the slowest method's histogram below.
