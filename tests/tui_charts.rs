@@ -421,3 +421,41 @@ fn both_views_fit_80x24() {
     press(&mut app, 'G');
     insta::assert_snapshot!("stats_80x24", draw(&mut app).backend());
 }
+
+/// Times at the two ends of the calendar, a response before its request, zoom and pan to
+/// the limits: the views draw without overflowing.
+#[test]
+fn hostile_times_do_not_break_the_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("far.jsonl");
+    let recording = [
+        r#"{"rpctap":1,"type":"session","id":"x","name":"far","command":["x"],"cwd":"/","pid":1,"started":"0001-01-01T00:00:00.000000Z"}"#,
+        r#"{"seq":1,"t":"9999-12-31T23:59:59.999999Z","dir":"c2s","framing":"ndjson","msg":{"jsonrpc":"2.0","id":1,"method":"a"}}"#,
+        r#"{"seq":2,"t":"0001-01-01T00:00:00.000000Z","dir":"s2c","framing":"ndjson","msg":{"jsonrpc":"2.0","id":1,"result":1}}"#,
+        r#"{"seq":3,"t":"0001-01-01T00:00:00.000000Z","dir":"c2s","framing":"ndjson","msg":{"jsonrpc":"2.0","id":2,"method":"b"}}"#,
+        r#"{"seq":4,"t":"9999-12-31T23:59:59.999999Z","dir":"c2s","framing":"ndjson","msg":{"jsonrpc":"2.0","method":"n"}}"#,
+    ];
+    std::fs::write(&path, recording.join("\n") + "\n").unwrap();
+    let evs: Vec<Event> = read_file(&path).unwrap().map(Result::unwrap).collect();
+    let mut app = App::new(vec![Session::new("", None, 0)]);
+    app.update(events(0, evs));
+    app.update(Action::Resize(120, 30));
+    press(&mut app, 'T');
+    draw(&mut app);
+    for keys in [
+        "+++++++++++++++++++++++++++++++++++",
+        "llllllllll",
+        "-----------------------------------------",
+        "hhhhhhhhhhhhhhhhhhhhhhhhh",
+        "jjjGg0",
+    ] {
+        for c in keys.chars() {
+            press(&mut app, c);
+        }
+        let shown = lines(&draw(&mut app)).join("\n");
+        assert!(shown.contains("─ Timeline"), "{shown}");
+    }
+    press(&mut app, 'S');
+    let shown = lines(&draw(&mut app)).join("\n");
+    assert!(shown.contains("─ Stats  3 methods"), "{shown}");
+}

@@ -321,7 +321,7 @@ pub fn window(app: &App, rows: std::ops::Range<usize>) -> Window {
 
 /// Relative time `t` since `zero`, with as many decimals as a tick `step` needs.
 pub fn axis_label(t: i64, zero: Micros, step: i64) -> String {
-    let d = t - zero.0;
+    let d = t.saturating_sub(zero.0);
     let sign = if d < 0 { "-" } else { "+" };
     let d = d.unsigned_abs();
     let decimals = match step {

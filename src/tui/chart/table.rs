@@ -2,8 +2,9 @@
 //! `session::Stats`, the computation `rpctap stats` prints), their sort order and the
 //! selected method.
 //!
-//! The statistics are recomputed only when the view changed, and while rows keep arriving
-//! at most once a second, so a frame draws from the cached lines.
+//! The statistics are recomputed only when the view changed: at once when the criteria
+//! changed it, at most once a second while rows keep arriving; a frame draws from the
+//! cached lines.
 
 use crate::session::{MethodStats, Stats};
 use crate::tui::app::App;
@@ -73,8 +74,10 @@ pub struct Table {
     /// The selected line.
     pub cursor: usize,
     pub top: usize,
-    /// The view changed since the lines were computed.
-    stale: bool,
+    /// The view gained rows since the lines were computed.
+    grown: bool,
+    /// Rows of the view were replaced or removed (the criteria changed).
+    edited: bool,
     /// The view's length when the lines were computed.
     rows: usize,
     computed: Option<Instant>,
@@ -83,8 +86,10 @@ pub struct Table {
 impl Table {
     /// Notes a change of the view (`changed` from `View::take_changed`, `len` its length).
     pub fn note(&mut self, changed: usize, len: usize) {
-        if changed < self.rows || len != self.rows {
-            self.stale = true;
+        if changed < self.rows || len < self.rows {
+            self.edited = true;
+        } else if len != self.rows {
+            self.grown = true;
         }
     }
 
@@ -95,7 +100,7 @@ impl Table {
             (Some(at), Some(now)) => now.saturating_duration_since(at) >= RECOMPUTE,
             _ => true,
         };
-        self.lines.is_none() || (self.stale && old_enough)
+        self.lines.is_none() || self.edited || (self.grown && old_enough)
     }
 
     /// Takes new statistics, computed over `rows` rows of the view.
@@ -113,7 +118,7 @@ impl Table {
         let selected = self.selected_key();
         self.lines = Some(lines);
         self.rows = rows;
-        self.stale = false;
+        (self.grown, self.edited) = (false, false);
         self.computed = now;
         self.order(selected);
     }

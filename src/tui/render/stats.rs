@@ -300,9 +300,7 @@ fn percentile_bar(s: &MethodStats, a: LogAxis, x: u16, y: u16, buf: &mut Buffer)
     for ((glyph, color), mark) in SHADES.iter().zip(marks) {
         let to = a.col(mark.unwrap_or(max));
         for c in from..=to {
-            if c >= from {
-                buf.set_string(x + c, y, glyph, Style::default().fg(*color));
-            }
+            buf.set_string(x + c, y, glyph, Style::default().fg(*color));
         }
         from = to + 1;
     }

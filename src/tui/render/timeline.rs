@@ -165,7 +165,7 @@ fn overview(app: &App, w: Window, area: Rect, buf: &mut Buffer) {
     let t1 = spans::edge(app).max(spans::view_time(app, last as usize));
     let whole = Window {
         start: t0,
-        span: (t1 - t0).max(1),
+        span: t1.saturating_sub(t0).max(1),
     };
     let at = |t: i64| items.partition_point(|&v| spans::view_time(app, v as usize) < t);
     let counts: Vec<usize> = (0..area.width)
@@ -206,8 +206,10 @@ fn axis(app: &App, w: Window, area: Rect, buf: &mut Buffer) -> Vec<u16> {
     let step = spans::tick_step((w.span.saturating_mul(LABEL_GAP) / i64::from(area.width)).max(1));
     let zero = app.timeline.start();
     // Ticks fall on round times since the session's start, as the labels are written.
-    let from = w.start - zero.0;
-    let mut t = zero.0 + from.div_euclid(step) * step;
+    let from = w.start.saturating_sub(zero.0);
+    let mut t = zero
+        .0
+        .saturating_add(from.div_euclid(step).saturating_mul(step));
     let mut cols = Vec::new();
     while t < w.end() {
         let c = w.col(t, area.width);
@@ -237,7 +239,7 @@ fn label(app: &App, it: &Item, area: Rect, buf: &mut Buffer) {
     let what = match (it.shape, it.status, it.end) {
         (Shape::Request, Status::Pending, _) => "pending".to_owned(),
         (Shape::Request, Status::Cancelled, None) => "cancel".to_owned(),
-        (Shape::Request, _, Some(e)) => crate::fmt::latency(e - it.start),
+        (Shape::Request, _, Some(e)) => crate::fmt::latency(e.saturating_sub(it.start)),
         (Shape::Notification, ..) => "notif".to_owned(),
         (Shape::Orphan, ..) => "orphan".to_owned(),
         _ => "invalid".to_owned(),
@@ -331,8 +333,11 @@ fn bar(it: &Item, w: Window, edge: i64, area: Rect, buf: &mut Buffer) {
         buf.set_string(area.x + b as u16, area.y, cap, style);
     }
     let text = match (it.status, it.end) {
-        (Status::Pending, _) => format!(" pending {}", crate::fmt::latency(edge - it.start)),
-        (_, Some(e)) => format!(" {}", crate::fmt::latency(e - it.start)),
+        (Status::Pending, _) => format!(
+            " pending {}",
+            crate::fmt::latency(edge.saturating_sub(it.start))
+        ),
+        (_, Some(e)) => format!(" {}", crate::fmt::latency(e.saturating_sub(it.start))),
         _ => String::new(),
     };
     if x1 < width && b + 1 + (text.chars().count() as i64) <= width {
