@@ -117,16 +117,17 @@ fn main() {
         charts.index_bytes as f64 / 1e6,
         ms(charts.index)
     );
-    for (what, (mean, max)) in [
+    for (what, (mean, max, cpu)) in [
         ("timeline, selection moves", charts.timeline_move),
         ("timeline, redraw", charts.timeline_still),
         ("stats, selection moves", charts.stats_move),
         ("stats, redraw", charts.stats_still),
     ] {
         println!(
-            "| frame 200×50, {what} | mean {} · max {} | ≤ 5 ms |",
+            "| frame 200×50, {what} | mean {} · max {} · CPU {} a frame | ≤ 5 ms |",
             us(mean),
-            us(max)
+            us(max),
+            us(cpu)
         );
     }
     println!(
@@ -140,11 +141,11 @@ struct ChartFigures {
     items: usize,
     index_bytes: usize,
     index: Duration,
-    timeline_move: (Duration, Duration),
-    timeline_still: (Duration, Duration),
+    timeline_move: Figures,
+    timeline_still: Figures,
     stats: Duration,
-    stats_move: (Duration, Duration),
-    stats_still: (Duration, Duration),
+    stats_move: Figures,
+    stats_still: Figures,
 }
 
 fn charts(app: &mut App) -> ChartFigures {
@@ -173,31 +174,41 @@ fn charts(app: &mut App) -> ChartFigures {
     }
 }
 
-type MeanMax = (Duration, Duration);
+/// Mean and max wall time of a frame, and the process's CPU time per frame: on a shared
+/// machine the max says how long the thread waited for a core, the CPU time what the
+/// frame cost.
+type Figures = (Duration, Duration, Duration);
 
-/// (mean, max) of 500 frames each preceded by `step(n)`, and of 500 unchanged redraws.
-fn frames_with(app: &mut App, step: impl Fn(usize) -> Action) -> (MeanMax, MeanMax) {
+const FRAMES: u32 = 500;
+
+/// Figures of 500 frames each preceded by `step(n)`, and of 500 unchanged redraws.
+fn frames_with(app: &mut App, step: impl Fn(usize) -> Action) -> (Figures, Figures) {
     let mut screen = TestScreen::new(200, 50);
     let mut moving = Vec::new();
-    for n in 0..500 {
+    let cpu = cpu_time();
+    for n in 0..FRAMES as usize {
         moving.push(time(|| {
             app.update(step(n));
             app.prepare();
             screen.draw(app).unwrap();
         }));
     }
+    let moving_cpu = cpu_time().saturating_sub(cpu) / FRAMES;
     let mut still = Vec::new();
-    for _ in 0..500 {
+    let cpu = cpu_time();
+    for _ in 0..FRAMES {
         still.push(time(|| screen.draw(app).unwrap()));
     }
-    (mean_max(&moving), mean_max(&still))
+    let still_cpu = cpu_time().saturating_sub(cpu) / FRAMES;
+    (figures(&moving, moving_cpu), figures(&still, still_cpu))
 }
 
-fn mean_max(v: &[Duration]) -> MeanMax {
+fn figures(v: &[Duration], cpu: Duration) -> Figures {
     let sum: Duration = v.iter().sum();
     (
         sum / v.len() as u32,
         v.iter().copied().max().unwrap_or_default(),
+        cpu,
     )
 }
 

@@ -459,3 +459,19 @@ fn hostile_times_do_not_break_the_views() {
     let shown = lines(&draw(&mut app)).join("\n");
     assert!(shown.contains("─ Stats  3 methods"), "{shown}");
 }
+
+/// A filter typed in the stats view changes its numbers at once (only live growth waits
+/// for the next second).
+#[tokio::test]
+async fn the_filter_applies_to_the_stats_view_at_once() {
+    let (mut app, mut screen, mut feeds) = setup(160, 40);
+    keys(&mut app, &mut screen, &mut feeds, typed("S")).await;
+    assert_eq!(app.charts.table.len(), 15);
+    app.update(Action::Tick(std::time::Instant::now()));
+    let mut input = typed("/method:initialize,shutdown");
+    input.push(key(KeyCode::Enter));
+    keys(&mut app, &mut screen, &mut feeds, input).await;
+    assert_eq!(app.charts.table.len(), 2);
+    let shown = lines(&screen).join("\n");
+    assert!(shown.contains("─ Stats  2 methods · 4 messages"), "{shown}");
+}
