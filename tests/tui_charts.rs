@@ -475,3 +475,48 @@ async fn the_filter_applies_to_the_stats_view_at_once() {
     let shown = lines(&screen).join("\n");
     assert!(shown.contains("─ Stats  2 methods · 4 messages"), "{shown}");
 }
+
+/// The timeline's index, kept up to date as rows arrive, equals one built from scratch:
+/// with a filter whose verdicts change as responses arrive (rows leave the view), and with
+/// two sessions whose rows arrive out of time order (the view is cut and rescanned).
+#[test]
+fn the_incremental_index_matches_a_rebuilt_one() {
+    use rpctap::tui::chart::spans::Spans;
+    let check = |app: &mut App, what: &str| {
+        draw(app);
+        let mut fresh = Spans::default();
+        fresh.activate();
+        fresh.sync(&app.view, &app.timeline, 0);
+        assert_eq!(app.charts.spans.items, fresh.items, "{what}");
+    };
+    let evs = fixture_events();
+    // One session, filters whose verdicts change as answers arrive: a pending request
+    // leaves the middle of the view (stderr lines after it stay), or a request answered
+    // with an error enters it.
+    for text in ["status:pending | kind:stderr", "status:error | kind:stderr"] {
+        let mut app = App::new(vec![Session::new("", None, 0)]);
+        app.update(Action::Resize(120, 30));
+        press(&mut app, 'T');
+        app.crit.filter = Some(rpctap::tui::app::Query {
+            text: text.into(),
+            pred: rpctap::tui::query::compile(text).unwrap(),
+        });
+        app.rebuild_view();
+        for (n, e) in evs.iter().enumerate() {
+            app.update(events(0, vec![e.clone()]));
+            check(&mut app, &format!("{text}: after event {n}"));
+        }
+        assert!(!app.charts.spans.items.is_empty());
+    }
+    // Two sessions, the second's rows arriving late, in three batches.
+    let mut app = App::new(vec![Session::new("", None, 0), Session::new("", None, 0)]);
+    app.update(Action::Resize(120, 30));
+    press(&mut app, 'T');
+    app.update(events(0, evs.clone()));
+    check(&mut app, "the first session");
+    for part in evs.chunks(11) {
+        app.update(events(1, part.to_vec()));
+        check(&mut app, "late rows of the second session");
+    }
+    assert_eq!(app.charts.spans.items.len(), 32, "16 items each");
+}
