@@ -140,7 +140,10 @@ pub fn draw(app: &App, body: Rect, buf: &mut Buffer) {
     let lines = t.lines.as_deref().unwrap_or_default();
     let order = if t.reversed { "▲" } else { "▼" };
     let mut facts = vec![
-        format!("{} methods", lines.len()),
+        match lines.len() {
+            1 => "1 method".to_owned(),
+            n => format!("{n} methods"),
+        },
         format!("{} messages", t.messages),
         format!("sorted by {} {order}", t.sort.name()),
     ];
