@@ -294,6 +294,23 @@ fn live_pending_bars_grow_and_the_header_shows_rates() {
     assert!(row(&after).contains("pending 3.00s"), "{}", row(&after));
     let bar = |l: &str| l.matches('━').count();
     assert!(bar(&row(&after)) >= bar(&row(&before)), "the bar grows");
+    // Zoomed in and following (f), the window's right part is the live edge.
+    press(&mut app, '+');
+    press(&mut app, 'f');
+    assert!(app.follow);
+    let w = |app: &App| rpctap::tui::chart::spans::window(app, 0..1);
+    let now = t24 + 3_000_000;
+    assert_eq!(
+        w(&app).end() - now,
+        w(&app).span / 10,
+        "the edge near the right"
+    );
+    app.charts.rates.now = Some(now + 5_000_000);
+    assert_eq!(
+        w(&app).end() - (now + 5_000_000),
+        w(&app).span / 10,
+        "and it moves"
+    );
     // The header: a sparkline and a rate per direction, for the seconds before now.
     let header = &after[0];
     assert!(header.contains("● live"), "{header}");
@@ -519,4 +536,30 @@ fn the_incremental_index_matches_a_rebuilt_one() {
         check(&mut app, "late rows of the second session");
     }
     assert_eq!(app.charts.spans.items.len(), 32, "16 items each");
+}
+
+/// With `--filter`, the JSON says which rows it summarised, as the text output does.
+#[test]
+fn stats_json_names_its_filter() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/pylsp-session.jsonl");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rpctap"))
+        .args(["stats", "--format", "json", "--filter", "method:initialize"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["filter"]["expr"], "method:initialize");
+    assert_eq!(json["filter"]["rows"], 2, "the request and its response");
+    assert_eq!(json["methods"].as_array().unwrap().len(), 1);
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_rpctap"))
+        .args(["stats", "--format", "yaml"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "an unknown format is a usage error"
+    );
 }

@@ -13,7 +13,12 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
     let stats = Stats::compute(&store, rows.as_deref());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.format == ReportFormat::Json {
-        serde_json::to_writer_pretty(&mut out, &stats.to_json(&store))?;
+        let mut doc = stats.to_json(&store);
+        if let (Some(f), Some(rows)) = (&filter, &rows) {
+            doc["filter"] =
+                serde_json::json!({"expr": f.text(), "rows": rows.len(), "of": store.len()});
+        }
+        serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
