@@ -201,8 +201,6 @@ fn an_empty_view_says_so_in_both_views() {
         .contains("no requests or notifications in the view"));
 }
 
-/// From the hub: Enter opens a recording, `T` and `S` show its views, `q` goes back to the
-/// hub, which opens the next session in the list again.
 /// An 80×24 terminal: the timeline's gutter keeps the method names, the stats table its
 /// percentiles (pending, cancelled and p90 give way; the histogram still marks p90).
 #[test]
@@ -253,8 +251,6 @@ fn hostile_times_do_not_break_the_views() {
     assert!(shown.contains("─ Stats  3 methods"), "{shown}");
 }
 
-/// A filter typed in the stats view changes its numbers at once (only live growth waits
-/// for the next second).
 /// The timeline's index, kept up to date as rows arrive, equals one built from scratch:
 /// with a filter whose verdicts change as responses arrive (rows leave the view), and with
 /// two sessions whose rows arrive out of time order (the view is cut and rescanned).

@@ -161,6 +161,8 @@ async fn help_lists_the_views_keys() {
     assert!(lines(&screen).join("\n").contains("reverse the order"));
 }
 
+/// From the hub: Enter opens a recording, `T` and `S` show its views, `q` goes back to the
+/// hub, which opens the next session in the list again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_views_are_reachable_from_the_hub() {
     let dir = tempfile::tempdir().unwrap();
@@ -206,6 +208,8 @@ async fn the_views_are_reachable_from_the_hub() {
     done.unwrap();
 }
 
+/// A filter typed in the stats view changes its numbers at once (only live growth waits
+/// for the next second).
 #[tokio::test]
 async fn the_filter_applies_to_the_stats_view_at_once() {
     let (mut app, mut screen, mut feeds) = setup(160, 40);
