@@ -321,3 +321,56 @@ fn stats_json_names_its_filter() {
         "an unknown format is a usage error"
     );
 }
+
+/// A recording with a gap: the stats view says it is incomplete (as `rpctap stats` does),
+/// the request whose answer may be in the gap is not pending, and the timeline says so.
+#[test]
+fn gaps_make_both_views_say_what_may_be_missing() {
+    let mut evs = fixture_events();
+    let at = evs
+        .iter()
+        .position(|e| matches!(e, Event::Message(m) if m.seq == 25))
+        .unwrap();
+    let t = match &evs[at] {
+        Event::Message(m) => m.t,
+        _ => unreachable!(),
+    };
+    evs.insert(
+        at,
+        Event::Gap(rpctap::record::Gap {
+            t,
+            dir: Some(rpctap::record::Dir::S2c),
+            bytes: 4096,
+            reason: "test".into(),
+        }),
+    );
+    let mut app = App::new(vec![Session::new("", None, 0)]);
+    app.update(events(0, evs));
+    app.update(Action::Resize(200, 30));
+    press(&mut app, 'S');
+    let shown = lines(&draw(&mut app)).join("\n");
+    assert!(
+        shown.contains("⚠ incomplete: 4.1kB not recorded, 1 requests' answers possibly lost"),
+        "{shown}"
+    );
+    let symbol = app
+        .charts
+        .table
+        .lines
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|l| l.method == "textDocument/documentSymbol")
+        .unwrap();
+    assert_eq!(symbol.stats.pending, 0, "not counted as pending");
+    press(&mut app, 'T');
+    let shown = lines(&draw(&mut app));
+    let row = shown
+        .iter()
+        .find(|l| l.contains("textDocument/documentSymbol"))
+        .unwrap();
+    assert!(
+        row.contains("in a gap?") && row.contains("answer possibly in a gap"),
+        "{row}"
+    );
+}

@@ -80,6 +80,10 @@ pub struct Stats {
     pub invalid: u64,
     /// Indices of requests still waiting for an answer.
     pub pending: Vec<usize>,
+    /// Requests without a recorded answer that may have been answered in a gap.
+    pub unknown: Vec<usize>,
+    /// Bytes forwarded but not recorded, per direction (c2s, s2c) and for stderr.
+    pub gap_bytes: [u64; 3],
     pub cancelled: Vec<usize>,
 }
 
@@ -92,6 +96,7 @@ impl Stats {
             None => (0..store.len()).for_each(|i| s.add(store, i)),
         }
         s.finish();
+        s.add_gaps(store);
         s
     }
 
@@ -126,6 +131,7 @@ impl Stats {
         m.requests += 1;
         match store.status(i) {
             Status::Error => m.errors += 1,
+            Status::Pending if store.answer_may_be_lost(i) => self.unknown.push(i),
             Status::Pending => {
                 m.pending += 1;
                 self.pending.push(i);
@@ -141,6 +147,13 @@ impl Stats {
         }
     }
 
+    /// Counts the bytes `store`'s recording lost (its gap lines), once per store.
+    pub fn add_gaps(&mut self, store: &Store) {
+        for g in &store.gaps {
+            self.gap_bytes[g.dir.map_or(2, |d| d as usize)] += g.bytes;
+        }
+    }
+
     /// Sorts the latencies, which the percentiles need.
     pub fn finish(&mut self) {
         for m in self.methods.values_mut() {
@@ -149,7 +162,8 @@ impl Stats {
     }
 
     /// The JSON document of `rpctap stats --format json`: the totals, one object per
-    /// method (in the text output's order), and the pending and cancelled requests.
+    /// method (in the text output's order), the pending and cancelled requests, those whose
+    /// answer may be in a gap, and the bytes the recording lost.
     pub fn to_json(&self, store: &Store) -> Value {
         let requests = |rows: &[usize]| -> Vec<Value> {
             rows.iter()
@@ -177,6 +191,12 @@ impl Stats {
             "methods": methods,
             "pending": requests(&self.pending),
             "cancelled": requests(&self.cancelled),
+            "unanswered_in_gap": requests(&self.unknown),
+            "gap_bytes": {
+                "c2s": self.gap_bytes[0],
+                "s2c": self.gap_bytes[1],
+                "stderr": self.gap_bytes[2],
+            },
         })
     }
 }

@@ -79,6 +79,8 @@ pub struct Item {
     pub status: Status,
     /// The direction of the request (or message): server-to-client requests differ.
     pub dir: Dir,
+    /// A pending request whose answer may be in a gap of the recording.
+    pub lost: bool,
 }
 
 /// The timeline view's state.
@@ -228,6 +230,7 @@ pub fn item(app: &App, k: usize) -> Item {
         _ => Status::None,
     };
     Item {
+        lost: status == Status::Pending && store.answer_may_be_lost(ri),
         dir: store.row(ri).dir,
         view: v,
         row: row_ref,

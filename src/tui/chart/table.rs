@@ -69,6 +69,10 @@ pub struct Table {
     pub lines: Option<Vec<Line>>,
     /// Totals of the rows the lines were computed from.
     pub messages: u64,
+    /// Bytes the recordings lost (gap lines): the numbers may be incomplete.
+    pub gap_bytes: u64,
+    /// Requests counted neither as answered nor pending: their answer may be in a gap.
+    pub unknown: usize,
     pub sort: SortBy,
     pub reversed: bool,
     /// The selected line.
@@ -106,6 +110,8 @@ impl Table {
     /// Takes new statistics, computed over `rows` rows of the view.
     pub fn set(&mut self, stats: Stats, rows: usize, now: Option<Instant>) {
         self.messages = stats.messages;
+        self.gap_bytes = stats.gap_bytes.iter().sum();
+        self.unknown = stats.unknown.len();
         let lines = stats
             .methods
             .into_iter()
@@ -219,6 +225,9 @@ pub fn compute(app: &App) -> (Stats, usize) {
     for &pos in &app.view.rows {
         let r = app.timeline.at(pos as usize);
         s.add(app.timeline.store(r), r.row as usize);
+    }
+    for session in &app.timeline.sessions {
+        s.add_gaps(&session.store);
     }
     s.finish();
     (s, app.view.len())

@@ -150,13 +150,22 @@ pub fn draw(app: &App, body: Rect, buf: &mut Buffer) {
     if let Some(f) = &app.crit.filter {
         facts.push(format!("filter \"{}\"", f.text));
     }
-    let spans = vec![
+    let mut spans = vec![
         Span::styled("Stats", title_style(true)),
         Span::styled(
             format!("  {}", facts.join(" · ")),
             Style::default().fg(Color::Gray),
         ),
     ];
+    if t.gap_bytes > 0 {
+        // As `rpctap stats` says INCOMPLETE: the counts miss what the gaps held.
+        let text = format!(
+            " · ⚠ incomplete: {} not recorded, {} requests' answers possibly lost",
+            crate::fmt::size(t.gap_bytes),
+            t.unknown
+        );
+        spans.push(Span::styled(text, Style::default().fg(Color::LightRed)));
+    }
     title(table, spans, true, buf);
     if table.height < 3 {
         return;

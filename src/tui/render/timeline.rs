@@ -237,6 +237,7 @@ fn label(app: &App, it: &Item, area: Rect, buf: &mut Buffer) {
         Dir::S2c => Color::LightMagenta,
     });
     let what = match (it.shape, it.status, it.end) {
+        (Shape::Request, Status::Pending, _) if it.lost => "in a gap?".to_owned(),
         (Shape::Request, Status::Pending, _) => "pending".to_owned(),
         (Shape::Request, Status::Cancelled, None) => "cancel".to_owned(),
         (Shape::Request, _, Some(e)) => crate::fmt::latency(e.saturating_sub(it.start)),
@@ -271,6 +272,7 @@ fn label(app: &App, it: &Item, area: Rect, buf: &mut Buffer) {
 /// The colour of an item's bar and state.
 fn status_style(it: &Item, dir: Dir) -> Style {
     let fg = match (it.shape, it.status) {
+        _ if it.lost => Color::Gray,
         (_, Status::Error) | (Shape::Other, _) => Color::Red,
         (_, Status::Cancelled) => Color::Magenta,
         (_, Status::Pending) => Color::Yellow,
@@ -324,6 +326,7 @@ fn bar(it: &Item, w: Window, edge: i64, area: Rect, buf: &mut Buffer) {
         buf.set_string(area.x + x as u16, area.y, glyph, style);
     }
     let cap = match it.status {
+        Status::Pending if it.lost => Some("?"),
         Status::Pending => Some("▶"),
         Status::Error => Some("✗"),
         Status::Cancelled => Some("✕"),
@@ -333,6 +336,7 @@ fn bar(it: &Item, w: Window, edge: i64, area: Rect, buf: &mut Buffer) {
         buf.set_string(area.x + b as u16, area.y, cap, style);
     }
     let text = match (it.status, it.end) {
+        (Status::Pending, _) if it.lost => " answer possibly in a gap".to_owned(),
         (Status::Pending, _) => format!(
             " pending {}",
             crate::fmt::latency(edge.saturating_sub(it.start))
