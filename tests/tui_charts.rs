@@ -294,6 +294,11 @@ fn the_incremental_index_matches_a_rebuilt_one() {
         check(&mut app, "late rows of the second session");
     }
     assert_eq!(app.charts.spans.items.len(), 32, "16 items each");
+    let shown = lines(&draw(&mut app)).join("\n");
+    assert!(
+        shown.contains("→ demo: initialize"),
+        "the session before the method:\n{shown}"
+    );
 }
 
 /// With `--filter`, the JSON says which rows it summarised, as the text output does.

@@ -249,6 +249,13 @@ fn label(app: &App, it: &Item, area: Rect, buf: &mut Buffer) {
         Shape::Other => "(invalid)",
         _ => "?",
     });
+    // Merged sessions: which one the request belongs to, before its method.
+    let method = if app.timeline.is_merged() {
+        let label = &app.timeline.sessions[it.row.session as usize].label;
+        format!("{}: {method}", fit(label, 8, false).trim_end())
+    } else {
+        method.to_owned()
+    };
     let with_latency = area.width >= GUTTER_LATENCY;
     let lw = if with_latency { 9 } else { 0 };
     let mw = (area.width as usize).saturating_sub(2 + lw + 1);
@@ -258,7 +265,7 @@ fn label(app: &App, it: &Item, area: Rect, buf: &mut Buffer) {
         _ => Style::default(),
     };
     buf.set_string(area.x, area.y, format!("{} ", row.dir.arrow()), arrow);
-    buf.set_string(area.x + 2, area.y, fit(method, mw, false), name_style);
+    buf.set_string(area.x + 2, area.y, fit(&method, mw, false), name_style);
     if with_latency {
         buf.set_string(
             area.x + 2 + mw as u16,
