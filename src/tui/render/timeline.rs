@@ -9,6 +9,7 @@
 
 use super::list::{fit, title, title_style};
 use crate::record::Dir;
+use crate::rpc::Protocol;
 use crate::session::Status;
 use crate::tui::app::App;
 use crate::tui::chart::spans::{self, Item, Shape, Window};
@@ -192,11 +193,9 @@ fn overview(app: &App, w: Window, area: Rect, buf: &mut Buffer) {
             Style::default().fg(Color::Blue)
         };
         let glyph = match n {
-            0 if inside => " ",
-            0 => "·",
+            0 => " ",
             n => BARS[(n * 8).div_ceil(max).clamp(1, 8) - 1],
         };
-        let glyph = if n == 0 && !inside { " " } else { glyph };
         buf.set_string(area.x + c as u16, area.y, glyph, style);
     }
 }
@@ -241,6 +240,8 @@ fn label(app: &App, it: &Item, area: Rect, buf: &mut Buffer) {
         (Shape::Request, Status::Pending, _) => "pending".to_owned(),
         (Shape::Request, Status::Cancelled, None) => "cancel".to_owned(),
         (Shape::Request, _, Some(e)) => crate::fmt::latency(e.saturating_sub(it.start)),
+        // DAP's notifications are its events.
+        (Shape::Notification, ..) if store.protocol == Some(Protocol::Dap) => "event".to_owned(),
         (Shape::Notification, ..) => "notif".to_owned(),
         (Shape::Orphan, ..) => "orphan".to_owned(),
         _ => "invalid".to_owned(),
