@@ -73,6 +73,34 @@ async fn enter_jumps_to_the_message_in_the_list() {
         "the list is back, on the hover request:\n{}",
         list.join("\n")
     );
+    // From a stderr line (not an item) the timeline highlights the item before it, and
+    // Enter selects that item's message; from a response, the list stays on it.
+    select_seq(&mut app, 16);
+    keys(
+        &mut app,
+        &mut screen,
+        &mut feeds,
+        vec![k('T'), key(KeyCode::Enter)],
+    )
+    .await;
+    assert_eq!(
+        selected_seq(&app),
+        Some(15),
+        "the failing semanticTokens request"
+    );
+    select_seq(&mut app, 11);
+    keys(
+        &mut app,
+        &mut screen,
+        &mut feeds,
+        vec![k('T'), key(KeyCode::Enter)],
+    )
+    .await;
+    assert_eq!(
+        selected_seq(&app),
+        Some(11),
+        "the hover response stays selected"
+    );
     // Back in the timeline, G goes to the last item; T from there returns to the list.
     keys(&mut app, &mut screen, &mut feeds, typed("TG")).await;
     assert_eq!(selected_seq(&app), Some(28), "exit, the last notification");

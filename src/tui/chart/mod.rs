@@ -277,8 +277,10 @@ impl App {
         let sp = &self.charts.spans;
         if let Some(k) = sp.selected(self) {
             let v = sp.items[k] as usize;
-            // The list's selection stays on a response whose request row was selected.
-            if sp.item_of(self, self.cursor) != Some(k) {
+            // The list's selection stays on a response whose request's row was selected;
+            // from any other row (stderr, noise) it goes to the highlighted item.
+            let same = v == self.cursor || spans::request_in_view(self, self.cursor) == Some(v);
+            if !same {
                 self.cursor = v;
             }
         }

@@ -185,7 +185,7 @@ fn in_view(view: &View, tl: &Timeline, r: Ref) -> bool {
 }
 
 /// For a response at view index `v`, the view index of its request if the view shows it.
-fn request_in_view(app: &App, v: usize) -> Option<usize> {
+pub fn request_in_view(app: &App, v: usize) -> Option<usize> {
     let r = app.timeline.at(*app.view.rows.get(v)? as usize);
     let store = app.timeline.store(r);
     if !store.row(r.row as usize).kind.is_response() {
