@@ -167,7 +167,10 @@ impl App {
         let changed = self.view.take_changed();
         self.charts.spans.sync(&self.view, &self.timeline, changed);
         self.charts.table.note(changed, self.view.len());
-        self.charts.rates.sync(&self.timeline.sessions);
+        // Rates are shown only while live; until then nothing is counted.
+        if spans::is_live(self) {
+            self.charts.rates.sync(&self.timeline.sessions);
+        }
         if self.charts.mode == Mode::Stats && self.charts.table.due(self.now) {
             let (stats, rows) = table::compute(self);
             self.charts.table.set(stats, rows, self.now);

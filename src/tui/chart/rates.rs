@@ -53,8 +53,16 @@ impl Rates {
         }
         for (s, seen) in sessions.iter().zip(self.seen.iter_mut()) {
             let rows = s.store.rows();
-            // A store replaced by a smaller one (a reattach) is counted again.
-            let from = if *seen > rows.len() { 0 } else { *seen };
+            // The first time (or for a store replaced by a smaller one, a reattach) only the
+            // seconds the ring keeps are counted: a backlog of a million rows costs a binary
+            // search, not a walk.
+            let from = if *seen == 0 || *seen > rows.len() {
+                let last = rows.last().map_or(0, |r| r.t.0);
+                let keep = (SECONDS as i64 + 1) * 1_000_000;
+                rows.partition_point(|r| r.t.0 < last.saturating_sub(keep))
+            } else {
+                *seen
+            };
             for r in &rows[from..] {
                 if !matches!(r.kind, Kind::Noise | Kind::Stderr) {
                     add(&mut self.ring, &mut self.latest, r.dir, r.t.0, r.len);
@@ -161,6 +169,30 @@ mod tests {
         add(&mut r.ring, &mut r.latest, Dir::C2s, 100_000_000, 1);
         assert_eq!(r.series(Dir::C2s, 100, 3, false), [0, 0, 1]);
         assert_eq!(r.series(Dir::C2s, 1, 2, false), [0, 0], "past the ring");
+    }
+
+    #[test]
+    fn a_backlog_is_counted_from_the_seconds_the_ring_keeps() {
+        // 300 seconds of one message a second: only the last ~65 are looked at.
+        let mut session = Session::new("", None, 0);
+        let events = (0..300i64)
+            .map(|s| {
+                let t = crate::record::Micros(1_000_000_000_000 + s * 1_000_000).to_rfc3339();
+                let line = format!(
+                    r#"{{"seq":{s},"t":"{t}","dir":"c2s","framing":"ndjson","msg":{{"jsonrpc":"2.0","method":"m"}}}}"#
+                );
+                crate::record::parse_line(line.as_bytes()).unwrap()
+            })
+            .collect();
+        session.ingest(events, &mut Vec::new());
+        let sessions = [session];
+        let mut r = Rates::default();
+        r.sync(&sessions);
+        let end = 1_000_000 + 299;
+        assert_eq!(r.series(Dir::C2s, end, 10, false), [1; 10]);
+        let counted: u64 = r.ring[0].iter().map(|b| b.msgs).sum();
+        assert_eq!(counted, SECONDS as u64, "the ring's seconds, not all 300");
+        assert_eq!(r.seen, [300]);
     }
 
     #[test]
