@@ -379,3 +379,30 @@ fn gaps_make_both_views_say_what_may_be_missing() {
         "{row}"
     );
 }
+
+/// A log without times (lsp-devtools `--to-file`): the timeline says it cannot place its
+/// messages; the stats view counts them, with no latencies.
+#[test]
+fn a_log_without_times_has_no_timeline_but_stats() {
+    let log =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/lsp-devtools.jsonl");
+    let (_, evs) = rpctap::record::open(&log).unwrap();
+    let mut app = App::new(vec![Session::new("", None, 0)]);
+    app.update(events(0, evs.map(Result::unwrap).collect()));
+    app.update(Action::Resize(160, 30));
+    press(&mut app, 'T');
+    let shown = lines(&draw(&mut app)).join("\n");
+    assert!(shown.contains("this log has no times"), "{shown}");
+    press(&mut app, 'S');
+    let shown = lines(&draw(&mut app)).join("\n");
+    assert!(shown.contains("─ Stats"), "{shown}");
+    let t = &app.charts.table;
+    assert!(
+        !t.is_empty()
+            && t.lines
+                .as_ref()
+                .unwrap()
+                .iter()
+                .all(|l| l.stats.max().is_none())
+    );
+}

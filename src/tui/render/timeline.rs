@@ -86,6 +86,12 @@ pub fn draw(app: &App, body: Rect, buf: &mut Buffer) {
         },
         buf,
     );
+    if app.timeline.sessions.iter().any(|s| s.store.untimed()) {
+        let msg = "this log has no times (every message got the file's): nothing to place on a \
+                   time axis; S counts its messages";
+        buf.set_string(rows.x + 2, rows.y, msg, dim());
+        return;
+    }
     if sp.items.is_empty() {
         let msg = if app.view.is_empty() {
             "nothing in the view (/ filter, e errors)"
