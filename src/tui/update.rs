@@ -103,7 +103,7 @@ impl App {
                     self.status = None;
                     self.dirty = true;
                 }
-                if self.chart_tick(now) {
+                if self.chart_tick() {
                     self.dirty = true;
                 }
             }

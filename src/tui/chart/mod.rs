@@ -14,7 +14,6 @@ pub mod table;
 use super::app::{App, Pane, Query};
 use super::update::Action;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use std::time::Instant;
 
 /// What the viewer's body shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -180,7 +179,7 @@ impl App {
     /// The frame clock: the wall clock for the live edge and the rates. True when a
     /// redraw is due (while live: sparklines every second, growing bars four times a
     /// second in the timeline).
-    pub(super) fn chart_tick(&mut self, _now: Instant) -> bool {
+    pub(super) fn chart_tick(&mut self) -> bool {
         if !spans::is_live(self) {
             return false;
         }
