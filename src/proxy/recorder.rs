@@ -135,6 +135,8 @@ impl Recorder {
         for ix in 0..3 {
             self.write_lost(ix);
         }
+        // The spill file (which may share the recording's disk) goes with the receiver.
+        drop(rx);
         if let Some(f) = &mut self.file {
             f.finish();
         }
@@ -314,14 +316,18 @@ impl Recorder {
     /// so decoding starts afresh, and one gap line will say how much was lost.
     fn lost(&mut self, lane: Lane, t: Micros, n: u64, why: std::io::ErrorKind) {
         let ix = lane as usize;
-        match lane {
+        // The partial frame buffered before the lost bytes goes with them: count it too.
+        let partial = match lane {
             Lane::C2s | Lane::S2c => {
                 let d = &mut self.dirs[ix];
+                let partial = d.buf.len();
                 d.buf.clear();
                 d.decoder.reset();
+                partial
             }
-            Lane::Stderr => self.stderr.clear(),
-        }
+            Lane::Stderr => std::mem::take(&mut self.stderr).len(),
+        };
+        let n = n + partial as u64;
         let first = match &mut self.file {
             Some(f) => f.warn_once(),
             None => !std::mem::replace(&mut self.warned_lost, true),
