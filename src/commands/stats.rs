@@ -2,7 +2,7 @@
 //! cancelled requests — of one recording or several together. Without `--filter` each
 //! file is streamed (memory does not grow with its size); a filter needs the loaded store.
 
-use crate::cli::StatsArgs;
+use crate::cli::{ReportFormat, StatsArgs};
 use crate::escape::terminal_str;
 use crate::session::{load, Stats};
 use std::io::Write;
@@ -30,6 +30,18 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
         stats.merge(one);
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.format == ReportFormat::Json {
+        let mut doc = stats.to_json();
+        if let Some(f) = &filter {
+            doc["filter"] = serde_json::json!({"expr": f.text(), "rows": selected, "of": rows});
+        }
+        let files: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+        doc["files"] = files.into();
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(f) = &filter {
         let text = terminal_str(f.text());
         writeln!(out, "filter {text:?}: {selected} of {rows} rows")?;

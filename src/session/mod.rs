@@ -6,6 +6,7 @@
 
 mod load;
 mod stats;
+mod stats_stream;
 mod store;
 pub mod stream;
 mod summary;

@@ -1,11 +1,16 @@
-//! Per-method statistics of sessions: counts, errors and latency percentiles. Computed
-//! from a loaded `Store` (when a filter selects rows) or streamed from a recording's
-//! events in bounded memory (`Stats::stream`); statistics of several files merge.
+//! Per-method statistics of a session: counts, errors and latency percentiles — the one
+//! computation behind `rpctap stats` (text and JSON) and the TUI's stats view, so both
+//! always show the same numbers.
+//!
+//! Computed from a loaded `Store` (`compute`, `add`) or streamed from a recording's events
+//! in bounded memory (`stream`, in `stats_stream.rs`); the statistics of several files merge.
+//!
+//! Not responsible for: printing (see `commands::stats`) or drawing (see `tui::render`).
 
-use super::stream::{Pairer, Request, Timing};
 use super::{Status, Store};
-use crate::record::{Dir, Event};
+use crate::record::Dir;
 use crate::rpc::Kind;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -29,17 +34,78 @@ impl MethodStats {
             ((q * self.latencies.len() as f64).ceil() as usize).clamp(1, self.latencies.len());
         Some(self.latencies[rank - 1])
     }
+
+    pub fn max(&self) -> Option<i64> {
+        self.latencies.last().copied()
+    }
+
+    /// Requests and notifications together: the `count` a user sorts by.
+    pub fn count(&self) -> u64 {
+        self.requests + self.notifications
+    }
+
+    /// The JSON form of one method's line (`rpctap stats --format json`).
+    fn to_json(&self, arrow: &str, method: &str) -> Value {
+        json!({
+            "dir": dir_name(arrow),
+            "method": method,
+            "requests": self.requests,
+            "notifications": self.notifications,
+            "errors": self.errors,
+            "pending": self.pending,
+            "cancelled": self.cancelled,
+            "answered": self.latencies.len(),
+            "latency_us": {
+                "p50": self.quantile(0.5),
+                "p90": self.quantile(0.9),
+                "p99": self.quantile(0.99),
+                "max": self.max(),
+            },
+        })
+    }
 }
 
-/// A request left pending or cancelled, named well enough to find it in its file.
+/// `c2s` or `s2c` for a direction arrow.
+fn dir_name(arrow: &str) -> &'static str {
+    if arrow == crate::record::Dir::S2c.arrow() {
+        "s2c"
+    } else {
+        "c2s"
+    }
+}
+
+/// A request left pending, cancelled or unanswered, named well enough to find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unanswered {
-    /// Which of the files summarised (0 for the first).
+    /// Which of the files summarised (0 for the first, or a single store).
     pub file: usize,
     pub seq: u64,
     pub dir: Dir,
     pub method: String,
     pub id: Option<String>,
+}
+
+impl Unanswered {
+    fn of(store: &Store, i: usize) -> Unanswered {
+        let row = store.row(i);
+        Unanswered {
+            file: 0,
+            seq: row.seq,
+            dir: row.dir,
+            method: store.method(i).unwrap_or("?").to_owned(),
+            id: store.id(i).map(|id| id.to_string()),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "dir": self.dir.as_str(),
+            "method": self.method,
+            "id": self.id,
+            "seq": self.seq,
+            "file": self.file,
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -63,186 +129,147 @@ impl Stats {
     /// Statistics over the rows `only` selects (all when `None`).
     pub fn compute(store: &Store, only: Option<&[usize]>) -> Stats {
         let mut s = Stats::default();
-        let all: Vec<usize>;
-        let rows = match only {
-            Some(r) => r,
-            None => {
-                all = (0..store.len()).collect();
-                &all
-            }
-        };
-        for &i in rows {
-            let row = store.row(i);
-            match row.kind {
-                Kind::Noise => s.noise += 1,
-                Kind::Stderr => s.stderr += 1,
-                Kind::Invalid => s.invalid += 1,
-                _ => {}
-            }
-            if matches!(row.kind, Kind::Noise | Kind::Stderr) {
-                continue;
-            }
-            s.messages += 1;
-            if !matches!(row.kind, Kind::Request | Kind::Notification) {
-                continue;
-            }
-            let method = store.method(i).unwrap_or("?").to_owned();
-            let m = s.methods.entry((row.dir.arrow(), method)).or_default();
-            if row.kind == Kind::Notification {
-                m.notifications += 1;
-                continue;
-            }
-            m.requests += 1;
-            let unanswered = || Unanswered {
-                file: 0,
-                seq: row.seq,
-                dir: row.dir,
-                method: store.method(i).unwrap_or("?").to_owned(),
-                id: store.id(i).map(|id| id.to_string()),
-            };
-            match store.status(i) {
-                Status::Error => m.errors += 1,
-                Status::Pending if store.answer_may_be_lost(i) => s.unknown.push(unanswered()),
-                Status::Pending => {
-                    m.pending += 1;
-                    s.pending.push(unanswered());
-                }
-                Status::Cancelled => {
-                    m.cancelled += 1;
-                    s.cancelled.push(unanswered());
-                }
-                _ => {}
-            }
-            if let Some(l) = store.latency(i) {
-                m.latencies.push(l);
-            }
+        match only {
+            Some(rows) => rows.iter().for_each(|&i| s.add(store, i)),
+            None => (0..store.len()).for_each(|i| s.add(store, i)),
         }
-        for m in s.methods.values_mut() {
-            m.latencies.sort_unstable();
-        }
-        for g in &store.gaps {
-            s.gap_bytes[g.dir.map_or(2, |d| d as usize)] += g.bytes;
-        }
+        s.finish();
+        s.add_gaps(store);
         s
     }
 
-    /// Statistics of one recording's events, read once, holding no bodies: the same
-    /// numbers as `compute` on the loaded store. `file` labels its unanswered requests.
-    pub fn stream<E>(
-        events: impl Iterator<Item = Result<Event, E>>,
-        file: usize,
-    ) -> Result<Stats, E> {
-        let mut s = Stats::default();
-        let mut pairer = Pairer::new();
-        let mut timing = Timing::default();
-        // Gaps with bytes, by the direction they lost and when (few: one per disk failure).
-        let mut gaps = Vec::new();
-        for event in events {
-            let event = event?;
-            if let Event::Gap(g) = &event {
-                s.gap_bytes[g.dir.map_or(2, |d| d as usize)] += g.bytes;
-                if g.bytes > 0 {
-                    gaps.push((g.dir, g.t));
-                }
+    /// Counts one row. Rows of several stores may be added (a merged view). Call `finish`
+    /// after the last.
+    pub fn add(&mut self, store: &Store, i: usize) {
+        let row = store.row(i);
+        match row.kind {
+            Kind::Noise => self.noise += 1,
+            Kind::Stderr => self.stderr += 1,
+            Kind::Invalid => self.invalid += 1,
+            _ => {}
+        }
+        if matches!(row.kind, Kind::Noise | Kind::Stderr) {
+            return;
+        }
+        self.messages += 1;
+        if !matches!(row.kind, Kind::Request | Kind::Notification) {
+            return;
+        }
+        let method = store.method(i).unwrap_or("?");
+        let key = (row.dir.arrow(), method);
+        // Look up before allocating: a million rows share a few dozen methods.
+        let m = match self.methods.get_mut(&key as &dyn Key) {
+            Some(m) => m,
+            None => self.methods.entry((key.0, key.1.to_owned())).or_default(),
+        };
+        if row.kind == Kind::Notification {
+            m.notifications += 1;
+            return;
+        }
+        m.requests += 1;
+        match store.status(i) {
+            Status::Error => m.errors += 1,
+            Status::Pending if store.answer_may_be_lost(i) => {
+                self.unknown.push(Unanswered::of(store, i))
             }
-            timing.event(&event);
-            let Some(row) = pairer.push(event) else {
-                continue;
-            };
-            timing.row(row.t);
-            match row.kind {
-                Kind::Noise => s.noise += 1,
-                Kind::Stderr => s.stderr += 1,
-                Kind::Invalid => s.invalid += 1,
-                _ => {}
+            Status::Pending => {
+                m.pending += 1;
+                self.pending.push(Unanswered::of(store, i));
             }
-            if matches!(row.kind, Kind::Noise | Kind::Stderr) {
-                continue;
-            }
-            s.messages += 1;
-            let name = |m: &Option<std::rc::Rc<str>>| m.as_deref().unwrap_or("?").to_owned();
-            match row.kind {
-                Kind::Request => s.method(row.dir, name(&row.method)).requests += 1,
-                Kind::Notification => s.method(row.dir, name(&row.method)).notifications += 1,
-                _ => {}
-            }
-            if let Some(req) = &row.answers {
-                let latency = row.latency().unwrap_or(0);
-                let m = s.method(req.dir, name(&req.method));
-                m.latencies.push(latency);
-                if row.kind == Kind::Error && !req.cancelled {
-                    m.errors += 1;
-                }
-            }
-            if let Some(req) = &row.cancels {
-                let m = s.method(req.dir, name(&req.method));
+            Status::Cancelled => {
                 m.cancelled += 1;
-                // It counted as an error when answered; a cancelled request is not one.
-                if req.answer == Some(true) {
-                    m.errors -= 1;
-                }
-                s.cancelled.push(unanswered(req, file));
+                self.cancelled.push(Unanswered::of(store, i));
             }
+            _ => {}
         }
-        for req in pairer.finish().into_iter().filter(|r| !r.cancelled) {
-            // As `Store::answer_may_be_lost`: a gap in the answering direction after it.
-            if gaps
-                .iter()
-                .any(|&(d, t)| d == Some(req.dir.other()) && t >= req.t)
-            {
-                s.unknown.push(unanswered(&req, file));
-                continue;
-            }
-            s.method(req.dir, req.method.as_deref().unwrap_or("?").to_owned())
-                .pending += 1;
-            s.pending.push(unanswered(&req, file));
-        }
-        if timing.untimed() {
-            s.methods.values_mut().for_each(|m| m.latencies.clear());
-        }
-        // Cancellations arrive after their requests: put them in request order.
-        s.cancelled.sort_by_key(|u| u.seq);
-        for m in s.methods.values_mut() {
-            m.latencies.sort_unstable();
-        }
-        Ok(s)
-    }
-
-    /// Adds another file's statistics to these.
-    pub fn merge(&mut self, other: Stats) {
-        self.messages += other.messages;
-        self.noise += other.noise;
-        self.stderr += other.stderr;
-        self.invalid += other.invalid;
-        for (k, o) in other.methods {
-            let m = self.methods.entry(k).or_default();
-            m.requests += o.requests;
-            m.notifications += o.notifications;
-            m.errors += o.errors;
-            m.pending += o.pending;
-            m.cancelled += o.cancelled;
-            m.latencies.extend(o.latencies);
-            m.latencies.sort_unstable();
-        }
-        self.pending.extend(other.pending);
-        self.unknown.extend(other.unknown);
-        self.cancelled.extend(other.cancelled);
-        for (a, b) in self.gap_bytes.iter_mut().zip(other.gap_bytes) {
-            *a += b;
+        if let Some(l) = store.latency(i) {
+            m.latencies.push(l);
         }
     }
 
-    fn method(&mut self, dir: Dir, name: String) -> &mut MethodStats {
-        self.methods.entry((dir.arrow(), name)).or_default()
+    /// Counts the bytes `store`'s recording lost (its gap lines), once per store.
+    pub fn add_gaps(&mut self, store: &Store) {
+        for g in &store.gaps {
+            self.gap_bytes[g.dir.map_or(2, |d| d as usize)] += g.bytes;
+        }
+    }
+
+    /// Sorts the latencies, which the percentiles need.
+    pub fn finish(&mut self) {
+        for m in self.methods.values_mut() {
+            m.latencies.sort_unstable();
+        }
+    }
+
+    /// The JSON document of `rpctap stats --format json`: the totals, one object per
+    /// method (in the text output's order), the pending and cancelled requests, those whose
+    /// answer may be in a gap, and the bytes the recording lost.
+    pub fn to_json(&self) -> Value {
+        let requests =
+            |list: &[Unanswered]| -> Vec<Value> { list.iter().map(Unanswered::to_json).collect() };
+        let methods: Vec<Value> = self
+            .methods
+            .iter()
+            .map(|((arrow, method), m)| m.to_json(arrow, method))
+            .collect();
+        json!({
+            "messages": self.messages,
+            "noise": self.noise,
+            "stderr": self.stderr,
+            "invalid": self.invalid,
+            "methods": methods,
+            "pending": requests(&self.pending),
+            "cancelled": requests(&self.cancelled),
+            "unanswered_in_gap": requests(&self.unknown),
+            "gap_bytes": {
+                "c2s": self.gap_bytes[0],
+                "s2c": self.gap_bytes[1],
+                "stderr": self.gap_bytes[2],
+            },
+        })
     }
 }
 
-fn unanswered(req: &Request, file: usize) -> Unanswered {
-    Unanswered {
-        file,
-        seq: req.seq,
-        dir: req.dir,
-        method: req.method.as_deref().unwrap_or("?").to_owned(),
-        id: req.id.as_ref().map(|id| id.to_string()),
+/// A map key borrowed as (arrow, method) without building the owned `String`: the
+/// standard trick for looking up `(A, String)` keys by `(A, &str)`.
+trait Key {
+    fn key(&self) -> (&'static str, &str);
+}
+
+impl Key for (&'static str, String) {
+    fn key(&self) -> (&'static str, &str) {
+        (self.0, &self.1)
+    }
+}
+
+impl Key for (&'static str, &str) {
+    fn key(&self) -> (&'static str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn Key + 'a> for (&'static str, String) {
+    fn borrow(&self) -> &(dyn Key + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn Key + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for dyn Key + '_ {}
+
+impl PartialOrd for dyn Key + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn Key + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
     }
 }
