@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let keep = pick & 0x80 != 0;
     let redactor = Redactor::new(keys.clone(), keep);
     let (out, changed) = redactor.message(Bytes::copy_from_slice(body));
-    let valid = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+    let valid = rpctap::record::redact::is_json(body);
     if keys.is_empty() || body.is_empty() || (!valid && keep) {
         assert!(!changed && out == body, "changed without a reason");
         return;
@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     assert!(
-        serde_json::from_slice::<serde::de::IgnoredAny>(&out).is_ok(),
+        rpctap::record::redact::is_json(&out),
         "redaction broke the JSON: {}",
         String::from_utf8_lossy(&out)
     );

@@ -45,7 +45,7 @@ impl Redactor {
         if !self.is_active() || body.is_empty() {
             return (body, false);
         }
-        if serde_json::from_slice::<IgnoredAny>(&body).is_err() {
+        if !is_json(&body) {
             if self.keep_unparsed {
                 return (body, false);
             }
@@ -68,6 +68,12 @@ impl Redactor {
             text.len()
         ))
     }
+}
+
+/// One JSON value, in UTF-8 (serde_json alone lets bad UTF-8 inside strings pass when it
+/// only skips over a value).
+pub fn is_json(body: &[u8]) -> bool {
+    std::str::from_utf8(body).is_ok_and(|s| serde_json::from_str::<IgnoredAny>(s).is_ok())
 }
 
 /// Whether recorded noise text is a redaction placeholder (its bytes differ from the wire).
@@ -247,6 +253,15 @@ mod tests {
         assert!(is_placeholder(&r.noise(Bytes::from_static(b"token=abc\n"))));
         let off = Redactor::default();
         assert_eq!(&off.noise(Bytes::from_static(b"x"))[..], b"x");
+    }
+
+    #[test]
+    fn bad_utf8_inside_a_string_is_not_json() {
+        let (out, changed) = redact(&["token"], "{\"a\":\"x\"}");
+        assert!(!changed, "{out}");
+        let r = Redactor::new(vec!["token".into()], false);
+        let (out, changed) = r.message(Bytes::from_static(b"{\"a\":\"\x9e\",\"token\":1}"));
+        assert!(changed && is_placeholder(&out));
     }
 
     #[test]
