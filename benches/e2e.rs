@@ -15,7 +15,8 @@
 //! (`e2e __relay CMD...`).
 //!
 //! Run: `scripts/bench-e2e.sh` (rewrites `## End to end` in docs/benchmarks.md), or
-//! `cargo bench --bench e2e [-- --quick]`. Without `--bench` (as under `cargo test
+//! `cargo bench --bench e2e [-- --quick] [--only TEXT]...` (`--only` runs only what
+//! names TEXT, e.g. `--only "1 MiB" --only relay`, and leaves the docs alone). Without `--bench` (as under `cargo test
 //! --benches`) it only checks that the harness works, with a few messages of each
 //! workload, and fails if a recording does not hold what crossed.
 //! `RPCTAP_BENCH_SHIM=/path/to/rpctap` measures that build instead of this one (to compare
@@ -58,7 +59,13 @@ fn main() -> ExitCode {
         }
         _ if args.iter().any(|a| a == "--bench") => {
             let quick = args.iter().any(|a| a == "--quick");
-            bench(&if quick { Sizes::quick() } else { Sizes::full() })
+            let mut sizes = if quick { Sizes::quick() } else { Sizes::full() };
+            sizes.only = args
+                .windows(2)
+                .filter(|w| w[0] == "--only")
+                .map(|w| w[1].to_string_lossy().into_owned())
+                .collect();
+            bench(&sizes)
         }
         _ => smoke(),
     };
@@ -126,7 +133,9 @@ fn bench(sizes: &Sizes) -> Result<(), String> {
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     let section = report::section(&results, sizes, skipped.as_deref(), &machine, minutes);
     println!("{section}");
-    if let Some(path) = std::env::var_os("RPCTAP_BENCH_DOCS") {
+    if !sizes.only.is_empty() {
+        eprintln!("e2e: a partial run (--only): docs/benchmarks.md left as it is");
+    } else if let Some(path) = std::env::var_os("RPCTAP_BENCH_DOCS") {
         let path = Path::new(&path);
         docs::rewrite_section(path, "## End to end", &section)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;

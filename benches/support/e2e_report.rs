@@ -170,12 +170,7 @@ fn workload_table(out: &mut String, r: &Results, w: &Workload) {
 pub fn problems(r: &Results) -> Vec<String> {
     let mut out = Vec::new();
     for s in &r.series {
-        let what = format!(
-            "{}, {}, {}",
-            s.workload.label(),
-            s.framing.name(),
-            s.setup.name()
-        );
+        let what = s.what();
         out.extend(s.failures.iter().map(|e| format!("{what}: {e}")));
         for run in &s.runs {
             if let Some(c) = run.recording.as_ref().filter(|c| !c.complete()) {
@@ -444,9 +439,14 @@ wrote and read (a run that differs is reported as a MISMATCH). Runs per setup an
         let _ = writeln!(out, "**rpctap was not measured**: {why}.\n");
     }
     for w in &sizes.workloads {
-        workload_table(&mut out, results, w);
+        if results.series.iter().any(|s| s.workload == *w) {
+            workload_table(&mut out, results, w);
+        }
     }
-    let lat = latency_table(&mut out, results, sizes);
+    let lat = match results.latency.is_empty() {
+        true => Vec::new(),
+        false => latency_table(&mut out, results, sizes),
+    };
     targets(&mut out, results, &lat);
     let _ = writeln!(
         out,

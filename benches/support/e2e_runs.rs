@@ -77,9 +77,18 @@ pub struct Sizes {
     /// Round trips per latency block, and blocks per setup (samples are pooled).
     pub latency_n: usize,
     pub latency_blocks: usize,
+    /// `--only TEXT` (repeatable): run only what names one of these, e.g. `1 MiB`,
+    /// `NDJSON`, `ping-pong`, `stalled` (a run is named "WORKLOAD, FRAMING, SETUP").
+    pub only: Vec<String>,
 }
 
 impl Sizes {
+    /// Whether the run named `what` is to be run (see `only`).
+    pub fn wanted(&self, what: &str) -> bool {
+        let what = what.to_lowercase();
+        self.only.is_empty() || self.only.iter().any(|o| what.contains(&o.to_lowercase()))
+    }
+
     /// The workloads of issue 11; fewer runs for the largest, to fit in about 20 minutes.
     pub fn full() -> Sizes {
         use Shape::*;
@@ -93,6 +102,7 @@ impl Sizes {
             ],
             latency_n: 5_000,
             latency_blocks: 4,
+            only: Vec::new(),
         }
     }
 
@@ -109,6 +119,7 @@ impl Sizes {
             ],
             latency_n: 1_000,
             latency_blocks: 1,
+            only: Vec::new(),
         }
     }
 
@@ -126,6 +137,7 @@ impl Sizes {
             ],
             latency_n: 100,
             latency_blocks: 1,
+            only: Vec::new(),
         }
     }
 }
@@ -162,6 +174,17 @@ pub struct Series {
     pub runs: Vec<Run>,
     /// Runs that did not finish, and why.
     pub failures: Vec<String>,
+}
+
+impl Series {
+    /// "WORKLOAD, FRAMING, SETUP": how progress, problems and `--only` name it.
+    pub fn what(&self) -> String {
+        what(&self.workload.label(), self.framing, self.setup)
+    }
+}
+
+fn what(workload: &str, framing: Framing, setup: Setup) -> String {
+    format!("{workload}, {}, {}", framing.name(), setup.name())
 }
 
 /// All results of one benchmark run.
@@ -382,6 +405,9 @@ pub fn run_all(setups: &[Setup], sizes: &Sizes) -> Results {
     for &workload in &sizes.workloads {
         for framing in Framing::ALL {
             for &setup in setups {
+                if !sizes.wanted(&what(&workload.label(), framing, setup)) {
+                    continue;
+                }
                 series.push(Series {
                     workload,
                     framing,
@@ -395,16 +421,14 @@ pub fn run_all(setups: &[Setup], sizes: &Sizes) -> Results {
     let reps = sizes.workloads.iter().map(|w| w.reps).max().unwrap_or(0);
     for rep in 0..reps {
         for s in series.iter_mut().filter(|s| rep < s.workload.reps) {
-            let what = format!(
-                "{}, {}, {}",
-                s.workload.label(),
-                s.framing.name(),
-                s.setup.name()
-            );
+            let what = s.what();
             match run(s.setup, s.framing, &s.workload) {
                 Ok(r) => {
+                    let checked = r.recording.as_ref().map_or(String::new(), |c| {
+                        format!(" (recording read back in {:.1} s)", c.secs)
+                    });
                     eprintln!(
-                        "e2e: [{}/{}] {what}: {:.0} MB/s",
+                        "e2e: [{}/{}] {what}: {:.0} MB/s{checked}",
                         rep + 1,
                         s.workload.reps,
                         r.mb_s()
@@ -436,9 +460,15 @@ fn run_latency(setups: &[Setup], sizes: &Sizes) -> (Pings, Vec<String>) {
     let mut pings: Vec<_> = Framing::ALL
         .into_iter()
         .flat_map(|f| setups.iter().map(move |&s| (f, s, Vec::new())))
+        .filter(|(f, s, _)| sizes.wanted(&what("ping-pong", *f, *s)))
         .collect();
     let mut failures = Vec::new();
-    for block in 0..sizes.latency_blocks {
+    let blocks = if pings.is_empty() {
+        0
+    } else {
+        sizes.latency_blocks
+    };
+    for block in 0..blocks {
         eprintln!(
             "e2e: latency, block {} of {}",
             block + 1,
@@ -446,7 +476,7 @@ fn run_latency(setups: &[Setup], sizes: &Sizes) -> (Pings, Vec<String>) {
         );
         for (f, s, samples) in &mut pings {
             let n = sizes.latency_n as u64;
-            let what = format!("ping-pong, {}, {}", f.name(), s.name());
+            let what = what("ping-pong", *f, *s);
             match lockstep(*s, *f, SMALL, n, LATENCY_WARMUP as u64) {
                 Ok((run, v)) => {
                     if let Some(c) = run.recording.as_ref().filter(|c| !c.complete()) {

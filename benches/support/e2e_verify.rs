@@ -37,6 +37,8 @@ pub struct RecordingCheck {
     pub s2c_wire: Digest,
     /// What went wrong reading it back (a reader error, `cat` failing, its warnings).
     pub problems: Vec<String>,
+    /// How long reading it back took (the cost of this check, not of the shim).
+    pub secs: f64,
 }
 
 impl RecordingCheck {
@@ -115,6 +117,7 @@ impl RecordingCheck {
 
 /// Reads the recording at `path` back and compares it with `expected`.
 pub fn check_recording(dir: &Path, path: &Path, expected: Traffic) -> RecordingCheck {
+    let start = std::time::Instant::now();
     let mut check = RecordingCheck {
         expected,
         disk_bytes: disk_usage(dir),
@@ -147,6 +150,7 @@ pub fn check_recording(dir: &Path, path: &Path, expected: Traffic) -> RecordingC
             Err(e) => check.problems.push(format!("cat --wire {dir}: {e}")),
         }
     }
+    check.secs = start.elapsed().as_secs_f64();
     check
 }
 
