@@ -79,6 +79,9 @@ pub struct Peer {
     _stalled: Option<std::os::unix::net::UnixStream>,
     /// The highest VmHWM read so far, in KiB.
     peak_kib: Option<u64>,
+    /// CPU time of the live threads at the last `sample`, in ns (finer than the ticks of
+    /// the total read at exit).
+    cpu_sampled: Option<u64>,
 }
 
 /// What was seen of the spawned process until it exited.
@@ -86,7 +89,8 @@ pub struct Peer {
 pub struct Exited {
     /// Peak resident memory (VmHWM) in KiB, as last read before the process ended.
     pub peak_rss_kib: Option<u64>,
-    /// CPU time of all its threads over its whole life, in ns (clock-tick resolution).
+    /// CPU time of all its threads over its whole life, in ns (clock-tick resolution, or
+    /// the finer sum of its live threads after the last message when that is larger).
     pub cpu_ns: Option<u64>,
     /// From its stdin closing to its exit: what the recorder still had to write.
     pub exit_secs: f64,
@@ -128,6 +132,7 @@ pub fn spawn(setup: Setup, framing: Framing, push: Option<Push>) -> io::Result<P
         record,
         _stalled: None,
         peak_kib: None,
+        cpu_sampled: None,
     };
     if setup == Setup::RpctapStalled {
         peer._stalled = Some(peer.stall()?);
@@ -179,6 +184,7 @@ impl Peer {
     /// exits as soon as its stdin closes, before `finish` can look).
     pub fn sample(&mut self) {
         self.peak_kib = self.peak_kib.max(peak_rss_kib(self.child.id()));
+        self.cpu_sampled = threads_cpu_ns(self.child.id());
     }
 
     /// Watches the process until it has exited (its stdin must be closed by now), then
@@ -195,7 +201,9 @@ impl Peer {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
             let state = stat.as_deref().and_then(proc_state);
             if state.is_none_or(|s| s == 'Z' || s == 'X') {
-                seen.cpu_ns = stat.as_deref().and_then(cpu_ns);
+                // The total is truncated to clock ticks: never report less than the
+                // nanosecond sum of the threads seen at the last sample.
+                seen.cpu_ns = stat.as_deref().and_then(cpu_ns).max(self.cpu_sampled);
                 break;
             }
             seen.peak_rss_kib = seen.peak_rss_kib.max(peak_rss_kib(pid));
@@ -231,6 +239,17 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU time used so far by all live threads of a process, in ns (from schedstat).
+fn threads_cpu_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
 }
 
 /// The fields of /proc/PID/stat after the command name (which may hold spaces).

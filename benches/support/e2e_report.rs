@@ -424,7 +424,8 @@ of its own; *lock-step*, one request in flight. MB/s counts one direction's byte
 framing included, from the first message to the last one received (the same bytes flow the \
 other way). \"vs relay\" is the setup's median over the relay's, same workload and framing. CPU \
 is the time all threads of the spawned process used over its whole life (utime + stime from \
-/proc, read from the exited process before it is reaped), per round trip; for direct it is the \
+/proc, read from the exited process before it is reaped, in 10 ms ticks; or the nanosecond \
+sum of its threads' schedstat after the last message, when larger), per round trip; for direct it is the \
 echo server's own. \"Exit after EOF\" is the time from closing the setup's stdin to its exit: \
 what the recorder still had to write. Peak RSS is the VmHWM of the spawned process, last read \
 before it exited; the bound is 32 MiB + 2 × the largest message. \"Recorded\" reads every \

@@ -94,7 +94,7 @@ impl Sizes {
         use Shape::*;
         Sizes {
             workloads: vec![
-                Workload::new(Pipelined, SMALL, 1_000_000, 3),
+                Workload::new(Pipelined, SMALL, 1_000_000, 5),
                 Workload::new(Pipelined, MIB, 2_000, 3),
                 Workload::new(Pipelined, 20 * MIB, 100, 2),
                 Workload::new(Concurrent, 20 * MIB, 5, 3),
