@@ -16,9 +16,10 @@
 //!
 //! Run: `scripts/bench-e2e.sh` (rewrites `## End to end` in docs/benchmarks.md), or
 //! `cargo bench --bench e2e [-- --quick] [--only TEXT]...` (`--only` runs only what
-//! names TEXT, e.g. `--only "1 MiB" --only relay`, and leaves the docs alone). Without `--bench` (as under `cargo test
-//! --benches`) it only checks that the harness works, with a few messages of each
-//! workload, and fails if a recording does not hold what crossed.
+//! names TEXT, e.g. `--only "1 MiB" --only relay`; neither it nor `--quick` touches the
+//! docs). Without `--bench` (as under `cargo test --benches`) it only checks that the
+//! harness works, with a few messages of each workload, and fails if a recording does not
+//! hold what crossed.
 //! `RPCTAP_BENCH_SHIM=/path/to/rpctap` measures that build instead of this one (to compare
 //! two builds, or to profile one whose symbols stay on disk).
 
@@ -60,6 +61,7 @@ fn main() -> ExitCode {
         _ if args.iter().any(|a| a == "--bench") => {
             let quick = args.iter().any(|a| a == "--quick");
             let mut sizes = if quick { Sizes::quick() } else { Sizes::full() };
+            sizes.quick = quick;
             sizes.only = args
                 .windows(2)
                 .filter(|w| w[0] == "--only")
@@ -99,6 +101,7 @@ fn echo(args: &[OsString]) -> Result<(), String> {
 /// few messages, no timing; any failure or recording that does not hold what crossed fails.
 fn smoke() -> Result<(), String> {
     wire_hash::self_check()?;
+    e2e_proc::shim_from_env();
     let mut setups = Setup::ALL.to_vec();
     if let Some(why) = runs::shim_unavailable() {
         eprintln!("e2e: skipping rpctap: {why}");
@@ -133,8 +136,8 @@ fn bench(sizes: &Sizes) -> Result<(), String> {
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     let section = report::section(&results, sizes, skipped.as_deref(), &machine, minutes);
     println!("{section}");
-    if !sizes.only.is_empty() {
-        eprintln!("e2e: a partial run (--only): docs/benchmarks.md left as it is");
+    if !sizes.only.is_empty() || sizes.quick {
+        eprintln!("e2e: a partial or quick run: docs/benchmarks.md left as it is");
     } else if let Some(path) = std::env::var_os("RPCTAP_BENCH_DOCS") {
         let path = Path::new(&path);
         docs::rewrite_section(path, "## End to end", &section)

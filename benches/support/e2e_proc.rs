@@ -21,11 +21,21 @@ static SHIM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 /// writing what it took in, and that is part of the run, but not forever.
 const EXIT_LIMIT: Duration = Duration::from_secs(120);
 
+/// Measures the build named by `RPCTAP_BENCH_SHIM`, if set; true if it is.
+pub fn shim_from_env() -> bool {
+    match std::env::var_os("RPCTAP_BENCH_SHIM") {
+        Some(path) => {
+            let _ = SHIM.set(PathBuf::from(path));
+            true
+        }
+        None => false,
+    }
+}
+
 /// Copies the shim into `dir` and measures that copy from now on; or measures the build
 /// named by `RPCTAP_BENCH_SHIM`, as it is.
 pub fn snapshot_shim(dir: &Path) -> io::Result<()> {
-    if let Some(path) = std::env::var_os("RPCTAP_BENCH_SHIM") {
-        let _ = SHIM.set(PathBuf::from(path));
+    if shim_from_env() {
         return Ok(());
     }
     let copy = dir.join("rpctap");

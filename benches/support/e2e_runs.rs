@@ -80,6 +80,8 @@ pub struct Sizes {
     /// `--only TEXT` (repeatable): run only what names one of these, e.g. `1 MiB`,
     /// `NDJSON`, `ping-pong`, `stalled` (a run is named "WORKLOAD, FRAMING, SETUP").
     pub only: Vec<String>,
+    /// `--quick`: a check of the harness, whose figures are not published.
+    pub quick: bool,
 }
 
 impl Sizes {
@@ -103,6 +105,7 @@ impl Sizes {
             latency_n: 5_000,
             latency_blocks: 4,
             only: Vec::new(),
+            quick: false,
         }
     }
 
@@ -120,6 +123,7 @@ impl Sizes {
             latency_n: 1_000,
             latency_blocks: 1,
             only: Vec::new(),
+            quick: false,
         }
     }
 
@@ -138,6 +142,7 @@ impl Sizes {
             latency_n: 100,
             latency_blocks: 1,
             only: Vec::new(),
+            quick: false,
         }
     }
 }
