@@ -244,6 +244,30 @@ impl Drop for Peer {
     }
 }
 
+/// Fails with a clear message when the temporary directory has less than `need` bytes
+/// free: a recording cut short by a full disk would read as the shim's fault.
+pub fn check_disk(need: u64) -> io::Result<()> {
+    let dir = std::env::temp_dir();
+    let out = Command::new("df").arg("-Pk").arg(&dir).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // `df -P`: a header line, then "fs blocks used available capacity mount".
+    let free = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|k| k.parse::<u64>().ok())
+        .map(|k| k * 1024);
+    match free {
+        Some(f) if f < need => Err(io::Error::other(format!(
+            "only {:.1} GB free in {}, the recording needs about {:.1} GB",
+            f as f64 / 1e9,
+            dir.display(),
+            need as f64 / 1e9
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Peak resident set (VmHWM) of a live process, in KiB.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

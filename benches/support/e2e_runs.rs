@@ -380,6 +380,11 @@ pub fn lockstep(
 }
 
 pub fn run(setup: Setup, framing: Framing, w: &Workload) -> io::Result<Run> {
+    if setup.is_shim() {
+        // Both directions, plus the line around each message and some slack.
+        let body = (w.n + 2) * (w.len as u64 + 160);
+        crate::e2e_proc::check_disk(2 * body + (64 << 20))?;
+    }
     match w.shape {
         Shape::Pipelined => pipelined(setup, framing, w.len, w.n),
         Shape::Concurrent => concurrent(setup, framing, w.len, w.n),
