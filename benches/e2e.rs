@@ -25,6 +25,8 @@
 
 #[path = "support/docs.rs"]
 mod docs;
+#[path = "support/e2e_plan.rs"]
+mod e2e_plan;
 #[path = "support/e2e_proc.rs"]
 mod e2e_proc;
 #[path = "support/e2e_verify.rs"]
