@@ -10,6 +10,7 @@ pub mod filter;
 pub mod fmt;
 pub mod live;
 pub mod os;
+pub mod otel;
 pub mod paths;
 pub mod proxy;
 pub mod record;

@@ -2,7 +2,9 @@
 //! `ShimConfig` and runs it; writes nothing of its own to stdout.
 
 use crate::cli::{FramingArg, ProtocolArg, ProxyArgs};
-use crate::proxy::{default_record_path, open_recording, FileSink, RecorderConfig, ShimConfig};
+use crate::proxy::{
+    default_record_path, open_recording, FileSink, Observer, RecorderConfig, ShimConfig,
+};
 use crate::record::{Micros, SessionInfo};
 use crate::wire::{Framing, Limits};
 use std::process::ExitCode;
@@ -58,6 +60,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         FramingArg::Lsp => Some(Framing::Lsp),
         FramingArg::Ndjson => Some(Framing::Ndjson),
     };
+    let observers = otel_observer(&args)?.into_iter().collect();
     let config = ShimConfig {
         command: args.command,
         info,
@@ -68,7 +71,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
                 ..Limits::default()
             },
             redact: args.redact,
-            observers: Vec::new(),
+            observers,
         },
         file,
         live: !args.no_live,
@@ -79,6 +82,39 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         Err(crate::proxy::SpawnError(code, message)) => {
             eprintln!("rpctap: {message}");
             Ok(ExitCode::from(code))
+        }
+    }
+}
+
+/// The OpenTelemetry exporter, when `--otlp` or `OTEL_EXPORTER_OTLP_ENDPOINT` asks for
+/// one. A bad `--otlp` is a usage error; a bad environment variable only a warning, so
+/// that a stray variable never keeps a server from starting.
+fn otel_observer(args: &ProxyArgs) -> anyhow::Result<Option<Box<dyn Observer>>> {
+    let url = match crate::otel::endpoint(args.otlp.as_deref()) {
+        Ok(Some(url)) => url,
+        Ok(None) => return Ok(None),
+        Err(e) if args.otlp.is_some() => anyhow::bail!("--otlp {e}"),
+        Err(e) => {
+            eprintln!("rpctap: warning: {e}; OpenTelemetry export is off");
+            return Ok(None);
+        }
+    };
+    let exporter = match crate::otel::Exporter::new(&url, "rpctap") {
+        Ok(x) => x,
+        Err(e) if args.otlp.is_some() => anyhow::bail!(e),
+        Err(e) => {
+            eprintln!("rpctap: warning: {e}; OpenTelemetry export is off");
+            return Ok(None);
+        }
+    };
+    let options = crate::otel::SpanOptions {
+        bodies: args.otlp_bodies,
+    };
+    match crate::otel::LiveExport::start(exporter, options) {
+        Ok(live) => Ok(Some(Box::new(live))),
+        Err(e) => {
+            eprintln!("rpctap: warning: cannot start the OpenTelemetry exporter: {e}");
+            Ok(None)
         }
     }
 }
