@@ -1,8 +1,7 @@
 //! The attributes of a span, named by the OpenTelemetry semantic conventions: RPC and
 //! JSON-RPC (`rpc.system.name`, `rpc.method`, `jsonrpc.request.id`,
 //! `jsonrpc.protocol.version`, `rpc.response.status_code`, `error.type`,
-//! `network.transport`) and MCP (`mcp.method.name`, `mcp.protocol.version`,
-//! `mcp.session.id`, `mcp.resource.uri`, `gen_ai.operation.name`, `gen_ai.tool.name`,
+//! `network.transport`) and MCP (`mcp.method.name`, `mcp.session.id`, `mcp.resource.uri`, `gen_ai.operation.name`, `gen_ai.tool.name`,
 //! `gen_ai.prompt.name`). Names the conventions lack are under `rpctap.`.
 //!
 //! Reads only the few params fields that name something (a borrowed probe, `params` is
@@ -133,8 +132,6 @@ pub struct RequestContext<'a> {
     pub id: &'a Id,
     pub dir: Dir,
     pub protocol: Option<Protocol>,
-    /// The MCP revision negotiated by `initialize`, once known.
-    pub mcp_version: Option<&'a str>,
     pub session_id: Option<&'a str>,
     pub facts: &'a RequestFacts,
     /// The request body, when bodies are exported.
@@ -174,10 +171,6 @@ pub fn request(r: &RequestContext) -> Vec<KeyValue> {
 
 fn mcp(v: &mut Vec<KeyValue>, r: &RequestContext) {
     v.push(KeyValue::new("mcp.method.name", r.method.to_owned()));
-    let version = r.facts.protocol_version.as_deref().or(r.mcp_version);
-    if let Some(version) = version {
-        v.push(KeyValue::new("mcp.protocol.version", version.to_owned()));
-    }
     if let Some(id) = r.session_id {
         v.push(KeyValue::new("mcp.session.id", id.to_owned()));
     }

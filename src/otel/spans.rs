@@ -167,6 +167,10 @@ impl SpanMaker {
         out: &mut Vec<SpanData>,
     ) {
         let facts = attrs::request_facts(body);
+        if facts.method_is_initialize && self.mcp_version.is_none() {
+            // The revision the client asks for, until the answer says which one it got.
+            self.mcp_version.clone_from(&facts.protocol_version);
+        }
         let parent = facts
             .traceparent
             .as_deref()
@@ -180,7 +184,6 @@ impl SpanMaker {
             id: &id,
             dir,
             protocol: self.protocol,
-            mcp_version: self.mcp_version.as_deref(),
             session_id,
             facts: &facts,
             body: self.options.bodies.then_some(body),
@@ -307,9 +310,13 @@ impl SpanMaker {
         let mut attributes = open.attributes;
         if open.facts.method_is_initialize {
             if let Some(v) = response.and_then(attrs::negotiated_version) {
-                attributes.push(KeyValue::new("mcp.protocol.version", v.clone()));
                 self.mcp_version = Some(v);
             }
+        }
+        // Known at the end rather than the start: a client may send its next requests
+        // before the answer to `initialize` arrives.
+        if let (Some(Protocol::Mcp), Some(v)) = (self.protocol, &self.mcp_version) {
+            attributes.push(KeyValue::new("mcp.protocol.version", v.clone()));
         }
         let status = match &outcome {
             Outcome::Error(code, message) => {
