@@ -283,6 +283,9 @@ pub struct UiArgs {
     /// Start with the selection following new messages (toggle with `f`).
     #[arg(short, long)]
     pub follow: bool,
+    /// Compare two recordings (A B) instead: what `rpctap diff` reports, browsable.
+    #[arg(long, conflicts_with = "follow")]
+    pub diff: bool,
 }
 
 #[derive(Debug, Args)]

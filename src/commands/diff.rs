@@ -2,9 +2,10 @@
 //! as text or JSON; `--check` exits 1 on any difference (for CI).
 
 use crate::cli::ReportFormat;
+use crate::fmt::printable;
 use crate::replay::{
-    compare, default_param_ignores, parse_path, response_ignores, Change, Comparison, JsonPath,
-    LatencyChange,
+    compare, default_param_ignores, describe, parse_path, response_ignores, Change, Comparison,
+    JsonPath, LatencyChange,
 };
 use crate::session::{load, Store};
 use clap::Args;
@@ -67,30 +68,6 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Text from a recording, with control characters shown as escapes: a hostile method
-/// name or key must not drive the terminal.
-pub fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// `textDocument/hover #3 (seq 7)`.
-pub fn describe(store: &Store, row: usize) -> String {
-    let id = store.id(row).map(|i| i.to_string()).unwrap_or_default();
-    printable(&format!(
-        "{} #{id} (seq {})",
-        store.method(row).unwrap_or("?"),
-        store.row(row).seq
-    ))
 }
 
 fn p50(v: &[i64]) -> String {

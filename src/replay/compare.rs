@@ -136,3 +136,13 @@ fn pair(out: &mut Comparison, a: &Store, ra: usize, b: &Store, rb: usize, ignore
         out.changes.push(Change::Changed(ra, rb, lines));
     }
 }
+
+/// `textDocument/hover #3 (seq 7)`, printable.
+pub fn describe(store: &Store, row: usize) -> String {
+    let id = store.id(row).map(|i| i.to_string()).unwrap_or_default();
+    crate::fmt::printable(&format!(
+        "{} #{id} (seq {})",
+        store.method(row).unwrap_or("?"),
+        store.row(row).seq
+    ))
+}

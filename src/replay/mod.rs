@@ -17,7 +17,7 @@ mod normalize;
 mod report;
 mod script;
 
-pub use compare::{compare, response_ignores, Change, Comparison, LatencyChange};
+pub use compare::{compare, describe, response_ignores, Change, Comparison, LatencyChange};
 pub use engine::{replay, Pace, ReplayOptions};
 pub use mock::{default_param_ignores, mock, MockOptions, MockStats, Unmatched};
 pub use normalize::{diff, parse_path, remove_path, JsonPath};
