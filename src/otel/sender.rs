@@ -283,12 +283,15 @@ fn run(
                     exporter.send_or_warn(&mut batch);
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {
-                maker.flush_notifications(&mut batch);
-                exporter.send_or_warn(&mut batch);
-                next_flush = Instant::now() + FLUSH_EVERY;
-            }
+            Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
+        }
+        // Checked after every event too: under steady traffic the queue is never empty
+        // long enough for the timeout to fire.
+        if Instant::now() >= next_flush {
+            maker.flush_notifications(&mut batch);
+            exporter.send_or_warn(&mut batch);
+            next_flush = Instant::now() + FLUSH_EVERY;
         }
     }
     maker.finish(exit, &mut batch);

@@ -26,6 +26,9 @@ use std::time::{Duration, SystemTime};
 
 /// Notifications gathered on one "notifications" span at most; a fuller one is closed.
 const NOTES_PER_SPAN: usize = 128;
+/// Requests waiting for an answer that are tracked at most: a server that never answers
+/// must not grow the exporter without bound. Further requests are counted, not spanned.
+pub const MAX_OPEN: usize = 10_000;
 
 /// A request waiting for its response.
 struct Open {
@@ -62,6 +65,8 @@ pub struct SpanMaker {
     open: OpenRequests<Id, Open>,
     notes: Vec<SpanEvent>,
     requests: u64,
+    /// Requests not tracked because `MAX_OPEN` were waiting.
+    untracked: u64,
 }
 
 pub fn system_time(t: Micros) -> SystemTime {
@@ -97,6 +102,7 @@ impl SpanMaker {
             open: OpenRequests::default(),
             notes: Vec::new(),
             requests: 0,
+            untracked: 0,
         }
     }
 
@@ -166,6 +172,11 @@ impl SpanMaker {
         body: &[u8],
         out: &mut Vec<SpanData>,
     ) {
+        self.requests += 1;
+        if self.open.len() >= MAX_OPEN {
+            self.untracked += 1;
+            return;
+        }
         let facts = attrs::request_facts(body);
         if facts.method_is_initialize && self.mcp_version.is_none() {
             // The revision the client asks for, until the answer says which one it got.
@@ -188,7 +199,6 @@ impl SpanMaker {
             facts: &facts,
             body: self.options.bodies.then_some(body),
         });
-        self.requests += 1;
         let open = Open {
             context: span,
             parent,
@@ -282,6 +292,12 @@ impl SpanMaker {
             attributes.push(KeyValue::new("process.command_args", i.command.join(" ")));
         }
         attributes.push(KeyValue::new("rpctap.requests", self.requests as i64));
+        if self.untracked > 0 {
+            attributes.push(KeyValue::new(
+                "rpctap.untracked_requests",
+                self.untracked as i64,
+            ));
+        }
         let name = info.map_or_else(|| "session".to_owned(), |i| format!("session {}", i.name));
         out.push(SpanData {
             span_context: self.root.clone(),

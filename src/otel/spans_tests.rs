@@ -346,3 +346,24 @@ fn notifications_leave_in_bounded_spans() {
         .collect();
     assert_eq!(counts, [128, 128, 44]);
 }
+
+#[test]
+fn a_server_that_never_answers_cannot_grow_the_exporter() {
+    let mut maker = SpanMaker::new(SpanOptions::default());
+    let mut out = Vec::new();
+    for i in 0..(MAX_OPEN as u64 + 5) {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"m"}}"#);
+        maker.event(&msg(i, i as i64, Dir::C2s, &body), &mut out);
+    }
+    maker.finish(None, &mut out);
+    assert_eq!(out.len(), MAX_OPEN + 1, "the tracked requests and the root");
+    let root = out.last().unwrap();
+    assert_eq!(
+        attr(root, "rpctap.untracked_requests"),
+        Some(&Value::I64(5))
+    );
+    assert_eq!(
+        attr(root, "rpctap.requests"),
+        Some(&Value::I64(MAX_OPEN as i64 + 5))
+    );
+}
