@@ -451,3 +451,49 @@ fn the_standard_environment_variable_turns_export_on() {
     );
     by_name(&spans, "session envy");
 }
+
+#[test]
+fn bodies_are_sent_only_on_opt_in_and_always_redacted() {
+    let home = temp();
+    let secret = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"login\",\"params\":{\"token\":\"hunter2\",\"user\":\"me\"}}\n";
+    for bodies in [false, true] {
+        let rec = receiver(true);
+        let mut cmd = rpctap(home.path());
+        cmd.args([
+            "--otlp",
+            &rec.url,
+            "--redact",
+            "token",
+            "--no-record",
+            "--no-live",
+        ]);
+        if bodies {
+            cmd.arg("--otlp-bodies");
+        }
+        cmd.args(["--", "cat"]);
+        let out = run_with_input(cmd, secret.to_vec(), 64);
+        assert_eq!(out.stdout, secret, "the wire is never redacted");
+        let spans = rec.spans(HANG);
+        let login = spans
+            .iter()
+            .find(|s| {
+                s.span.name == "login" && s.attr("rpctap.direction").as_deref() == Some("c2s")
+            })
+            .unwrap_or_else(|| panic!("{:?}", names(&spans)));
+        let everything = format!("{spans:?}");
+        assert!(
+            !everything.contains("hunter2"),
+            "a redacted value left the machine"
+        );
+        match login.attr("rpctap.request.body") {
+            Some(body) => {
+                assert!(bodies);
+                assert!(
+                    body.contains("«redacted»") && body.contains("\"user\":\"me\""),
+                    "{body}"
+                );
+            }
+            None => assert!(!bodies, "--otlp-bodies sends the body"),
+        }
+    }
+}

@@ -28,7 +28,9 @@ const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
 const QUEUE_EVENTS: usize = 8192;
 const QUEUE_BYTES: usize = 16 * 1024 * 1024;
 /// When the session ends, the last spans get this long to leave before the shim exits.
-const FINISH_WAIT: Duration = Duration::from_secs(3);
+/// Short: the supervisor gives the recorder (and so its observers, then live viewers)
+/// about two seconds without progress before it exits anyway.
+const FINISH_WAIT: Duration = Duration::from_millis(800);
 
 /// The OTLP endpoint: `base` is a collector's base URL (as `OTEL_EXPORTER_OTLP_ENDPOINT`
 /// means), to which `/v1/traces` is appended.
@@ -234,6 +236,13 @@ impl Observer for LiveExport {
 
     fn finish(&mut self) {
         self.tx = None;
+        // Said first: the shim may exit while the last spans are being sent.
+        if self.dropped > 0 {
+            eprintln!(
+                "rpctap: warning: OpenTelemetry export dropped {} events it could not keep up with",
+                self.dropped
+            );
+        }
         let Some(done) = self.done.take() else { return };
         match done.recv_timeout(FINISH_WAIT) {
             Ok(exporter) => {
@@ -248,12 +257,6 @@ impl Observer for LiveExport {
             Err(_) => eprintln!(
                 "rpctap: warning: OpenTelemetry: the last spans were still being sent at exit"
             ),
-        }
-        if self.dropped > 0 {
-            eprintln!(
-                "rpctap: warning: OpenTelemetry export dropped {} events it could not keep up with",
-                self.dropped
-            );
         }
     }
 }
