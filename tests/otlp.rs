@@ -410,6 +410,15 @@ fn bad_endpoints_are_one_line_errors() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    let out = rpctap(home.path())
+        .args(["--otlp-bodies", "--no-record", "--", "cat"])
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--otlp-bodies needs --otlp"));
     // ...but a stray environment variable only warns: the server still runs.
     let mut cmd = rpctap(home.path());
     cmd.args(["--no-record", "--no-live", "--", "cat"])

@@ -92,6 +92,9 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
 fn otel_observer(args: &ProxyArgs) -> anyhow::Result<Option<Box<dyn Observer>>> {
     let url = match crate::otel::endpoint(args.otlp.as_deref()) {
         Ok(Some(url)) => url,
+        Ok(None) if args.otlp_bodies => {
+            anyhow::bail!("--otlp-bodies needs --otlp URL (or OTEL_EXPORTER_OTLP_ENDPOINT)")
+        }
         Ok(None) => return Ok(None),
         Err(e) if args.otlp.is_some() => anyhow::bail!("--otlp {e}"),
         Err(e) => {
