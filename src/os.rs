@@ -104,3 +104,16 @@ pub fn process_exists(pid: u32) -> bool {
     let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
     r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
+
+/// Gives the calling thread the lowest scheduling priority (nice 19), so that background
+/// work (the OpenTelemetry exporter) never takes CPU from the forwarding threads. On Linux
+/// a nice value belongs to a thread, not the whole process. Best effort: a failure leaves
+/// the priority as it was.
+pub fn lower_this_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority takes plain integers and touches no memory; with who = 0 it
+        // changes only the calling thread's nice value.
+        let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+    }
+}

@@ -4,17 +4,20 @@
 //!
 //! - `attrs`: attribute names and values (RPC, JSON-RPC, MCP conventions).
 //! - `spans`: session events → spans, pure; the one place the span tree is decided.
-//! - `sender`: the OTLP exporter, batching, and the shim's bounded, never-blocking queue.
+//! - `sender`: the endpoint, and the OTLP exporter.
+//! - `live`: the shim's observer: a bounded, never-blocking queue and the exporter thread.
 //!
 //! Not responsible for: redaction (the recorder redacts before any observer sees an
 //! event), pairing rules (`session::OpenRequests`), reading files (`record`).
 
 mod attrs;
+mod live;
 mod sender;
 mod spans;
 
 pub use attrs::MAX_BODY_ATTRIBUTE;
-pub use sender::{endpoint, traces_url, Exporter, LiveExport, BATCH};
+pub use live::LiveExport;
+pub use sender::{endpoint, traces_url, Exporter, BATCH};
 pub use spans::{parse_traceparent, SpanMaker, SpanOptions};
 
 use crate::record::Event;

@@ -1,36 +1,17 @@
-//! Sending spans: the OTLP/HTTP (protobuf) exporter of `opentelemetry-otlp`, driven from
-//! a thread of rpctap's own, and the shim's live observer that feeds that thread.
-//!
-//! The live path never slows forwarding: the recorder hands each event to a bounded queue
-//! (bounded in events and in body bytes) and moves on; when the queue is full the event is
-//! dropped and counted, with one warning. The exporter thread pairs, batches (up to
-//! `BATCH` spans or every `FLUSH_EVERY`) and sends; a failing backend costs spans, never
-//! forwarding.
+//! Sending spans: where to (`endpoint`, from `--otlp` or the standard variables), and the
+//! OTLP/HTTP (protobuf) exporter of `opentelemetry-otlp` on a small tokio runtime of its
+//! own. A failed request is counted and reported; the caller decides whether it is fatal
+//! (`rpctap export`) or only costs spans (the live shim, see `live`).
 
-use super::spans::{SpanMaker, SpanOptions};
-use crate::proxy::Observer;
-use crate::record::{Event, Micros};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use opentelemetry_sdk::Resource;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Spans sent in one request at most.
 pub const BATCH: usize = 512;
-/// A partial batch (and the notifications gathered so far) is sent this often.
-pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// How long one export request may take.
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Events waiting for the exporter thread at most, and their body bytes at most.
-const QUEUE_EVENTS: usize = 8192;
-const QUEUE_BYTES: usize = 16 * 1024 * 1024;
-/// When the session ends, the last spans get this long to leave before the shim exits.
-/// Short: the supervisor gives the recorder (and so its observers, then live viewers)
-/// about two seconds without progress before it exits anyway.
-const FINISH_WAIT: Duration = Duration::from_millis(800);
 
 /// The OTLP endpoint: `base` is a collector's base URL (as `OTEL_EXPORTER_OTLP_ENDPOINT`
 /// means), to which `/v1/traces` is appended.
@@ -161,147 +142,4 @@ fn resource(service_name: &str) -> Resource {
     Resource::builder()
         .with_service_name(service_name.to_owned())
         .build()
-}
-
-/// The shim's observer: queues events for the exporter thread.
-pub struct LiveExport {
-    tx: Option<SyncSender<Event>>,
-    queued: Arc<AtomicUsize>,
-    dropped: u64,
-    done: Option<mpsc::Receiver<Exporter>>,
-}
-
-impl LiveExport {
-    /// Starts the exporter thread.
-    pub fn start(exporter: Exporter, options: SpanOptions) -> std::io::Result<LiveExport> {
-        let (tx, rx) = mpsc::sync_channel(QUEUE_EVENTS);
-        let (done_tx, done) = mpsc::channel();
-        let queued = Arc::new(AtomicUsize::new(0));
-        let q = queued.clone();
-        std::thread::Builder::new()
-            .name("rpctap-otlp".into())
-            .spawn(move || {
-                let exporter = run(exporter, SpanMaker::new(options), &rx, &q);
-                let _ = done_tx.send(exporter);
-            })?;
-        Ok(LiveExport {
-            tx: Some(tx),
-            queued,
-            dropped: 0,
-            done: Some(done),
-        })
-    }
-
-    fn drop_one(&mut self) {
-        if self.dropped == 0 {
-            eprintln!(
-                "rpctap: warning: OpenTelemetry export is behind; dropping events (forwarding is not affected)"
-            );
-        }
-        self.dropped += 1;
-    }
-}
-
-fn size(event: &Event) -> usize {
-    match event {
-        Event::Message(m) => m.body.len(),
-        _ => 64,
-    }
-}
-
-impl Observer for LiveExport {
-    fn event(&mut self, event: &Event) {
-        if matches!(event, Event::Noise(_) | Event::Stderr(_) | Event::Gap(_)) {
-            return;
-        }
-        let Some(tx) = &self.tx else { return };
-        let n = size(event);
-        if self.queued.load(Ordering::Relaxed) + n > QUEUE_BYTES {
-            return self.drop_one();
-        }
-        // Added before sending so that the thread's subtraction never goes below zero.
-        self.queued.fetch_add(n, Ordering::Relaxed);
-        match tx.try_send(event.clone()) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                self.queued.fetch_sub(n, Ordering::Relaxed);
-                self.drop_one();
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                self.queued.fetch_sub(n, Ordering::Relaxed);
-                self.tx = None;
-            }
-        }
-    }
-
-    fn finish(&mut self) {
-        self.tx = None;
-        // Said first: the shim may exit while the last spans are being sent.
-        if self.dropped > 0 {
-            eprintln!(
-                "rpctap: warning: OpenTelemetry export dropped {} events it could not keep up with",
-                self.dropped
-            );
-        }
-        let Some(done) = self.done.take() else { return };
-        match done.recv_timeout(FINISH_WAIT) {
-            Ok(exporter) => {
-                if let Some(e) = &exporter.first_error {
-                    eprintln!(
-                        "rpctap: warning: OpenTelemetry: {} of {} spans not delivered ({e})",
-                        exporter.failed,
-                        exporter.sent + exporter.failed
-                    );
-                }
-            }
-            Err(_) => eprintln!(
-                "rpctap: warning: OpenTelemetry: the last spans were still being sent at exit"
-            ),
-        }
-    }
-}
-
-/// The exporter thread: until the queue closes, pair and batch; then close what is open.
-fn run(
-    mut exporter: Exporter,
-    mut maker: SpanMaker,
-    rx: &mpsc::Receiver<Event>,
-    queued: &AtomicUsize,
-) -> Exporter {
-    let mut batch = Vec::new();
-    let mut exit: Option<Micros> = None;
-    let mut next_flush = Instant::now() + FLUSH_EVERY;
-    loop {
-        match rx.recv_timeout(next_flush.saturating_duration_since(Instant::now())) {
-            Ok(event) => {
-                queued.fetch_sub(size(&event), Ordering::Relaxed);
-                if let Event::Exit(e) = &event {
-                    exit = Some(e.t);
-                }
-                if let Event::Session(info) = &event {
-                    exporter.set_service(&info.name);
-                }
-                maker.event(&event, &mut batch);
-                if batch.len() >= BATCH {
-                    exporter.send_or_warn(&mut batch);
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-        // Checked after every event too: under steady traffic the queue is never empty
-        // long enough for the timeout to fire.
-        if Instant::now() >= next_flush {
-            maker.flush_notifications(&mut batch);
-            exporter.send_or_warn(&mut batch);
-            next_flush = Instant::now() + FLUSH_EVERY;
-        }
-    }
-    maker.finish(exit, &mut batch);
-    while !batch.is_empty() {
-        let rest = batch.split_off(batch.len().min(BATCH));
-        exporter.send_or_warn(&mut batch);
-        batch = rest;
-    }
-    exporter
 }
