@@ -20,4 +20,6 @@ pub use reader::{parse_line, read_file, ReadError, Reader};
 pub use redact::Redactor;
 pub use regular::{open_regular, open_regular_async};
 pub use time::Micros;
-pub use writer::{canonical_head, encode_event, encode_message_head, wire_bytes, MESSAGE_TAIL};
+pub use writer::{
+    canonical_head, encode_event, encode_message_head, is_canonical_head, wire_bytes, MESSAGE_TAIL,
+};

@@ -5,6 +5,7 @@
 //! Not responsible for: reading files or sockets (see `record`, `live`), drawing (see `tui`).
 
 mod load;
+mod pairing;
 mod stats;
 mod stats_stream;
 mod store;
@@ -12,6 +13,7 @@ pub mod stream;
 mod summary;
 
 pub use load::{describe, io_message, load};
+pub use pairing::OpenRequests;
 pub use stats::{MethodStats, Stats, Unanswered};
 pub use store::{Flags, IdKey, Row, Status, Store, NONE};
 pub use summary::{summarize, Summaries, Summary};

@@ -3,7 +3,7 @@
 //! is the requests still waiting for an answer plus a window of recently answered ones,
 //! never the bodies.
 //!
-//! The rules are `Store::push`'s, row for row: one row per message, noise and stderr
+//! The rules are `Store::push`'s, row for row (pairing itself is `OpenRequests`): one row per message, noise and stderr
 //! line; a response pairs with the open request of its id travelling the other way; a
 //! cancellation marks the open request of its id, else the newest answered one among the
 //! last `CANCEL_WINDOW` rows (tests check that both agree on recordings).
@@ -11,6 +11,7 @@
 //! Not responsible for: filters (they need the whole store: a request's status depends
 //! on later lines), drawing.
 
+use super::OpenRequests;
 use crate::record::{Dir, Event, Micros};
 use crate::rpc::{classify, Id, Kind};
 use bytes::Bytes;
@@ -63,8 +64,6 @@ impl StreamRow {
     }
 }
 
-type Key = (Dir, IdKey);
-
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum IdKey {
     None,
@@ -84,7 +83,7 @@ fn key(id: &Option<Id>) -> IdKey {
 #[derive(Default)]
 pub struct Pairer {
     rows: u64,
-    open: HashMap<Key, Request>,
+    open: OpenRequests<IdKey, Request>,
     /// Answered requests of the last `CANCEL_WINDOW` rows, oldest first.
     recent: VecDeque<Request>,
     /// Requests whose id a later request reused before they were answered.
@@ -160,12 +159,12 @@ impl Pairer {
                     answer: None,
                 };
                 // A reused id leaves the older request unanswered for good, as in the store.
-                if let Some(old) = self.open.insert((out.dir, key(&out.id)), req) {
+                if let Some(old) = self.open.request(out.dir, key(&out.id), req) {
                     self.replaced.push(old);
                 }
             }
             Kind::Response | Kind::Error => {
-                if let Some(mut req) = self.open.remove(&(out.dir.other(), key(&out.id))) {
+                if let Some(mut req) = self.open.response(out.dir, key(&out.id)) {
                     if out.method.is_none() {
                         out.method = req.method.clone();
                     }
@@ -183,7 +182,7 @@ impl Pairer {
 
     /// Marks the request a cancellation names; returns it if it was not cancelled yet.
     fn cancel(&mut self, dir: Dir, id: IdKey) -> Option<Request> {
-        let req = match self.open.get_mut(&(dir, id.clone())) {
+        let req = match self.open.get_mut(dir, id.clone()) {
             Some(r) => r,
             None => self
                 .recent
@@ -198,8 +197,8 @@ impl Pairer {
     }
 
     /// The requests never answered, in recording order.
-    pub fn finish(self) -> Vec<Request> {
-        let mut open: Vec<Request> = self.open.into_values().collect();
+    pub fn finish(mut self) -> Vec<Request> {
+        let mut open: Vec<Request> = self.open.drain().map(|(_, r)| r).collect();
         open.extend(self.replaced);
         open.sort_by_key(|r| r.row);
         open
