@@ -18,7 +18,7 @@ pypi=(
     "mcp==2.3.0"
     "debugpy==1.8.22"
 )
-npm=("@modelcontextprotocol/server-everything@2026.8.31")
+npm=("@modelcontextprotocol/server-everything@2026.8.31" "pyright@1.1.414")
 
 stamp="$cache/ready"
 want="${pypi[*]} ${npm[*]}"
@@ -42,6 +42,7 @@ npm install --prefix "$cache/npm" --no-audit --no-fund --loglevel=error "${npm[@
 "$cache/venv/bin/pylsp" --version >/dev/null
 "$cache/venv/bin/python" -c 'import pygls.lsp.client, mcp.client.stdio, debugpy'
 test -f "$cache/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
+test -x "$cache/npm/node_modules/.bin/pyright-langserver"
 
 echo "$want" >"$stamp"
 echo "interop-setup: done ($cache)"

@@ -3,12 +3,14 @@
 //! The library holds everything; `main.rs` only maps `run()` to an exit code.
 
 pub mod catalog;
+pub mod child;
 pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod filter;
 pub mod fmt;
 pub mod live;
+pub mod log;
 pub mod os;
 pub mod paths;
 pub mod proxy;

@@ -76,9 +76,9 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     };
     match crate::proxy::run(config) {
         Ok(code) => Ok(ExitCode::from(code)),
-        Err(crate::proxy::SpawnError(code, message)) => {
-            eprintln!("rpctap: {message}");
-            Ok(ExitCode::from(code))
+        Err(e) => {
+            eprintln!("rpctap: {e}");
+            Ok(ExitCode::from(e.exit_code()))
         }
     }
 }

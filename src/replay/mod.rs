@@ -4,16 +4,20 @@
 //! - `script`: what the recorded client sent, in order, with the causality between
 //!   messages, and the recorded answers to server-to-client requests.
 //! - `engine`: drives a fresh server with the script and collects what it answers.
+//! - `server`: the server as one inbox of events (messages, end of output, exit).
+//! - `progress`: the progress line on stderr.
 //! - `report`: compares, and prints the report (text or JSON).
 //! - `mock`: acts as the server on stdio, answering from the recording.
 
 mod engine;
 mod mock;
 mod normalize;
+mod progress;
 mod report;
 mod script;
+mod server;
 
-pub use engine::{replay, Pace, ReplayOptions};
+pub use engine::{replay, Ending, Outcome, Pace, ReplayOptions};
 pub use mock::{default_param_ignores, mock, MockOptions, MockStats, Unmatched};
 pub use normalize::{diff, parse_path, remove_path, JsonPath};
 pub use report::{default_ignores, Report, RowFilter};
