@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 
 /// How long, after the stop sequence, the server's last output may take to arrive.
 const DRAIN: Duration = Duration::from_millis(500);
+/// How long after its stdout ended a server still counts as exiting, not as having only
+/// closed its stdout.
+const EXIT_AFTER_EOF: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Pace {
@@ -183,7 +186,14 @@ impl<'a> Run<'a> {
                 Ok(Incoming::Message(at, body)) => self.handle(at, body),
                 Ok(Incoming::Eof { truncated }) => {
                     self.out.truncated = truncated.map(|e| e.to_string());
-                    self.out.ending = Ending::StdoutClosed;
+                    // An exiting server closes its stdout as it exits: tell the two apart.
+                    self.out.ending = match server.child.wait_timeout(EXIT_AFTER_EOF) {
+                        Some(status) => {
+                            self.out.exit = Some(crate::child::exit_event(Some(status)));
+                            Ending::Exited
+                        }
+                        None => Ending::StdoutClosed,
+                    };
                     break;
                 }
                 Ok(Incoming::Exited(status)) => {
