@@ -54,20 +54,33 @@ impl SpawnError {
     }
 }
 
-/// Where the child's stderr goes.
+/// Where the child's stdout or stderr goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stderr {
+pub enum Output {
     /// A pipe the caller drains (and records).
     Piped,
-    /// rpctap's own stderr.
+    /// rpctap's own.
     Inherit,
+    /// Nowhere.
+    Null,
+}
+
+impl Output {
+    fn stdio(self) -> Stdio {
+        match self {
+            Output::Piped => Stdio::piped(),
+            Output::Inherit => Stdio::inherit(),
+            Output::Null => Stdio::null(),
+        }
+    }
 }
 
 /// The pipes of a freshly spawned child. Stdin is shared with the `Child` so that the stop
 /// sequence can close it under a writer that still holds it.
 pub struct Pipes {
     pub stdin: Arc<File>,
-    pub stdout: ChildStdout,
+    /// Present when asked for with `Output::Piped`.
+    pub stdout: Option<ChildStdout>,
     pub stderr: Option<ChildStderr>,
 }
 
@@ -83,24 +96,21 @@ pub struct Child {
     exit: ExitCell,
 }
 
-/// Spawns `command` with piped stdin and stdout, in its own process group, killed by the
-/// kernel if the spawning thread dies. Spawn from a thread that lives as long as the child
+/// Spawns `command` with a piped stdin, in its own process group, killed by the kernel if
+/// the spawning thread dies. Spawn from a thread that lives as long as the child
 /// is needed (the kernel's parent-death signal follows the *thread*). `on_exit` runs on the
 /// waiting thread once the child has exited (and been reaped).
 pub fn spawn(
     command: &[String],
-    stderr: Stderr,
+    (stdout, stderr): (Output, Output),
     on_exit: impl FnOnce(ExitStatus) + Send + 'static,
 ) -> Result<(Child, Pipes), SpawnError> {
     let (program, args) = command.split_first().ok_or(SpawnError::NoCommand)?;
     let mut cmd = Command::new(program);
     cmd.args(args)
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(match stderr {
-            Stderr::Piped => Stdio::piped(),
-            Stderr::Inherit => Stdio::inherit(),
-        });
+        .stdout(stdout.stdio())
+        .stderr(stderr.stdio());
     os::configure_child(&mut cmd);
     let spawn_error = |source| SpawnError::Spawn {
         program: program.clone(),
@@ -113,10 +123,9 @@ pub fn spawn(
     let stdin = Arc::new(File::from(OwnedFd::from(
         child.stdin.take().ok_or_else(missing)?,
     )));
-    let stdout = child.stdout.take().ok_or_else(missing)?;
     let pipes = Pipes {
         stdin: stdin.clone(),
-        stdout,
+        stdout: child.stdout.take(),
         stderr: child.stderr.take(),
     };
     let exit: ExitCell = Arc::default();
@@ -182,8 +191,7 @@ impl Child {
         os::signal_group(self.pid, libc::SIGKILL);
     }
 
-    /// A stop sequence for this child that begins by closing its stdin (or, without one,
-    /// with SIGTERM).
+    /// A stop sequence for this child that begins by closing its stdin.
     pub fn stopper(&self, grace: Duration) -> Stop {
         Stop::new(self.pid, grace, self.stdin.clone())
     }
@@ -191,9 +199,17 @@ impl Child {
     /// Runs the whole stop sequence, blocking: close stdin, wait `grace`, SIGTERM, wait
     /// `grace`, SIGKILL (the group), wait. Always leaves the child's process group killed.
     pub fn stop(&self, grace: Duration) -> Stopped {
-        let mut stop = self.stopper(grace);
+        self.run_stop(self.stopper(grace), grace)
+    }
+
+    /// As `stop`, for a child that does not read its stdin: SIGTERM, wait `grace`, SIGKILL.
+    pub fn terminate(&self, grace: Duration) -> Stopped {
+        self.run_stop(Stop::new(self.pid, grace, None), grace)
+    }
+
+    fn run_stop(&self, mut stop: Stop, grace: Duration) -> Stopped {
         stop.begin();
-        let mut signalled = self.stdin.is_none();
+        let mut signalled = stop.stdin.is_none();
         let status = loop {
             let wait = stop
                 .next_deadline()
@@ -337,7 +353,7 @@ mod tests {
     fn sh(script: &str) -> (Child, Pipes) {
         spawn(
             &["sh".into(), "-c".into(), script.into()],
-            Stderr::Inherit,
+            (Output::Null, Output::Inherit),
             |_| {},
         )
         .expect("spawn sh")
@@ -361,6 +377,20 @@ mod tests {
     }
 
     #[test]
+    fn terminate_starts_with_sigterm() {
+        let (child, _pipes) = sh("trap 'exit 5' TERM; while :; do sleep 0.05; done");
+        std::thread::sleep(Duration::from_millis(200));
+        let stopped = child.terminate(Duration::from_secs(30));
+        assert!(stopped.signalled);
+        let code = stopped.status.and_then(|s| s.code());
+        // 5 once the trap is in place; a shell that had not installed it yet dies of TERM.
+        assert!(
+            code == Some(5) || stopped.status.map(shell_code) == Some(143),
+            "{code:?}"
+        );
+    }
+
+    #[test]
     fn exit_codes_map_as_a_shell_does() {
         let (child, _pipes) = sh("kill -HUP $$");
         let status = child.wait_timeout(Duration::from_secs(30));
@@ -372,9 +402,13 @@ mod tests {
 
     #[test]
     fn a_missing_program_is_127() {
-        let err = spawn(&["/nonexistent/x".into()], Stderr::Inherit, |_| {})
-            .err()
-            .expect("no such program");
+        let err = spawn(
+            &["/nonexistent/x".into()],
+            (Output::Null, Output::Null),
+            |_| {},
+        )
+        .err()
+        .expect("no such program");
         assert_eq!(err.exit_code(), 127);
         assert!(err.to_string().starts_with("cannot run '/nonexistent/x'"));
     }

@@ -61,9 +61,13 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     let signals = watch_signals()?;
     let (notes, inbox) = mpsc::channel::<Note>();
     let exited = notes.clone();
-    let (child, pipes) = child::spawn(&config.command, child::Stderr::Piped, move |s| {
-        let _ = exited.send(Note::Exited(s));
-    })?;
+    let (child, pipes) = child::spawn(
+        &config.command,
+        (child::Output::Piped, child::Output::Piped),
+        move |s| {
+            let _ = exited.send(Note::Exited(s));
+        },
+    )?;
     let grace = config.grace;
     let (tap, recorder_done) = start_recorder(config)?;
     start_pumps(pipes, &tap, &notes);
@@ -143,7 +147,7 @@ fn start_pumps(pipes: Pipes, tap: &Tap, notes: &Sender<Note>) {
             }),
         );
     }
-    {
+    if let Some(child_out) = child_out {
         let (tap, notes) = (tap.clone(), notes.clone());
         let dst = dup(std::io::stdout().as_fd());
         spawn(

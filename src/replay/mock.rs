@@ -187,9 +187,12 @@ pub fn mock(
                                 send(&mut output, framing, &with_id(store.body(resp), &id_value))?;
                                 stats.answered += 1;
                             }
-                            None => stats
-                                .unmatched
-                                .push(format!("{method} (recorded without an answer)")),
+                            None => {
+                                eprintln!("rpctap mock: {method} #{id_value} was recorded without an answer");
+                                stats
+                                    .unmatched
+                                    .push(format!("{method} (recorded without an answer)"))
+                            }
                         }
                     }
                     for &(r, _) in followups.iter().filter(|(_, before)| !*before) {
@@ -197,6 +200,9 @@ pub fn mock(
                     }
                 }
                 None if c.kind == Kind::Request => {
+                    // Said as it happens (the summary at exit repeats it): a client author
+                    // watching the mock sees which request it could not answer, and when.
+                    eprintln!("rpctap mock: no recorded {method} request matches #{id_value}");
                     stats.unmatched.push(method.clone());
                     if opts.unmatched == Unmatched::Error {
                         let reply = serde_json::json!({"jsonrpc": "2.0", "id": id_value, "error": {

@@ -54,9 +54,13 @@ pub fn start(
 ) -> anyhow::Result<Server> {
     let (tx, inbox) = mpsc::sync_channel(INBOX);
     let exited = tx.clone();
-    let (child, pipes) = child::spawn(command, child::Stderr::Piped, move |s| {
-        let _ = exited.send(Incoming::Exited(s));
-    })?;
+    let (child, pipes) = child::spawn(
+        command,
+        (child::Output::Piped, child::Output::Piped),
+        move |s| {
+            let _ = exited.send(Incoming::Exited(s));
+        },
+    )?;
     let (tap, recorder_done) = start_recorder(store, command, record)?;
     if let Some(stderr) = pipes.stderr {
         let tap = tap.clone();
@@ -69,8 +73,8 @@ pub fn start(
             pump(stderr, out, Lane::Stderr, &tap, || {})
         });
     }
-    {
-        let (tap, stdout) = (tap.clone(), pipes.stdout);
+    if let Some(stdout) = pipes.stdout {
+        let tap = tap.clone();
         std::thread::spawn(move || {
             let mut frames = Frames::new(tx);
             pump(stdout, &mut frames, Lane::S2c, &tap, || {});
