@@ -10,8 +10,9 @@ mod time;
 mod validate;
 mod writer;
 
+pub use crate::wire::{canonical_head, wire_bytes};
 pub use event::{Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent};
 pub use import::{open, Format};
 pub use reader::{parse_line, read_file, ReadError, Reader};
 pub use time::Micros;
-pub use writer::{canonical_head, encode_event, wire_bytes};
+pub use writer::encode_event;

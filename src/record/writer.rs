@@ -5,34 +5,6 @@
 use super::{Event, MessageEvent};
 use base64::Engine;
 
-/// The header a plain encoder would write for a body of `len` bytes.
-pub fn canonical_head(len: usize) -> String {
-    format!("Content-Length: {len}\r\n\r\n")
-}
-
-/// The exact wire bytes of a message: its header (recorded or canonical) and body for
-/// Content-Length framing; its body and line terminator for newline framing.
-pub fn wire_bytes(
-    framing: crate::wire::Framing,
-    headers: Option<&[u8]>,
-    body: &[u8],
-    out: &mut Vec<u8>,
-) {
-    match framing {
-        crate::wire::Framing::Lsp => {
-            match headers {
-                Some(h) => out.extend_from_slice(h),
-                None => out.extend_from_slice(canonical_head(body.len()).as_bytes()),
-            }
-            out.extend_from_slice(body);
-        }
-        crate::wire::Framing::Ndjson => {
-            out.extend_from_slice(body);
-            out.extend_from_slice(headers.unwrap_or(b"\n"));
-        }
-    }
-}
-
 /// Can this body be embedded as-is, and still be one line that reads back identically?
 fn embeddable(body: &[u8]) -> bool {
     super::validate::is_one_line_json(body)

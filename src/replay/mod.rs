@@ -22,15 +22,6 @@ pub use mock::{default_param_ignores, mock, MockOptions, MockStats, Unmatched};
 pub use normalize::{diff, parse_path, remove_path, JsonPath};
 pub use report::{default_ignores, Report, RowFilter};
 
-use crate::wire::Framing;
-
-/// One message as it goes on the wire in `framing`.
-pub fn frame(framing: Framing, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 32);
-    crate::record::wire_bytes(framing, None, body, &mut out);
-    out
-}
-
 /// `body` with its top-level `id` replaced (JSON-RPC), or `request_seq` (DAP responses).
 pub fn with_id(body: &[u8], id: &serde_json::Value) -> Vec<u8> {
     let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {

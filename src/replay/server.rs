@@ -165,7 +165,7 @@ impl Writer<'_> {
         if self.broken {
             return;
         }
-        let bytes = Bytes::from(super::frame(self.framing, body));
+        let bytes = Bytes::from(crate::wire::framed(self.framing, body));
         // Recorded before the write, as in the shim, so answers never precede requests.
         self.tap.offer(Lane::C2s, Micros::now(), bytes.clone());
         let mut file = self.file;
