@@ -5,6 +5,7 @@
 mod event;
 pub mod export;
 pub mod import;
+pub mod lines;
 mod reader;
 mod time;
 mod validate;
@@ -13,6 +14,7 @@ mod writer;
 pub use crate::wire::{canonical_head, wire_bytes};
 pub use event::{Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent};
 pub use import::{open, Format};
+pub use lines::{Line, Lines};
 pub use reader::{parse_line, read_file, ReadError, Reader};
 pub use time::Micros;
 pub use writer::encode_event;

@@ -28,7 +28,7 @@ pub(super) async fn live(socket: PathBuf, out: Out) {
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
     let mut batch = Vec::with_capacity(BATCH);
     let mut held = None;
-    let (mut line_no, mut caught_up) = (0usize, false);
+    let (mut lines, mut caught_up) = (crate::record::Lines::new(), false);
     loop {
         buf.reserve(CHUNK);
         let room = buf.capacity() - buf.len();
@@ -62,7 +62,7 @@ pub(super) async fn live(socket: PathBuf, out: Out) {
             }
         };
         if !out
-            .lines(&mut buf, &mut line_no, &mut batch, not_ours, take)
+            .lines(&mut buf, &mut lines, &mut batch, not_ours, take)
             .await
         {
             return;
