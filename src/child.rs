@@ -24,11 +24,12 @@ use std::time::{Duration, Instant};
 pub enum SpawnError {
     #[error("no command given")]
     NoCommand,
-    #[error("cannot run '{program}': {}", crate::session::io_message(.source))]
+    /// The cause is kept but not chained as `source()`: its text is already in the message,
+    /// in the short form users read (no "(os error N)"), and `{:#}` would repeat it.
+    #[error("cannot run '{program}': {}", crate::session::io_message(.cause))]
     Spawn {
         program: String,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("cannot watch '{program}': {source}")]
     Watch {
@@ -43,8 +44,8 @@ impl SpawnError {
     /// when it is not found (or anything else went wrong starting it).
     pub fn exit_code(&self) -> u8 {
         match self {
-            SpawnError::Spawn { source, .. }
-                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            SpawnError::Spawn { cause, .. }
+                if cause.kind() == std::io::ErrorKind::PermissionDenied =>
             {
                 126
             }
@@ -112,9 +113,9 @@ pub fn spawn(
         .stdout(stdout.stdio())
         .stderr(stderr.stdio());
     os::configure_child(&mut cmd);
-    let spawn_error = |source| SpawnError::Spawn {
+    let spawn_error = |cause| SpawnError::Spawn {
         program: program.clone(),
-        source,
+        cause,
     };
     let mut child = cmd.spawn().map_err(spawn_error)?;
     let pid = child.id();

@@ -11,7 +11,7 @@
 use super::progress::Progress;
 use super::script::Script;
 use super::server::{Incoming, Server, Writer};
-use super::with_id;
+use super::{with_id, ReplayError};
 use crate::record::Exit;
 use crate::rpc::{classify, Id, Kind, Protocol};
 use crate::session::Store;
@@ -99,12 +99,11 @@ pub fn replay(
     store: &Store,
     command: &[String],
     opts: &ReplayOptions,
-) -> anyhow::Result<(Script, Outcome)> {
+) -> Result<(Script, Outcome), ReplayError> {
     let script = Script::from_store(store)?;
-    anyhow::ensure!(
-        !command.is_empty(),
-        "no server command given: use `rpctap replay FILE -- CMD...`"
-    );
+    if command.is_empty() {
+        return Err(ReplayError::NoCommand);
+    }
     let server = super::server::start(store, command, opts.record.as_deref(), opts.quiet)?;
     let mut run = Run::new(store, script, &server, opts);
     run.drive(&server);

@@ -131,7 +131,7 @@ pub fn mock(
     input: impl Read,
     mut output: impl Write,
     opts: &MockOptions,
-) -> anyhow::Result<MockStats> {
+) -> Result<MockStats, super::ReplayError> {
     let mut idx = Index::new(store);
     let mut stats = MockStats::default();
     let mut src = FrameReader::new(input, None);

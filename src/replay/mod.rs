@@ -18,6 +18,24 @@ mod script;
 mod server;
 
 pub use engine::{replay, Ending, Outcome, Pace, ReplayOptions};
+
+/// Why a replay or a mock could not run (a server that misbehaves is not an error: it is
+/// what the report is for).
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("the recording has no client-to-server messages to replay")]
+    NothingToReplay,
+    #[error("no server command given: use `rpctap replay FILE -- CMD...`")]
+    NoCommand,
+    #[error(transparent)]
+    Spawn(#[from] crate::child::SpawnError),
+    /// `--record` could not be opened.
+    #[error(transparent)]
+    Record(Box<dyn std::error::Error + Send + Sync>),
+    /// Mock's stdin or stdout failed.
+    #[error("mock's stdio: {0}")]
+    Io(#[from] std::io::Error),
+}
 pub use mock::{default_param_ignores, mock, MockOptions, MockStats, Unmatched};
 pub use normalize::{diff, parse_path, remove_path, JsonPath};
 pub use report::{default_ignores, Report, RowFilter};

@@ -6,6 +6,7 @@
 //!
 //! Not responsible for: what to send or when (see `engine`).
 
+use super::ReplayError;
 use crate::child::{self, Child};
 use crate::proxy::{pump, FileSink, Lane, Recorder, RecorderConfig, Tap, TapMsg};
 use crate::record::{Micros, SessionInfo};
@@ -51,7 +52,7 @@ pub fn start(
     command: &[String],
     record: Option<&std::path::Path>,
     quiet: bool,
-) -> anyhow::Result<Server> {
+) -> Result<Server, ReplayError> {
     let (tx, inbox) = mpsc::sync_channel(INBOX);
     let exited = tx.clone();
     let (child, pipes) = child::spawn(
@@ -179,13 +180,14 @@ fn start_recorder(
     store: &Store,
     command: &[String],
     path: Option<&std::path::Path>,
-) -> anyhow::Result<(Tap, Option<Receiver<()>>)> {
+) -> Result<(Tap, Option<Receiver<()>>), ReplayError> {
     // Without a recording the receiver is dropped at once and the tap discards.
     let (tap, rx) = crate::proxy::tap(64 * 1024 * 1024);
     let Some(path) = path else {
         return Ok((tap, None));
     };
-    let file = crate::proxy::open_recording(path, false)?;
+    let file =
+        crate::proxy::open_recording(path, false).map_err(|e| ReplayError::Record(e.into()))?;
     let name = store
         .info
         .as_ref()
