@@ -209,6 +209,13 @@ impl<'a> Run<'a> {
             self.out.ending = Ending::Completed;
         }
         self.out.answered_at_end = self.out.responses.len();
+        tracing::debug!(
+            ending = ?self.out.ending,
+            sent = self.next,
+            answered = self.out.answered_at_end,
+            stray = self.out.stray.len(),
+            "replay loop done"
+        );
         self.progress.finish(self.next, self.out.responses.len());
     }
 
