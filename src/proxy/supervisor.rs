@@ -72,10 +72,12 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     let (tap, recorder_done) = start_recorder(config)?;
     start_pumps(pipes, &tap, &notes);
     forward_signals(signals, notes);
-    let status = supervise(&child, grace, original_parent, &inbox);
+    // The output pumps (stdout, stderr) still running.
+    let mut pumps_left = 2;
+    let status = supervise(&child, grace, original_parent, &inbox, &mut pumps_left);
     // Whatever the child left in its process group goes with it.
     child.kill_group();
-    drain(&tap, &inbox);
+    drain(&tap, &inbox, pumps_left);
     finish_recording(tap, recorder_done, status);
     Ok(child::exit_byte(status))
 }
@@ -199,6 +201,7 @@ fn supervise(
     grace: Duration,
     original_parent: i32,
     inbox: &Receiver<Note>,
+    pumps_left: &mut usize,
 ) -> Option<ExitStatus> {
     let mut stop = child.stopper(grace);
     let parent_gone = || os::parent_pid() != original_parent;
@@ -209,7 +212,8 @@ fn supervise(
         match inbox.recv_timeout(wait) {
             Ok(Note::Exited(status)) => return Some(status),
             Ok(Note::Signal(SIGUSR1)) if parent_gone() => stop.begin(),
-            Ok(Note::Signal(SIGUSR1)) | Ok(Note::PumpDone) => {}
+            Ok(Note::PumpDone) => *pumps_left = pumps_left.saturating_sub(1),
+            Ok(Note::Signal(SIGUSR1)) => {}
             Ok(Note::Signal(sig)) => {
                 child.signal(sig);
                 // The child may ignore it; then it goes as on stdin EOF.
@@ -230,8 +234,7 @@ fn supervise(
 /// Lets the output pumps drain what the child wrote before it exited, however long that
 /// takes while bytes still move; a pipe held open by an escaped grandchild, or a parent
 /// that stopped reading, stops the wait after two seconds without progress.
-fn drain(tap: &Tap, inbox: &Receiver<Note>) {
-    let mut pumps_left = 2;
+fn drain(tap: &Tap, inbox: &Receiver<Note>, mut pumps_left: usize) {
     let mut moved = tap.offered();
     let mut stalled_since = Instant::now();
     while pumps_left > 0 && stalled_since.elapsed() < DRAIN_STALL {
