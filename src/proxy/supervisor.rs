@@ -8,8 +8,9 @@
 //! signal forwarding are `child`'s. A terminating signal is forwarded first, then the stop
 //! sequence starts as on stdin EOF, so a child that ignores it cannot keep rpctap alive.
 
+use super::file_sink::FileSink;
 use super::pump::{pump, Lane, TapMsg};
-use super::recorder::{FileSink, Recorder, RecorderConfig};
+use super::recorder::{Recorder, RecorderConfig};
 use super::tap::{tap, Tap};
 use crate::child::{self, Child, Pipes};
 use crate::os;
@@ -19,15 +20,17 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1};
 use std::fs::File;
 use std::os::fd::AsFd;
 use std::process::ExitStatus;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 pub use crate::child::SpawnError;
 
-/// Bytes of copies waiting for the recorder before further ones are dropped (and recorded
-/// as a gap): a slow disk must not grow the shim without bound.
-const TAP_LIMIT: usize = 4 * 1024 * 1024;
+/// Bytes of copies waiting in memory for the recorder before further ones wait in the
+/// spill file: a recorder that falls behind must not grow the shim without bound.
+const TAP_LIMIT: usize = 8 * 1024 * 1024;
 /// After the child exited, how long the output pumps may make no progress before rpctap
 /// stops waiting for them.
 const DRAIN_STALL: Duration = Duration::from_secs(2);
@@ -69,7 +72,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
         },
     )?;
     let grace = config.grace;
-    let (tap, recorder_done) = start_recorder(config)?;
+    let (tap, recorder) = start_recorder(config)?;
     start_pumps(pipes, &tap, &notes);
     forward_signals(signals, notes);
     // The output pumps (stdout, stderr) still running.
@@ -78,7 +81,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     // Whatever the child left in its process group goes with it.
     child.kill_group();
     drain(&tap, &inbox, pumps_left);
-    finish_recording(tap, recorder_done, status);
+    finish_recording(tap, &recorder, status);
     Ok(child::exit_byte(status))
 }
 
@@ -95,10 +98,30 @@ fn watch_signals() -> Result<signal_hook::iterator::Signals, SpawnError> {
     Ok(signals)
 }
 
-/// Creates the tap, the live feed and the recorder thread; the receiver says when the
-/// recorder has written everything.
-fn start_recorder(config: ShimConfig) -> Result<(Tap, Receiver<()>), SpawnError> {
-    let (tap, tap_rx) = tap(TAP_LIMIT);
+/// The recorder thread, as the shim waits for it at the end.
+struct RecorderThread {
+    /// Says when the recorder has written everything.
+    done: Receiver<()>,
+    /// Grows while the recorder makes progress.
+    progress: Arc<AtomicU64>,
+}
+
+/// Creates the tap (spilling next to the recording), the live feed and the recorder
+/// thread.
+fn start_recorder(config: ShimConfig) -> Result<(Tap, RecorderThread), SpawnError> {
+    let spill_dir = config
+        .file
+        .as_ref()
+        .and_then(|f| f.path.as_deref())
+        .and_then(|p| p.parent())
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                ".".into()
+            } else {
+                d.to_owned()
+            }
+        });
+    let (tap, tap_rx) = tap(TAP_LIMIT, spill_dir);
     let live = config
         .live
         .then(|| publish(&config.info, config.file.as_ref(), &tap))
@@ -110,6 +133,7 @@ fn start_recorder(config: ShimConfig) -> Result<(Tap, Receiver<()>), SpawnError>
         None => None,
     };
     let recorder = Recorder::new(config.recorder, file, live);
+    let progress = recorder.progress();
     let info = config.info;
     let (rec_done_tx, rec_done_rx) = mpsc::channel::<()>();
     thread::Builder::new()
@@ -122,7 +146,13 @@ fn start_recorder(config: ShimConfig) -> Result<(Tap, Receiver<()>), SpawnError>
             program: "the recorder".into(),
             source,
         })?;
-    Ok((tap, rec_done_rx))
+    Ok((
+        tap,
+        RecorderThread {
+            done: rec_done_rx,
+            progress,
+        },
+    ))
 }
 
 /// One thread per stream: parent stdin → child stdin, child stdout → parent stdout, child
@@ -250,11 +280,30 @@ fn drain(tap: &Tap, inbox: &Receiver<Note>, mut pumps_left: usize) {
     }
 }
 
-/// Records the exit and waits (bounded) for the recorder to write everything.
-fn finish_recording(tap: Tap, recorder_done: Receiver<()>, status: Option<ExitStatus>) {
+/// Records the exit and waits for the recorder to write everything.
+fn finish_recording(tap: Tap, recorder: &RecorderThread, status: Option<ExitStatus>) {
     tap.send(TapMsg::Exit(child::exit_event(status)));
     drop(tap);
-    let _ = recorder_done.recv_timeout(Duration::from_secs(5));
+    wait_for_recorder(&recorder.done, &recorder.progress);
+}
+
+/// Waits until the recorder has written everything — the spill file may hold a backlog
+/// that takes a while — and live viewers have read it, for as long as that progresses: a
+/// recorder stuck on a dead disk, or a viewer that stopped reading, lets rpctap exit
+/// after `DRAIN_STALL` without progress.
+fn wait_for_recorder(done: &Receiver<()>, progress: &AtomicU64) {
+    let mut seen = progress.load(Ordering::Relaxed);
+    let mut since = Instant::now();
+    while since.elapsed() < DRAIN_STALL {
+        match done.recv_timeout(Duration::from_millis(100)) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let now = progress.load(Ordering::Relaxed);
+        if now != seen {
+            (seen, since) = (now, Instant::now());
+        }
+    }
 }
 
 /// Opens the live-feed socket; a failure is a warning, never a reason not to forward.

@@ -12,9 +12,11 @@ mod validate;
 mod writer;
 
 pub use crate::wire::{canonical_head, wire_bytes};
-pub use event::{Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent};
+pub use event::{
+    Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent, Undelivered,
+};
 pub use import::{open, Format};
 pub use lines::{Line, Lines};
 pub use reader::{parse_line, read_file, ReadError, Reader};
 pub use time::Micros;
-pub use writer::encode_event;
+pub use writer::{encode_event, encode_message_head, MESSAGE_TAIL};

@@ -3,7 +3,9 @@
 //! line is an error naming its line number.
 
 use super::lines::{Line as Parsed, Lines};
-use super::{Dir, Event, Exit, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo, StderrEvent};
+use super::{
+    Dir, Event, Exit, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo, StderrEvent, Undelivered,
+};
 use crate::wire::Framing;
 use base64::Engine;
 use bytes::Bytes;
@@ -69,6 +71,7 @@ struct Line<'a> {
     code: Option<i32>,
     signal: Option<i32>,
     bytes: Option<u64>,
+    from: Option<u64>,
     #[serde(borrow)]
     reason: Option<Cow<'a, str>>,
 }
@@ -120,6 +123,14 @@ pub fn parse_line(line: &[u8]) -> Result<Event, String> {
                 bytes: l.bytes.unwrap_or(0),
                 reason: l.reason.map(Cow::into_owned).unwrap_or_default(),
             }))
+        }
+        Some("undelivered") => {
+            let dir = l.dir.as_deref().and_then(Dir::parse).ok_or("bad \"dir\"")?;
+            return Ok(Event::Undelivered(Undelivered {
+                t: time(&l.t)?,
+                dir,
+                from: l.from.ok_or("missing \"from\"")?,
+            }));
         }
         Some(other) => return Err(format!("unknown line type {other:?}")),
         None => {}
