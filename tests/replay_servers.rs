@@ -67,8 +67,7 @@ struct Run {
     cpu: f64,
 }
 
-/// Runs `rpctap replay` and reads its CPU time from /proc while it is a zombie, before
-/// reaping it.
+/// Runs `rpctap replay`, sampling its CPU time from /proc while it runs.
 fn replay(dir: &Path, opts: &[&str], server: &[String]) -> Run {
     let rec = recording(dir);
     let mut child = rpctap(dir)
@@ -89,9 +88,7 @@ fn replay(dir: &Path, opts: &[&str], server: &[String]) -> Run {
         let _ = std::io::Read::read_to_string(&mut out, &mut s);
         s
     });
-    let pid = child.id();
-    assert!(wait_gone(pid, HANG), "replay {pid} hung");
-    let cpu = cpu_seconds(pid);
+    let cpu = cpu_until_exit(child.id());
     let status = child.wait().unwrap();
     Run {
         code: status.code().unwrap_or(-1),
@@ -100,17 +97,11 @@ fn replay(dir: &Path, opts: &[&str], server: &[String]) -> Run {
     }
 }
 
-/// utime + stime of a (zombie) process, from /proc/PID/stat.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the zombie's stat");
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .unwrap()
-        .1
-        .split_whitespace()
-        .collect();
-    // After the command: state is field 3, utime 14 and stime 15 (1-based, man proc).
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+/// The CPU time (user + system, all threads, in seconds) of process `pid` as last seen
+/// alive: /proc/PID/stat is read every 10 ms until the process is a zombie, whose stat no
+/// longer holds its times. What it burns after the last sample is missed (at most one
+/// interval); a replay that spins while it waits shows up all the same.
+fn cpu_until_exit(pid: u32) -> f64 {
     let hz = std::process::Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -118,7 +109,27 @@ fn cpu_seconds(pid: u32) -> f64 {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|s| s.trim().parse::<f64>().ok())
         .unwrap_or(100.0);
-    ticks / hz
+    let start = std::time::Instant::now();
+    let mut last = 0.0;
+    loop {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return last;
+        };
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        // After the command: state is field 3, utime 14 and stime 15 (1-based, man proc).
+        if fields[0] == "Z" {
+            return last;
+        }
+        let ticks = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+        last = ticks / hz;
+        assert!(start.elapsed() < HANG, "replay {pid} hung");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Every process the server recorded in its pid file is gone.
@@ -135,6 +146,10 @@ fn assert_no_server_left(dir: &Path) {
 
 /// Waiting for a server costs (almost) no CPU: well under the time the server sleeps.
 fn assert_idle(run: &Run, server_sleeps: f64) {
+    eprintln!(
+        "replay CPU time {:.3}s (the server slept {server_sleeps}s)",
+        run.cpu
+    );
     assert!(
         run.cpu < server_sleeps / 10.0,
         "replay used {:.2}s of CPU while the server slept {server_sleeps}s\n{}",
@@ -224,6 +239,7 @@ n=0
 while IFS= read -r l; do
   n=$((n+1))
   if [ $n -gt 2 ]; then
+    sleep 1
     exec >&-
     sleep 1000 & echo $! >> '{}'
     while :; do sleep 0.2; done
@@ -241,6 +257,7 @@ done"#,
         run.stdout
     );
     assert!(run.stdout.contains("killed by signal 9"), "{}", run.stdout);
+    assert_idle(&run, 1.0);
     assert_no_server_left(dir.path());
 }
 
@@ -271,7 +288,9 @@ fn a_server_that_stops_answering_times_out_per_request() {
 #[test]
 fn answers_twice_or_to_unknown_ids_are_extra() {
     let dir = temp();
-    let twice = r#"while IFS= read -r l; do id=$(id_of "$l"); answer "$id"; answer "$id"; done"#;
+    let twice = r#"while IFS= read -r l; do
+  id=$(id_of "$l"); [ "$id" = 1 ] && sleep 1; answer "$id"; answer "$id"
+done"#;
     let run = replay(dir.path(), &["--check"], &server(dir.path(), twice));
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
@@ -280,6 +299,7 @@ fn answers_twice_or_to_unknown_ids_are_extra() {
         "{}",
         run.stdout
     );
+    assert_idle(&run, 1.0);
     assert_no_server_left(dir.path());
 
     let dir = temp();
