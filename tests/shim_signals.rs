@@ -72,3 +72,27 @@ fn a_child_that_honours_the_signal_gives_its_own_status() {
     let status = wait_bounded(&mut shim, HANG);
     assert_eq!(status.code(), Some(42));
 }
+
+#[test]
+fn a_stream_of_signals_does_not_hold_the_escalation_back() {
+    let (mut shim, _stdin, child_pid) = start("trap '' INT TERM HUP", "0.3");
+    let pid = shim.id();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            // Faster than the grace: each signal arrives before the next step is due.
+            while !done.load(std::sync::atomic::Ordering::Relaxed) && !is_gone(pid) {
+                let _ = std::process::Command::new("kill")
+                    .args(["-TERM", &pid.to_string()])
+                    .status();
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let status = wait_bounded(&mut shim, HANG);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    sender.join().unwrap();
+    assert_eq!(status.code(), Some(137));
+    assert!(wait_gone(child_pid, Duration::from_secs(5)));
+}

@@ -250,14 +250,13 @@ fn supervise(
                 stop.begin();
             }
             Ok(Note::StdinClosed) | Ok(Note::StdoutClosed) => stop.begin(),
-            Err(RecvTimeoutError::Timeout) => {
-                if parent_gone() {
-                    stop.begin();
-                }
-                stop.escalate();
-            }
+            Err(RecvTimeoutError::Timeout) if parent_gone() => stop.begin(),
+            Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return child.status(),
         }
+        // After every note, not only on a quiet timeout: a stream of signals must not
+        // hold the next step back.
+        stop.escalate();
     }
 }
 
