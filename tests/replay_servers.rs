@@ -341,3 +341,28 @@ done"#;
     assert!(run.stdout.contains("was stopped"), "{}", run.stdout);
     assert_no_server_left(dir.path());
 }
+
+#[test]
+fn a_flood_of_unexpected_responses_is_counted_not_kept() {
+    let dir = temp();
+    let body = r#"while IFS= read -r l; do
+  id=$(id_of "$l"); answer "$id"
+  i=0; while [ $i -lt 500 ]; do answer 999; i=$((i+1)); done
+done"#;
+    let run = replay(dir.path(), &["--check"], &server(dir.path(), body));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("5 matched, 0 differing, 0 missing, 2500 extra"),
+        "{}",
+        &run.stdout[..run.stdout.len().min(2000)]
+    );
+    let listed = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("extra: "))
+        .count();
+    assert_eq!(listed, 101, "100 kept and one line for the rest");
+    assert!(run.stdout.contains("extra: 2400 more unexpected responses"));
+    assert_no_server_left(dir.path());
+}

@@ -20,6 +20,9 @@ use std::collections::HashMap;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
+/// Unexpected responses (and unanswerable server requests) kept for the report; the rest
+/// are only counted.
+pub const STRAY_KEPT: usize = 100;
 /// How long, after the stop sequence, the server's last output may take to arrive.
 const DRAIN: Duration = Duration::from_millis(500);
 /// How long after its stdout ended a server still counts as exiting, not as having only
@@ -79,11 +82,16 @@ pub struct Outcome {
     pub responses: HashMap<Id, (Duration, Bytes)>,
     /// When each recorded request was sent, by row.
     pub sent: HashMap<usize, Duration>,
-    /// Responses to ids the replay never sent, or second answers to one it did.
+    /// Responses to ids the replay never sent, or second answers to one it did: the first
+    /// `STRAY_KEPT` of them (a server may send any number).
     pub stray: Vec<Bytes>,
+    /// How many there were in all.
+    pub stray_total: usize,
     pub server_requests_answered: usize,
     /// Methods of server requests the recording had no answer for.
+    /// (the first `STRAY_KEPT`; `unanswered_total` counts them all).
     pub unanswered_server_requests: Vec<String>,
+    pub unanswered_total: usize,
     pub exit: Option<Exit>,
     pub ending: Ending,
     /// The server's output ended in the middle of a message: why.
@@ -213,7 +221,7 @@ impl<'a> Run<'a> {
             ending = ?self.out.ending,
             sent = self.next,
             answered = self.out.answered_at_end,
-            stray = self.out.stray.len(),
+            stray = self.out.stray_total,
             "replay loop done"
         );
         self.progress.finish(self.next, self.out.responses.len());
@@ -326,7 +334,12 @@ impl<'a> Run<'a> {
                 {
                     self.out.responses.insert(id, (at, body));
                 }
-                _ => self.out.stray.push(body),
+                _ => {
+                    self.out.stray_total += 1;
+                    if self.out.stray.len() < STRAY_KEPT {
+                        self.out.stray.push(body);
+                    }
+                }
             },
             Kind::Request => self.answer(c.method.unwrap_or_default(), c.id),
             _ => {}
@@ -357,6 +370,9 @@ impl<'a> Run<'a> {
             serde_json::json!({"jsonrpc": "2.0", "id": id_value, "error": {"code": -32603, "message": message}})
         };
         self.writer.send(reply.to_string().as_bytes());
-        self.out.unanswered_server_requests.push(method);
+        self.out.unanswered_total += 1;
+        if self.out.unanswered_server_requests.len() < STRAY_KEPT {
+            self.out.unanswered_server_requests.push(method);
+        }
     }
 }

@@ -47,7 +47,22 @@ pub fn default_param_ignores() -> Vec<JsonPath> {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct MockStats {
     pub answered: usize,
+    /// The requests it could not answer: the first `UNMATCHED_KEPT` (a client may send any
+    /// number); `unmatched_total` counts them all.
     pub unmatched: Vec<String>,
+    pub unmatched_total: usize,
+}
+
+/// Unmatched requests kept for the summary at exit.
+pub const UNMATCHED_KEPT: usize = 100;
+
+impl MockStats {
+    fn unmatched(&mut self, what: String) {
+        self.unmatched_total += 1;
+        if self.unmatched.len() < UNMATCHED_KEPT {
+            self.unmatched.push(what);
+        }
+    }
 }
 
 struct Index {
@@ -182,9 +197,7 @@ pub fn mock(
                             eprintln!(
                                 "rpctap mock: {method} #{id_value} was recorded without an answer"
                             );
-                            stats
-                                .unmatched
-                                .push(format!("{method} (recorded without an answer)"))
+                            stats.unmatched(format!("{method} (recorded without an answer)"))
                         }
                     }
                 }
@@ -196,7 +209,7 @@ pub fn mock(
                 // Said as it happens (the summary at exit repeats it): a client author
                 // watching the mock sees which request it could not answer, and when.
                 eprintln!("rpctap mock: no recorded {method} request matches #{id_value}");
-                stats.unmatched.push(method.clone());
+                stats.unmatched(method.clone());
                 if opts.unmatched == Unmatched::Error {
                     let reply = serde_json::json!({"jsonrpc": "2.0", "id": id_value, "error": {
                             "code": -32601, "message": format!("rpctap mock: the recording has no {method} request")}});

@@ -28,10 +28,14 @@ pub struct Report {
     pub matched: usize,
     pub differing: Vec<(Entry, Vec<String>)>,
     pub missing: Vec<Entry>,
-    /// Responses the recording did not have.
+    /// Responses the recording did not have (the first of them, when a server floods).
     pub extra: Vec<String>,
+    /// How many there were in all.
+    pub extra_total: usize,
     pub server_requests_answered: usize,
     pub unanswered_server_requests: Vec<String>,
+    /// All of them, when there were more than the list holds.
+    pub unanswered_total: usize,
     /// Per method: recorded and replayed latencies in µs.
     pub latency: BTreeMap<String, (Vec<i64>, Vec<i64>)>,
     pub exit: Option<Exit>,
@@ -73,6 +77,7 @@ impl Report {
         let mut r = Report {
             server_requests_answered: outcome.server_requests_answered,
             unanswered_server_requests: outcome.unanswered_server_requests.clone(),
+            unanswered_total: outcome.unanswered_total,
             exit: outcome.exit,
             ..Report::default()
         };
@@ -120,6 +125,7 @@ impl Report {
                 r.differing.push((entry, diff(&old, &new, 20)));
             }
         }
+        r.extra_total = r.extra.len() + outcome.stray_total;
         for body in &outcome.stray {
             r.extra.push(format!(
                 "an unexpected response: {}",
@@ -128,6 +134,10 @@ impl Report {
                     .take(120)
                     .collect::<String>()
             ));
+        }
+        let more = outcome.stray_total.saturating_sub(outcome.stray.len());
+        if more > 0 {
+            r.extra.push(format!("{more} more unexpected responses"));
         }
         r
     }
@@ -189,17 +199,23 @@ impl Report {
             self.matched,
             self.differing.len(),
             self.missing.len(),
-            self.extra.len()
+            self.extra_total
         )?;
         writeln!(
             out,
             "{} server requests answered from the recording, {} without a recorded answer{}",
             self.server_requests_answered,
-            self.unanswered_server_requests.len(),
+            self.unanswered_total,
             if self.unanswered_server_requests.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", self.unanswered_server_requests.join(", "))
+                let more = self.unanswered_total - self.unanswered_server_requests.len();
+                let more = if more > 0 {
+                    format!(", {more} more")
+                } else {
+                    String::new()
+                };
+                format!(" ({}{more})", self.unanswered_server_requests.join(", "))
             }
         )?;
         for (e, lines) in &self.differing {
@@ -241,6 +257,7 @@ impl Report {
             "differing": self.differing.iter().map(|(e, d)| { let mut v = entry(e); v["diff"] = json!(d); v }).collect::<Vec<_>>(),
             "missing": self.missing.iter().map(entry).collect::<Vec<_>>(),
             "extra": self.extra,
+            "extra_total": self.extra_total,
             "server_requests_answered": self.server_requests_answered,
             "unanswered_server_requests": self.unanswered_server_requests,
             "latency_us": self.latency.iter().map(|(m, (a, b))| (m.clone(), json!({"recorded_p50": median(a), "replayed_p50": median(b)}))).collect::<serde_json::Map<_, _>>(),
