@@ -39,6 +39,19 @@ pub fn init() {
             .custom_flags(libc::O_NOFOLLOW)
             .open(path())
             .map_err(anyhow::Error::from)
+            .and_then(|f| {
+                // Appending to a file created earlier: it must still be ours and private
+                // (checked on the open descriptor, never by path).
+                use std::os::unix::fs::MetadataExt;
+                let meta = f.metadata()?;
+                anyhow::ensure!(
+                    meta.uid() == crate::os::euid() && meta.mode() & 0o077 == 0,
+                    "it is not a private file of yours (mode {:o}, uid {})",
+                    meta.mode() & 0o777,
+                    meta.uid()
+                );
+                Ok(f)
+            })
     });
     let file = match file {
         Ok(f) => f,

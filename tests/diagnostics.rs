@@ -46,3 +46,20 @@ fn rpctap_log_debug_writes_the_lifecycle_to_a_private_file() {
     );
     assert!(String::from_utf8_lossy(&bad.stderr).contains("RPCTAP_LOG"));
 }
+
+#[test]
+fn a_log_file_others_can_read_is_not_written_to() {
+    let dir = temp();
+    let log = dir.path().join("rpctap.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = rpctap(dir.path())
+        .args(["--no-record", "--", "true"])
+        .env("RPCTAP_LOG", "debug")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "logging never stops the shim");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a private file"));
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "");
+}

@@ -80,6 +80,12 @@ impl FileSink {
         self.feed = Some(feed);
     }
 
+    /// Has the shim warned about the disk already (this sink or the spill file)? One
+    /// warning is enough: the recording itself says what is missing.
+    pub fn warn_once(&mut self) -> bool {
+        !std::mem::replace(&mut self.warned, true)
+    }
+
     /// A handle for readers of the file (live viewers).
     pub fn reader(&self) -> std::io::Result<File> {
         self.file.try_clone()

@@ -44,6 +44,9 @@ pub trait Observer: Send {
 struct Direction {
     decoder: Decoder,
     buf: BytesMut,
+    /// When this direction's last bytes were read: what is left in `buf` at end of file
+    /// arrived then (not when the recorder got to it, which may be after the exit).
+    last: Micros,
 }
 
 /// Bytes the tap could not keep (its spill failed), waiting to be written as one gap.
@@ -56,6 +59,8 @@ struct Lost {
 pub struct Recorder {
     dirs: [Direction; 2],
     stderr: BytesMut,
+    /// When the last stderr bytes were read (see `Direction::last`).
+    stderr_last: Micros,
     seq: u64,
     redact: Vec<String>,
     file: Option<FileSink>,
@@ -81,10 +86,12 @@ impl Recorder {
         let dir = || Direction {
             decoder: Decoder::new(config.framing, config.limits),
             buf: BytesMut::new(),
+            last: Micros::default(),
         };
         Recorder {
             dirs: [dir(), dir()],
             stderr: BytesMut::new(),
+            stderr_last: Micros::default(),
             seq: 0,
             redact: config.redact,
             file,
@@ -143,6 +150,10 @@ impl Recorder {
     fn take(&mut self, msg: TapMsg, rx: &mut TapReceiver) -> bool {
         match msg {
             TapMsg::Data(lane, t, bytes) => self.data(lane, t, bytes),
+            TapMsg::Piped(lane, t, n) => match rx.read_piped(lane, n) {
+                Ok(bytes) => self.data(lane, t, bytes),
+                Err(e) => self.lost(lane, t, n as u64, e.kind()),
+            },
             TapMsg::Spilled(end) => rx.read_spill(end, |item| match item {
                 SpillItem::Data(lane, t, bytes) => {
                     self.progress.fetch_add(1, Ordering::Relaxed);
@@ -230,11 +241,13 @@ impl Recorder {
             Lane::S2c => Dir::S2c,
             Lane::Stderr => {
                 self.stderr.extend_from_slice(&bytes);
+                self.stderr_last = t;
                 self.stderr_lines(t, false);
                 return;
             }
         };
         let d = &mut self.dirs[dir as usize];
+        d.last = t;
         if d.buf.is_empty() {
             // Decode straight from the pump's buffer: no copy while frames end in the chunk
             // (what is left over is copied once, by the conversion or the next extend).
@@ -309,7 +322,11 @@ impl Recorder {
             }
             Lane::Stderr => self.stderr.clear(),
         }
-        if !std::mem::replace(&mut self.warned_lost, true) {
+        let first = match &mut self.file {
+            Some(f) => f.warn_once(),
+            None => !std::mem::replace(&mut self.warned_lost, true),
+        };
+        if first {
             eprintln!(
                 "rpctap: warning: the recorder's spill file failed ({}); bytes are forwarded \
                  but not recorded until it works again, and the recording says how many",
@@ -354,13 +371,13 @@ impl Recorder {
     }
 
     fn eof(&mut self, lane: Lane) {
-        let t = Micros::now();
         let dir = match lane {
             Lane::C2s => Dir::C2s,
             Lane::S2c => Dir::S2c,
-            Lane::Stderr => return self.stderr_lines(t, true),
+            Lane::Stderr => return self.stderr_lines(self.stderr_last, true),
         };
         let d = &mut self.dirs[dir as usize];
+        let t = d.last;
         if d.buf.is_empty() && d.decoder.framing().is_some() {
             return;
         }

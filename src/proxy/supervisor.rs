@@ -9,13 +9,12 @@
 //! sequence starts as on stdin EOF, so a child that ignores it cannot keep rpctap alive.
 
 use super::file_sink::FileSink;
-use super::pump::{pump, Lane, TapMsg};
+use super::pump::{pump, pump_pipes, Lane, TapMsg};
 use super::recorder::{Recorder, RecorderConfig};
 use super::tap::{tap, Tap};
 use crate::child::{self, Child, Pipes};
 use crate::os;
-use crate::record::{Micros, SessionInfo};
-use anyhow::Context;
+use crate::record::SessionInfo;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1};
 use std::fs::File;
 use std::os::fd::AsFd;
@@ -173,13 +172,14 @@ fn start_pumps(pipes: Pipes, tap: &Tap, notes: &Sender<Note>) {
             "stdin",
             Box::new(move || {
                 if let Some(src) = src {
-                    pump(src, &*dst, Lane::C2s, &tap, || {});
+                    pump_pipes(&src, &dst, Lane::C2s, &tap, || {});
                 }
                 let _ = notes.send(Note::StdinClosed);
             }),
         );
     }
     if let Some(child_out) = child_out {
+        let child_out = File::from(std::os::fd::OwnedFd::from(child_out));
         let (tap, notes) = (tap.clone(), notes.clone());
         let dst = dup(std::io::stdout().as_fd());
         spawn(
@@ -187,7 +187,7 @@ fn start_pumps(pipes: Pipes, tap: &Tap, notes: &Sender<Note>) {
             Box::new(move || {
                 let closed = notes.clone();
                 match dst {
-                    Some(dst) => pump(child_out, dst, Lane::S2c, &tap, move || {
+                    Some(dst) => pump_pipes(&child_out, &dst, Lane::S2c, &tap, move || {
                         let _ = closed.send(Note::StdoutClosed);
                     }),
                     None => pump(child_out, std::io::sink(), Lane::S2c, &tap, || {}),
@@ -328,37 +328,4 @@ fn publish(
 
 fn dup(fd: std::os::fd::BorrowedFd<'_>) -> Option<File> {
     fd.try_clone_to_owned().ok().map(File::from)
-}
-
-/// The recording file's default path: `sessions/<YYYYMMDD-HHMMSS>-<name>-<pid>.jsonl`.
-pub fn default_record_path(name: &str, started: Micros) -> std::path::PathBuf {
-    let stamp = started.datetime().format("%Y%m%d-%H%M%S");
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    crate::paths::sessions_dir().join(format!("{stamp}-{safe}-{}.jsonl", std::process::id()))
-}
-
-/// Opens the recording file private to the user (0600), creating private directories.
-pub fn open_recording(path: &std::path::Path, default_location: bool) -> anyhow::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    if default_location {
-        crate::paths::ensure_private_dir(&crate::paths::state_dir())?;
-        crate::paths::ensure_private_dir(&crate::paths::sessions_dir())?;
-    }
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot record to '{}'", path.display()))
 }

@@ -56,7 +56,8 @@ impl std::str::FromStr for Pace {
 pub struct ReplayOptions {
     pub pace: Pace,
     pub timeout: Duration,
-    pub record: Option<std::path::PathBuf>,
+    /// The recording to write, already created (see `files`).
+    pub record: Option<crate::files::Created>,
     pub grace: Duration,
     /// The terminal belongs to a viewer: no progress line, and the server's stderr goes
     /// only to the recording.
@@ -112,7 +113,7 @@ pub fn replay(
     if command.is_empty() {
         return Err(ReplayError::NoCommand);
     }
-    let server = super::server::start(store, command, opts.record.as_deref(), opts.quiet)?;
+    let server = super::server::start(store, command, opts.record.as_ref(), opts.quiet)?;
     let mut run = Run::new(store, script, &server, opts);
     run.drive(&server);
     run.stop(&server, opts.grace);

@@ -50,7 +50,7 @@ pub struct Server {
 pub fn start(
     store: &Store,
     command: &[String],
-    record: Option<&std::path::Path>,
+    record: Option<&crate::files::Created>,
     quiet: bool,
 ) -> Result<Server, ReplayError> {
     let (tx, inbox) = mpsc::sync_channel(INBOX);
@@ -179,18 +179,21 @@ impl Writer<'_> {
 fn start_recorder(
     store: &Store,
     command: &[String],
-    path: Option<&std::path::Path>,
+    created: Option<&crate::files::Created>,
 ) -> Result<(Tap, Option<Receiver<()>>), ReplayError> {
     // Without a recording the receiver is dropped at once and the tap discards.
     let (tap, rx) = crate::proxy::tap(
         8 * 1024 * 1024,
-        path.and_then(|p| p.parent()).map(Into::into),
+        created.and_then(|c| c.path.parent()).map(Into::into),
     );
-    let Some(path) = path else {
+    let Some(created) = created else {
         return Ok((tap, None));
     };
-    let file =
-        crate::proxy::open_recording(path, false).map_err(|e| ReplayError::Record(e.into()))?;
+    let path = &created.path;
+    let file = created
+        .file
+        .try_clone()
+        .map_err(|e| ReplayError::Record(e.into()))?;
     let name = store
         .info
         .as_ref()

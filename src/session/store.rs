@@ -104,6 +104,8 @@ pub struct Store {
     /// The framing each direction uses, as first seen: [c2s, s2c].
     pub framing: [Option<Framing>; 2],
     pub protocol: Option<Protocol>,
+    /// Some row's time differs from the first's (see `untimed`).
+    times_vary: bool,
 }
 
 #[derive(Default)]
@@ -199,9 +201,13 @@ impl Store {
         (p != NONE).then_some(p as usize)
     }
 
-    /// Microseconds between a request and its response, for either row of the pair.
+    /// Microseconds between a request and its response, for either row of the pair;
+    /// `None` when unpaired or when the session has no times (`untimed`).
     pub fn latency(&self, i: usize) -> Option<i64> {
         let p = self.pair(i)?;
+        if self.untimed() {
+            return None;
+        }
         Some((self.rows[i].t.0 - self.rows[p].t.0).abs())
     }
 
@@ -246,7 +252,25 @@ impl Store {
         k == Kind::Error || k == Kind::Invalid || self.status(i) == Status::Error
     }
 
+    /// The session was rebuilt from another tool's log (`record::import` names such
+    /// sessions `import-…`): its bytes were not observed on the wire.
+    pub fn imported(&self) -> bool {
+        self.info
+            .as_ref()
+            .is_some_and(|i| i.id.starts_with("import-"))
+    }
+
+    /// A log without timestamps (lsp-devtools `--to-file`): the importer gives every
+    /// message the file's time, so differences of times would read as measured latencies
+    /// of zero. Such a session has no latencies.
+    pub fn untimed(&self) -> bool {
+        self.imported() && !self.times_vary && self.rows.len() > 1
+    }
+
     fn push_row(&mut self, mut row: Row, body: &[u8]) -> usize {
+        if self.rows.first().is_some_and(|first| first.t != row.t) {
+            self.times_vary = true;
+        }
         row.off = self.arena.len() as u64;
         row.len = body.len().min(u32::MAX as usize) as u32;
         self.arena.extend_from_slice(&body[..row.len as usize]);

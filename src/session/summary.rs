@@ -37,6 +37,9 @@ pub struct Summary {
     pub exit: Option<Exit>,
     /// Bytes the gap lines say were forwarded but not recorded.
     pub gap_bytes: u64,
+    /// Why the session ended without running, from the exit line's `error` (the command
+    /// could not be started): clients hide the shim's stderr, so lists show this instead.
+    pub failure: Option<String>,
 }
 
 /// What identifies a version of a file: when one of these changes, the file changed.
@@ -124,6 +127,7 @@ impl Scan {
                         errors: 0,
                         exit: None,
                         gap_bytes: 0,
+                        failure: None,
                     }),
                     _ => Err(()),
                 });
@@ -134,7 +138,10 @@ impl Scan {
         };
         if line.starts_with(b"{\"type\":") {
             match parse_line(line) {
-                Ok(Event::Exit(e)) => s.exit = Some(e),
+                Ok(Event::Exit(e)) => {
+                    s.exit = Some(e);
+                    s.failure = exit_error(line);
+                }
                 Ok(Event::Gap(g)) => s.gap_bytes += g.bytes,
                 _ => {}
             }
@@ -181,6 +188,17 @@ impl Scan {
             }
         }
     }
+}
+
+/// The `error` of an exit line, made one line and bounded for a list.
+fn exit_error(line: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ExitError {
+        error: Option<String>,
+    }
+    let e = serde_json::from_slice::<ExitError>(line).ok()?.error?;
+    let one_line: String = e.chars().filter(|c| !c.is_control()).take(300).collect();
+    Some(one_line)
 }
 
 /// Whether `key`, a colon and `value` follow each other somewhere in `body` (JSON allows

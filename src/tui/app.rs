@@ -164,6 +164,9 @@ pub struct App {
     pub(super) detail_lines: Vec<Line<'static>>,
     pub(super) now: Option<Instant>,
     pub(super) dirty: bool,
+    /// While errors-only is on: the selection before it was turned on, and the one it
+    /// landed on; `e` again goes back to the first unless the user moved since.
+    pub(super) errors_from: Option<(Option<Ref>, Option<Ref>)>,
 }
 
 impl App {
@@ -197,6 +200,7 @@ impl App {
             filter_history: Vec::new(),
             search_history: Vec::new(),
             status: None,
+            errors_from: None,
             size: (80, 24),
             effects: Vec::new(),
             detail_key: None,
@@ -223,6 +227,9 @@ impl App {
         self.crit.cut = vec![0; n];
         self.crit.marks.clear();
         self.crit.marked_only = false;
+        // A search belongs to the sessions it was typed for.
+        self.search = None;
+        self.errors_from = None;
         (self.cursor, self.top, self.detail_scroll) = (0, 0, 0);
         self.page = Page::Viewer;
         self.rebuild_view();

@@ -167,8 +167,17 @@ impl App {
                 None => self.open_prompt(PromptKind::Search),
             },
             Action::ToggleErrors => {
+                let before = self.selected();
                 self.crit.errors_only = !self.crit.errors_only;
                 self.rebuild_view();
+                if self.crit.errors_only {
+                    self.errors_from = Some((before, self.selected()));
+                } else if let Some((Some(from), landed)) = self.errors_from.take() {
+                    // Back to where the user was, unless they chose another row since.
+                    if landed == before && !self.follow {
+                        self.reselect(Some(from));
+                    }
+                }
                 let what = if self.crit.errors_only {
                     format!("errors only: {} rows", self.view.len())
                 } else {

@@ -79,7 +79,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                     ],
                 );
             }
-            let f = |d: Option<crate::wire::Framing>| d.map_or("?", |f| f.as_str());
+            let proto = s.store.protocol;
+            let f = |d: Option<crate::wire::Framing>| {
+                d.map_or("?", |f| crate::tui::labels::framing(f, proto))
+            };
             let [c2s, s2c] = s.store.framing;
             if c2s.is_some() || s2c.is_some() {
                 let text = format!("→ {}  ← {}", f(c2s), f(s2c));

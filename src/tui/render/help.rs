@@ -15,7 +15,7 @@ const LEFT: &[(&str, &str)] = &[
     ("Esc", "back to list"),
     ("1 2 3  h l", "JSON / pair / wire"),
     ("p", "jump to pair"),
-    ("f", "follow new messages"),
+    ("f", "follow (on when live)"),
     ("t", "absolute/relative time"),
     ("s", "stderr pane"),
     ("mouse", "wheel, click"),

@@ -170,6 +170,8 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
     let latency = match (row.kind, store.status(i)) {
         (Kind::Request, Status::Pending) => "pending".to_owned(),
         (Kind::Request, Status::Cancelled) if store.pair(i).is_none() => "cancel".to_owned(),
+        // Not zero: unknown, the log has no times.
+        _ if store.untimed() && store.pair(i).is_some() => "–".to_owned(),
         _ if row.kind == Kind::Request || row.kind.is_response() => store
             .latency(i)
             .map(crate::fmt::latency)
@@ -190,26 +192,12 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
         session.to_owned(),
         time,
         dir,
-        short_kind(row.kind).to_owned(),
+        super::super::labels::short_kind(row.kind, store.protocol).to_owned(),
         method,
         store.id(i).map(|id| id.to_string()).unwrap_or_default(),
         latency,
         crate::fmt::size(u64::from(row.len)),
     ]
-}
-
-fn short_kind(k: Kind) -> &'static str {
-    match k {
-        Kind::Request => "req",
-        Kind::Notification => "notif",
-        Kind::Response => "resp",
-        Kind::Error => "error",
-        Kind::Batch => "batch",
-        Kind::Invalid => "inval",
-        Kind::Noise => "noise",
-        Kind::Stderr => "stderr",
-        Kind::Oversized => "big",
-    }
 }
 
 fn cell_style(col: usize, store: &Store, i: usize, base: Style, marked: bool) -> Style {
