@@ -205,6 +205,10 @@ pub struct StatsArgs {
     /// Summarise only the messages this filter expression accepts (see docs/filters.md).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
+    /// text (a table) or json (one document: totals, per-method counts and latency
+    /// percentiles in µs, pending and cancelled requests) — the numbers of the TUI's S view.
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]

@@ -135,6 +135,8 @@ impl Recorder {
         for ix in 0..3 {
             self.write_lost(ix);
         }
+        // The spill file (which may share the recording's disk) goes with the receiver.
+        drop(rx);
         if let Some(f) = &mut self.file {
             f.finish();
         }
@@ -263,6 +265,13 @@ impl Recorder {
             let framing = d.decoder.framing().unwrap_or(Framing::Ndjson);
             self.frame(dir, t, framing, frame);
         }
+        // A short leftover moves to a buffer of its own, so that the allocation of the
+        // frames just written (megabytes, maybe) is freed with them rather than kept
+        // alive — and grown — in front of the next frame.
+        let d = &mut self.dirs[dir as usize];
+        if !d.buf.is_empty() && d.buf.len() < 64 * 1024 && d.buf.capacity() > 1 << 20 {
+            d.buf = BytesMut::from(&d.buf[..]);
+        }
     }
 
     fn frame(&mut self, dir: Dir, t: Micros, framing: Framing, frame: Frame) {
@@ -314,14 +323,18 @@ impl Recorder {
     /// so decoding starts afresh, and one gap line will say how much was lost.
     fn lost(&mut self, lane: Lane, t: Micros, n: u64, why: std::io::ErrorKind) {
         let ix = lane as usize;
-        match lane {
+        // The partial frame buffered before the lost bytes goes with them: count it too.
+        let partial = match lane {
             Lane::C2s | Lane::S2c => {
                 let d = &mut self.dirs[ix];
+                let partial = d.buf.len();
                 d.buf.clear();
                 d.decoder.reset();
+                partial
             }
-            Lane::Stderr => self.stderr.clear(),
-        }
+            Lane::Stderr => std::mem::take(&mut self.stderr).len(),
+        };
+        let n = n + partial as u64;
         let first = match &mut self.file {
             Some(f) => f.warn_once(),
             None => !std::mem::replace(&mut self.warned_lost, true),

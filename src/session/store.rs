@@ -208,7 +208,8 @@ impl Store {
         if self.untimed() {
             return None;
         }
-        Some((self.rows[i].t.0 - self.rows[p].t.0).abs())
+        // Saturating: a hostile recording may put its times at the ends of the calendar.
+        Some((self.rows[i].t.0.saturating_sub(self.rows[p].t.0)).saturating_abs())
     }
 
     pub fn status(&self, i: usize) -> Status {

@@ -160,6 +160,8 @@ pub struct App {
     /// Terminal size (columns, rows).
     pub size: (u16, u16),
     pub effects: Vec<Effect>,
+    /// The timeline and stats views, and the header's rates.
+    pub charts: super::chart::Charts,
     pub(super) detail_key: Option<DetailKey>,
     pub(super) detail_lines: Vec<Line<'static>>,
     pub(super) now: Option<Instant>,
@@ -203,6 +205,7 @@ impl App {
             errors_from: None,
             size: (80, 24),
             effects: Vec::new(),
+            charts: Default::default(),
             detail_key: None,
             detail_lines: Vec::new(),
             now: None,
@@ -231,6 +234,7 @@ impl App {
         self.search = None;
         self.errors_from = None;
         (self.cursor, self.top, self.detail_scroll) = (0, 0, 0);
+        self.charts = Default::default();
         self.page = Page::Viewer;
         self.rebuild_view();
     }
@@ -261,7 +265,7 @@ impl App {
 
     /// Whether the frame clock is needed: something to draw, or a status to expire.
     pub fn wants_frame(&self) -> bool {
-        self.dirty || self.status.is_some()
+        self.dirty || self.status.is_some() || self.charts_animate()
     }
 
     pub fn take_dirty(&mut self) -> bool {
@@ -383,6 +387,7 @@ impl App {
     /// Builds the detail pane's lines for the selection if anything they depend on changed.
     /// The loop calls this once per frame, before drawing.
     pub fn prepare(&mut self) {
+        self.sync_charts();
         let area = super::render::layout(self).detail_text();
         let key = self
             .selected()

@@ -9,6 +9,7 @@
 //! `rpctap demo`), `run_file`/`run_files`/`run_hub` (blocking, building their own runtime).
 
 pub mod app;
+pub mod chart;
 pub mod detail;
 pub mod event_loop;
 mod filtering;

@@ -61,6 +61,8 @@ pub enum Action {
     HubListing(Vec<crate::catalog::Entry>),
     /// `r`: read the sessions again after the live feed cut this viewer off.
     Reattach,
+    /// The timeline and stats views (`T`, `S` and their keys).
+    Chart(super::chart::ChartAction),
 }
 
 impl App {
@@ -99,6 +101,9 @@ impl App {
                 });
                 if expired {
                     self.status = None;
+                    self.dirty = true;
+                }
+                if self.chart_tick() {
                     self.dirty = true;
                 }
             }
@@ -254,6 +259,7 @@ impl App {
                 }
             }
             Action::Reattach => self.reattach(),
+            Action::Chart(a) => self.chart(a),
         }
     }
 

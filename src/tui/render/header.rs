@@ -137,6 +137,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             parts.add(prio, spans);
         }
     }
+    for (prio, spans) in super::header_parts(app, bar()) {
+        parts.add(prio, spans);
+    }
     // The state goes last but must survive: give it the top priority.
     parts.add(0, vec![sep(), state(app)]);
     buf.set_line(area.x, area.y, &parts.fit(area.width as usize), area.width);
@@ -233,6 +236,8 @@ pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         let hints = if app.hub.is_some() && app.page == crate::tui::app::Page::Hub {
             HUB_HINTS
+        } else if let Some(h) = crate::tui::chart::hints(app) {
+            h
         } else if (area.width as usize) < HINTS.len() {
             SHORT_HINTS
         } else {

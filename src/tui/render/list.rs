@@ -275,7 +275,7 @@ impl Columns {
 }
 
 /// `s` cut or padded to exactly `w` columns; cut text ends in `…`.
-fn fit(s: &str, w: usize, right: bool) -> String {
+pub(super) fn fit(s: &str, w: usize, right: bool) -> String {
     use unicode_width::UnicodeWidthChar;
     let mut out = String::with_capacity(w + 4);
     let mut used = 0;
