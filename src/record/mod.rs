@@ -11,7 +11,7 @@ mod time;
 mod validate;
 mod writer;
 
-pub use crate::wire::{canonical_head, wire_bytes};
+pub use crate::wire::{canonical_head, is_canonical_head, wire_bytes};
 pub use event::{
     Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent, Undelivered,
 };

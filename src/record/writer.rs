@@ -3,6 +3,7 @@
 //! exactly as a string (`raw`) or, when not UTF-8, as base64 (`raw_b64`).
 
 use super::{Event, MessageEvent};
+use crate::wire::decimal;
 use base64::Engine;
 
 /// Can this body be embedded as-is, and still be one line that reads back identically?
@@ -37,7 +38,7 @@ fn push_text(out: &mut Vec<u8>, key: &str, bytes: &[u8]) {
 
 fn push_prefix(out: &mut Vec<u8>, seq: u64, t: super::Micros, dir: &str) {
     out.extend_from_slice(b"{\"seq\":");
-    out.extend_from_slice(seq.to_string().as_bytes());
+    out.extend_from_slice(decimal(seq, &mut [0; 20]));
     out.extend_from_slice(b",\"t\":\"");
     t.write_rfc3339(out);
     out.extend_from_slice(b"\",\"dir\":\"");

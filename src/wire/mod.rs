@@ -17,7 +17,8 @@ mod reader;
 
 pub use content_length::ContentLengthDecoder;
 pub use detect::{detect, Detection};
-pub use encode::{canonical_head, encode, framed, wire_bytes};
+pub(crate) use encode::decimal;
+pub use encode::{canonical_head, encode, framed, is_canonical_head, wire_bytes};
 pub use ndjson::NdjsonDecoder;
 pub use reader::FrameReader;
 
