@@ -14,6 +14,7 @@ pub mod index;
 pub mod live;
 pub mod log;
 pub mod os;
+pub mod otel;
 pub mod paths;
 pub mod proxy;
 pub mod record;

@@ -4,7 +4,7 @@
 
 use crate::cli::{FramingArg, ProtocolArg, ProxyArgs};
 use crate::files::Vars;
-use crate::proxy::{FileSink, RecorderConfig, ShimConfig};
+use crate::proxy::{FileSink, Observer, RecorderConfig, ShimConfig};
 use crate::record::{Micros, SessionInfo};
 use crate::wire::{Framing, Limits};
 use std::process::ExitCode;
@@ -17,6 +17,8 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     if !(args.grace.is_finite() && args.grace >= 0.0) {
         anyhow::bail!("--grace must be a number of seconds, not {}", args.grace);
     }
+    // Before anything is created: a bad --otlp is a usage error.
+    let observers: Vec<Box<dyn Observer>> = otel_observer(&args)?.into_iter().collect();
     let started = Micros::now();
     let name = args.name.clone().unwrap_or_else(|| {
         std::path::Path::new(&args.command[0])
@@ -69,7 +71,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
                 ..Limits::default()
             },
             redact: args.redact,
-            observers: Vec::new(),
+            observers,
         },
         file: file.map(|(path, f)| FileSink::new(Some(path), f)),
         live: !args.no_live,
@@ -86,6 +88,42 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
                 let _ = write_failed_start(f, &info_copy, code, &message);
             }
             Ok(ExitCode::from(code))
+        }
+    }
+}
+
+/// The OpenTelemetry exporter, when `--otlp` or `OTEL_EXPORTER_OTLP_ENDPOINT` asks for
+/// one. A bad `--otlp` is a usage error; a bad environment variable only a warning, so
+/// that a stray variable never keeps a server from starting.
+fn otel_observer(args: &ProxyArgs) -> anyhow::Result<Option<Box<dyn Observer>>> {
+    let url = match crate::otel::endpoint(args.otlp.as_deref()) {
+        Ok(Some(url)) => url,
+        Ok(None) if args.otlp_bodies => {
+            anyhow::bail!("--otlp-bodies needs --otlp URL (or OTEL_EXPORTER_OTLP_ENDPOINT)")
+        }
+        Ok(None) => return Ok(None),
+        Err(e) if args.otlp.is_some() => anyhow::bail!("--otlp {e}"),
+        Err(e) => {
+            eprintln!("rpctap: warning: {e}; OpenTelemetry export is off");
+            return Ok(None);
+        }
+    };
+    let exporter = match crate::otel::Exporter::new(&url, "rpctap") {
+        Ok(x) => x,
+        Err(e) if args.otlp.is_some() => anyhow::bail!(e),
+        Err(e) => {
+            eprintln!("rpctap: warning: {e}; OpenTelemetry export is off");
+            return Ok(None);
+        }
+    };
+    let options = crate::otel::SpanOptions {
+        bodies: args.otlp_bodies,
+    };
+    match crate::otel::LiveExport::start(exporter, options) {
+        Ok(live) => Ok(Some(Box::new(live))),
+        Err(e) => {
+            eprintln!("rpctap: warning: cannot start the OpenTelemetry exporter: {e}");
+            Ok(None)
         }
     }
 }

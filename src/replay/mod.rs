@@ -8,8 +8,12 @@
 //! - `progress`: the progress line on stderr.
 //! - `report`: compares, and prints the report (text or JSON).
 //! - `mock`: acts as the server on stdio, answering from the recording.
+//! - `matching`: which recorded client message a new one corresponds to (mock, diff).
+//! - `compare`: two sessions side by side (`rpctap diff`), with the report's normalisation.
 
+mod compare;
 mod engine;
+mod matching;
 mod mock;
 mod normalize;
 mod progress;
@@ -17,6 +21,7 @@ mod report;
 mod script;
 mod server;
 
+pub use compare::{compare, describe, response_ignores, Change, Comparison, LatencyChange};
 pub use engine::{replay, Ending, Outcome, Pace, ReplayOptions};
 
 /// Why a replay or a mock could not run (a server that misbehaves is not an error: it is
@@ -38,7 +43,7 @@ pub enum ReplayError {
 }
 pub use mock::{default_param_ignores, mock, MockOptions, MockStats, Unmatched};
 pub use normalize::{diff, parse_path, remove_path, JsonPath};
-pub use report::{default_ignores, Report, RowFilter};
+pub use report::{default_ignores, normalized, Report, RowFilter};
 
 /// `body` with its top-level `id` replaced (JSON-RPC), or `request_seq` (DAP responses).
 pub fn with_id(body: &[u8], id: &serde_json::Value) -> Vec<u8> {
