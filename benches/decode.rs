@@ -18,7 +18,7 @@ use criterion::{BatchSize, Criterion, Throughput};
 use rpctap::record::{encode_event, Dir, Event, MessageEvent, Micros};
 use rpctap::rpc::classify;
 use rpctap::session::Store;
-use rpctap::wire::{ContentLengthDecoder, Decoder, Framing, Limits, NdjsonDecoder};
+use rpctap::wire::{ContentLengthDecoder, Decode, Decoder, Framing, Limits, NdjsonDecoder};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

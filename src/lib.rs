@@ -3,6 +3,7 @@
 //! The library holds everything; `main.rs` only maps `run()` to an exit code.
 
 pub mod catalog;
+pub mod child;
 pub mod cli;
 pub mod commands;
 pub mod demo;
@@ -12,6 +13,7 @@ pub mod filter;
 pub mod fmt;
 pub mod index;
 pub mod live;
+pub mod log;
 pub mod os;
 pub mod otel;
 pub mod paths;

@@ -1,5 +1,6 @@
 //! The operating-system specific and `unsafe` parts of rpctap, kept in one small module:
 //! parent-death signals, process groups, signals to children, closing a shared pipe.
+#![allow(unsafe_code)]
 
 use std::fs::File;
 use std::io;
@@ -42,9 +43,9 @@ pub fn configure_child(cmd: &mut Command) {
     cmd.process_group(0);
     #[cfg(target_os = "linux")]
     {
+        let parent = std::process::id() as i32;
         // SAFETY: runs in the forked child before exec; it calls only async-signal-safe
         // functions (prctl, getppid, _exit) and allocates nothing.
-        let parent = std::process::id() as i32;
         unsafe {
             cmd.pre_exec(move || {
                 if libc::prctl(

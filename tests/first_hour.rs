@@ -412,8 +412,7 @@ fn the_exit_line_comes_after_the_last_output_in_order_and_time() {
 
 #[test]
 fn another_users_planted_file_and_link_in_a_shared_directory_are_left_alone() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if rpctap::os::euid() != 0 {
         eprintln!("skipped: giving files to another user needs root");
         return;
     }

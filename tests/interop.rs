@@ -5,6 +5,8 @@
 //! - LSP: pygls's `LanguageClient` against python-lsp-server (pylsp).
 //! - MCP: the MCP Python SDK's stdio client against @modelcontextprotocol/server-everything.
 //! - DAP: a minimal IDE (tests/interop/driver.py) against debugpy's adapter.
+//! - Replay: a recording of pylsp replayed into pyright finishes, reports the differences
+//!   and fails `--check`, leaving no server process.
 //!
 //! The programs come from `scripts/interop-setup.sh`, which installs them into
 //! `.cache/interop` (or `$RPCTAP_INTEROP_CACHE`). Without that cache these tests print a
@@ -270,6 +272,92 @@ fn debugpy_session_through_rpctap() {
     for e in ["initialized", "stopped", "terminated"] {
         assert!(events.contains(&e), "DAP event {e} missing: {events:?}");
     }
+}
+
+/// Processes still running whose environment holds `marker` (a variable set only for one
+/// test's rpctap, and inherited by everything it starts).
+fn processes_marked(marker: &str) -> Vec<String> {
+    let needle = format!("RPCTAP_TEST_MARK={marker}");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) || is_gone(pid.parse().unwrap_or(0)) {
+            continue;
+        }
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ.split(|&b| b == 0).any(|v| v == needle.as_bytes()) {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            found.push(format!("{pid}: {}", String::from_utf8_lossy(&cmdline)));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_pylsp_recording_replayed_into_pyright_reports_differences() {
+    let test = "a_pylsp_recording_replayed_into_pyright_reports_differences";
+    let Some(cache) = cache(test) else {
+        return;
+    };
+    let pyright = cache.root.join("npm/node_modules/.bin/pyright-langserver");
+    if !pyright.exists() {
+        // An install from before pyright was added to scripts/interop-setup.sh.
+        let why = format!(
+            "{} is missing; run scripts/interop-setup.sh",
+            pyright.display()
+        );
+        if std::env::var("RPCTAP_INTEROP").as_deref() == Ok("require") {
+            panic!("RPCTAP_INTEROP=require but {why}");
+        }
+        let _ = writeln!(std::io::stderr(), "interop test {test} SKIPPED: {why}");
+        return;
+    }
+    let dir = temp();
+    let rec = path(&dir, "pylsp.jsonl");
+    let pylsp = cache.root.join("venv/bin/pylsp").display().to_string();
+    let tapped = vec![
+        BIN.to_owned(),
+        "--record".into(),
+        rec.display().to_string(),
+        "--".into(),
+        pylsp,
+    ];
+    drive(
+        &cache,
+        "lsp",
+        &path(&dir, "ws"),
+        &path(&dir, "pylsp.json"),
+        &tapped,
+    );
+
+    let marker = format!("{}-{}", std::process::id(), dir.path().display());
+    let mut replay = rpctap(dir.path())
+        .arg("replay")
+        .arg(&rec)
+        .args(["--check", "--timeout", "30", "--grace", "2", "--"])
+        .arg(&pyright)
+        .arg("--stdio")
+        .env("RPCTAP_TEST_MARK", &marker)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn rpctap replay");
+    let mut stdout = replay.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut v = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut v);
+        v
+    });
+    let status = wait_bounded(&mut replay, SESSION_LIMIT);
+    let report = reader.join().unwrap();
+    // Another server answers differently: reported, and a failed check.
+    assert_eq!(status.code(), Some(1), "{report}");
+    assert!(report.contains("differing: initialize"), "{report}");
+    assert!(report.contains("differing: textDocument/hover"), "{report}");
+    assert!(report.contains("server exited with code"), "{report}");
+    let left = processes_marked(&marker);
+    assert!(left.is_empty(), "server processes left behind: {left:?}");
 }
 
 /// The MCP SDK client as a launcher runs a server from an MCP client config: it drops the

@@ -94,8 +94,7 @@ struct Tmpfs(tempfile::TempDir);
 
 impl Tmpfs {
     fn mount(size: &str) -> Option<Tmpfs> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
+        if rpctap::os::euid() != 0 {
             eprintln!("skipped: mounting a small tmpfs needs root");
             return None;
         }

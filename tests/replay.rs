@@ -279,3 +279,49 @@ fn bad_recordings_are_clear_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no server responses"));
 }
+
+#[test]
+fn mock_reports_an_unmatched_request_as_it_happens() {
+    use std::io::{BufRead, Write};
+    let dir = temp();
+    let rec = record_demo(dir.path());
+    let mut mock = rpctap(dir.path())
+        .arg("mock")
+        .arg(&rec)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = mock.stdin.take().unwrap();
+    let stderr = std::io::BufReader::new(mock.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    stdin
+        .write_all(&lsp(
+            r#"{"jsonrpc":"2.0","id":7,"method":"nobody/knows","params":{}}"#,
+        ))
+        .unwrap();
+    // Still running, input still open: the line is already there.
+    let line = rx
+        .recv_timeout(HANG)
+        .expect("a line on stderr while mock runs");
+    assert!(
+        line.contains("nobody/knows") && line.contains("#7"),
+        "{line}"
+    );
+    drop(stdin);
+    let status = wait_bounded(&mut mock, HANG);
+    assert!(status.success());
+    let summary: Vec<String> = rx.iter().collect();
+    assert!(
+        summary
+            .iter()
+            .any(|l| l.contains("1 request(s) had no recorded match: nobody/knows")),
+        "{summary:?}"
+    );
+}

@@ -2,40 +2,8 @@
 //! feeds a decoder the way the recorder does, and checks the framing invariant.
 
 use bytes::BytesMut;
-use rpctap::wire::{ContentLengthDecoder, Decoder, Frame, Limits, NdjsonDecoder};
-
-/// The decoders' common shape, so one harness drives them all.
-pub trait Decode {
-    fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame>;
-    fn finish(&mut self, buf: &mut BytesMut, out: &mut Vec<Frame>);
-}
-
-impl Decode for ContentLengthDecoder {
-    fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
-        ContentLengthDecoder::decode(self, buf)
-    }
-    fn finish(&mut self, buf: &mut BytesMut, out: &mut Vec<Frame>) {
-        ContentLengthDecoder::finish(self, buf, out);
-    }
-}
-
-impl Decode for NdjsonDecoder {
-    fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
-        NdjsonDecoder::decode(self, buf)
-    }
-    fn finish(&mut self, buf: &mut BytesMut, out: &mut Vec<Frame>) {
-        NdjsonDecoder::finish(self, buf, out);
-    }
-}
-
-impl Decode for Decoder {
-    fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
-        Decoder::decode(self, buf)
-    }
-    fn finish(&mut self, buf: &mut BytesMut, out: &mut Vec<Frame>) {
-        out.extend(Decoder::finish(self, buf).0);
-    }
-}
+pub use rpctap::wire::Decode;
+use rpctap::wire::Limits;
 
 /// The first two bytes choose how the rest is cut into reads and which limits apply, so
 /// the fuzzer explores split points and the oversized paths as well as content.

@@ -5,8 +5,8 @@
 
 use crate::cli::DemoArgs;
 use std::io::IsTerminal;
-use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -22,36 +22,43 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     };
     // The shim creates it (exclusively); the name carries this process's pid, so it is free.
     let recording = crate::paths::sessions_dir().join(vars.default_file_name());
-    let mut cmd = Command::new(&exe);
-    cmd.args([
+    let exe = exe.display().to_string();
+    let pace = args.pace_ms.to_string();
+    let command: Vec<String> = [
+        &exe,
         "demo-client",
         "--repeat",
         "--pace-ms",
-        &args.pace_ms.to_string(),
+        &pace,
         "--",
-    ])
-    .arg(&exe)
-    .args(["--name", "demo", "--record"])
-    .arg(&recording)
-    .arg("--")
-    .arg(&exe)
-    .args(["demo-server", "--stderr-chatter", "--slow-ms", "40"])
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
-    crate::os::configure_child(&mut cmd);
-    let mut client = cmd.spawn()?;
+        &exe,
+        "--name",
+        "demo",
+        "--record",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([recording.display().to_string()])
+    .chain(
+        [
+            "--",
+            &exe,
+            "demo-server",
+            "--stderr-chatter",
+            "--slow-ms",
+            "40",
+        ]
+        .map(String::from),
+    )
+    .collect();
+    let (client, _pipes) = crate::child::spawn(
+        &command,
+        (crate::child::Output::Null, crate::child::Output::Null),
+        |_| {},
+    )?;
     let viewed = crate::tui::run_file(&recording, true);
-    crate::os::signal(client.id(), libc::SIGTERM);
-    let until = Instant::now() + Duration::from_secs(5);
-    while client.try_wait()?.is_none() {
-        if Instant::now() > until {
-            crate::os::signal_group(client.id(), libc::SIGKILL);
-            let _ = client.wait();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // The client takes the shim (parent-death notice) and the server (stdin EOF) along.
+    client.terminate(Duration::from_secs(5));
     viewed?;
     eprintln!(
         "rpctap: the demo session was recorded to {}",

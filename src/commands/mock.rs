@@ -31,10 +31,16 @@ pub fn run(args: &MockArgs) -> anyhow::Result<ExitCode> {
         &opts,
     )?;
     if !stats.unmatched.is_empty() {
+        let more = stats.unmatched_total - stats.unmatched.len();
         eprintln!(
-            "rpctap mock: {} request(s) had no recorded match: {}",
-            stats.unmatched.len(),
-            stats.unmatched.join(", ")
+            "rpctap mock: {} request(s) had no recorded match: {}{}",
+            stats.unmatched_total,
+            stats.unmatched.join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
         );
     }
     Ok(ExitCode::SUCCESS)

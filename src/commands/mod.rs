@@ -60,6 +60,7 @@ pub fn main() -> ExitCode {
         );
         return ExitCode::from(USAGE);
     }
+    crate::log::init();
     match run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,

@@ -79,7 +79,8 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     };
     match crate::proxy::run(config) {
         Ok(code) => Ok(ExitCode::from(code)),
-        Err(crate::proxy::SpawnError(code, message)) => {
+        Err(e) => {
+            let (code, message) = (e.exit_code(), e.to_string());
             eprintln!("rpctap: {message}");
             // MCP clients and editors hide our stderr: the recording says why, for the
             // hub and `ls` to show.

@@ -3,6 +3,7 @@
 use crate::cli::{ReplayArgs, ReportFormat};
 use crate::replay::{default_ignores, parse_path, replay, ReplayOptions, Report};
 use crate::session::load;
+use anyhow::Context;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -65,11 +66,11 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         };
         let replayed = run
             .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the replay panicked")));
+            .map_err(|_| anyhow::anyhow!("the replay panicked"));
         viewed.map(|()| replayed)
-    })?;
+    })??;
     let (script, outcome) =
-        replayed.map_err(|e| anyhow::anyhow!("cannot replay '{}': {e:#}", args.file.display()))?;
+        replayed.with_context(|| format!("cannot replay '{}'", args.file.display()))?;
     let only = only.map(|f| move |s: &crate::session::Store, i: usize| f.matches(s, i));
     let only_ref = only.as_ref().map(|f| f as &crate::replay::RowFilter);
     let report = Report::build(&store, &script, &outcome, &ignore, only_ref);

@@ -6,9 +6,9 @@
 //! `ClientOpts::timeout`. What the session says lives in `script`; this file is the
 //! plumbing and the `Report`.
 
-use super::io::{encode, FrameSource};
 use super::script;
 use crate::rpc::Id;
+use crate::wire::{encode, FrameReader};
 use crate::wire::{DecodeError, FrameKind, Framing};
 use anyhow::Context;
 use serde_json::{json, Value};
@@ -169,7 +169,7 @@ enum Incoming {
 }
 
 fn read_loop(reader: impl Read, tx: Sender<Incoming>) {
-    let mut src = FrameSource::new(reader, None);
+    let mut src = FrameReader::new(reader, None);
     let end = loop {
         let event = match src.next_frame() {
             Ok(Some(f)) => match f.kind {

@@ -5,9 +5,8 @@
 use super::client::{drive, ClientOpts};
 use super::DemoFraming;
 use anyhow::Context;
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoClientArgs {
@@ -31,51 +30,17 @@ pub struct DemoClientArgs {
     pub command: Vec<String>,
 }
 
-/// The process status as a shell reports it: the exit code, or 128+N after signal N.
-fn status_code(status: ExitStatus) -> i32 {
-    status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(-1)
-}
-
-/// Waits for `child` up to `limit`, then kills it.
-fn wait_bounded(child: &mut Child, limit: Duration) -> std::io::Result<Option<ExitStatus>> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            child.wait()?;
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 pub fn run(args: &DemoClientArgs) -> anyhow::Result<ExitCode> {
     let timeout = Duration::try_from_secs_f64(args.timeout)
         .ok()
         .filter(|t| !t.is_zero())
         .context("--timeout must be a positive number of seconds")?;
-    let (program, rest) = args
-        .command
-        .split_first()
-        .context("no server command given")?;
-    let mut child = Command::new(program)
-        .args(rest)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("cannot start '{program}'"))?;
-    let stdin = child.stdin.take().context("the server has no stdin pipe")?;
-    let stdout = child
-        .stdout
-        .take()
-        .context("the server has no stdout pipe")?;
+    let (child, pipes) = crate::child::spawn(
+        &args.command,
+        (crate::child::Output::Piped, crate::child::Output::Inherit),
+        |_| {},
+    )?;
+    let stdout = pipes.stdout.context("the server has no stdout pipe")?;
     let opts = ClientOpts {
         pace: Duration::from_millis(args.pace_ms),
         repeat: args.repeat,
@@ -83,10 +48,14 @@ pub fn run(args: &DemoClientArgs) -> anyhow::Result<ExitCode> {
         timeout,
         ..ClientOpts::default()
     };
-    let report = drive(stdout, stdin, &opts);
-    let status = wait_bounded(&mut child, timeout).context("cannot wait for the server")?;
+    let report = drive(stdout, &*pipes.stdin, &opts);
+    // The script is over: the server must exit on its closed stdin within the timeout.
+    let stopped = child.stop(timeout);
     let report = report?;
-    let status = status.map(status_code);
+    let status = stopped
+        .status
+        .filter(|_| !stopped.signalled)
+        .map(crate::child::shell_code);
     let problem = match (report.problem(), status) {
         (Some(why), Some(code)) => Some(format!("{why} (the server exited with status {code})")),
         (Some(why), None) => Some(format!(

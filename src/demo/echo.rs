@@ -5,8 +5,8 @@
 //! JSON tree, and output is flushed only when no further input is already buffered, so the
 //! server costs as little as possible on both throughput and ping-pong latency.
 
-use super::io::{encode, FrameSource};
 use super::server::{DemoServerArgs, CRASH_EXIT};
+use crate::wire::{encode, FrameReader};
 use crate::wire::{FrameKind, Framing};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -28,7 +28,7 @@ pub fn serve(
     output: Box<dyn Write + Send>,
     args: &DemoServerArgs,
 ) -> io::Result<u8> {
-    let mut src = FrameSource::new(input, None);
+    let mut src = FrameReader::new(input, None);
     let mut out = BufWriter::with_capacity(256 * 1024, output);
     let mut framing: Option<Framing> = args.framing.map(Into::into);
     let mut received = 0;

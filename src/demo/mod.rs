@@ -7,6 +7,12 @@
 //! crashes, noise on stdout, altered or dropped answers).
 //!
 //! Not responsible for: proxying or recording (the demo only ever speaks the protocol).
+//!
+//! A fixture, not the product: nothing outside `demo/` but the command line (`cli`,
+//! `commands/`) may name it, which `tests/boundaries.rs` checks. It stays a module of the
+//! one crate rather than a workspace crate because `rpctap demo` runs it from the same
+//! binary (`current_exe() demo-server`), and the product's tests and benchmarks spawn it
+//! the same way; the boundary is what a crate would have bought.
 
 pub mod client;
 mod client_cmd;

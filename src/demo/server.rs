@@ -9,10 +9,11 @@
 //! Not responsible for: the lean `--echo` mode (see `echo`), the language answers
 //! themselves (see `lsp`).
 
-use super::io::{FrameSource, Out};
+use super::io::Out;
 use super::{altered, echo, lsp, names_method, DemoFraming};
 use crate::rpc::{classify, Id, Kind};
 use crate::wire::FrameKind;
+use crate::wire::FrameReader;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -100,7 +101,7 @@ pub fn serve(
     if args.stdout_logs {
         out.text("demo-server log: starting up\n")?;
     }
-    let mut src = FrameSource::new(input, None);
+    let mut src = FrameReader::new(input, None);
     let mut received = 0;
     while let Some(frame) = src.next_frame()? {
         if frame.kind != FrameKind::Message {

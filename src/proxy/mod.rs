@@ -3,7 +3,9 @@
 //!
 //! - `pump`: one thread per stream; forward first, then copy to the recorder, never wait.
 //! - `recorder`: decodes the copies into events, writes the recording, publishes it.
-//! - `supervisor`: the child's lifecycle: signals, parent death, stdin EOF, exit code.
+//! - `supervisor`: the shim's run as named steps, and when to stop the child (signals,
+//!   parent death, stdin EOF); the lifecycle itself (spawn, stop sequence, exit code) is
+//!   `crate::child`'s.
 
 mod file_sink;
 mod pump;

@@ -275,6 +275,7 @@ impl Recorder {
     }
 
     fn frame(&mut self, dir: Dir, t: Micros, framing: Framing, frame: Frame) {
+        self.progress.fetch_add(1, Ordering::Relaxed);
         let wire = frame.wire_len() as u64;
         match frame.kind {
             FrameKind::Skipped => {}

@@ -1,26 +1,31 @@
-//! The child's lifecycle (PRODUCT §9): spawn from the main thread (Linux delivers the
-//! child's parent-death signal when the spawning *thread* exits), forward signals, notice
-//! the parent's death even while stdin stays open, escalate stdin EOF → grace → SIGTERM →
-//! SIGKILL, and exit with the child's code (128+N for signal N).
+//! The shim's run (PRODUCT §9), as named steps: spawn the child from the main thread
+//! (Linux delivers the child's parent-death signal when the spawning *thread* exits),
+//! start the recorder and the pumps, supervise until the child exits, drain its output,
+//! record the exit and return the child's code (128+N for signal N).
 //!
-//! Everything that can happen arrives as a `Note` on one channel, so the supervisor is a
-//! single loop with two deadlines.
+//! Everything that can happen arrives as a `Note` on one channel, so supervising is a
+//! single loop; the stop sequence itself (close stdin → grace → SIGTERM → SIGKILL) and
+//! signal forwarding are `child`'s. A terminating signal is forwarded first, then the stop
+//! sequence starts as on stdin EOF, so a child that ignores it cannot keep rpctap alive.
 
 use super::file_sink::FileSink;
 use super::pump::{pump, pump_pipes, Lane, TapMsg};
 use super::recorder::{Recorder, RecorderConfig};
 use super::tap::{tap, Tap};
+use crate::child::{self, Child, Pipes};
 use crate::os;
-use crate::record::{Exit, Micros, SessionInfo};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGUSR1};
+use crate::record::SessionInfo;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1};
 use std::fs::File;
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::os::fd::AsFd;
+use std::process::ExitStatus;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+pub use crate::child::SpawnError;
 
 /// Bytes of copies waiting in memory for the recorder before further ones wait in the
 /// spill file: a recorder that falls behind must not grow the shim without bound.
@@ -28,6 +33,10 @@ const TAP_LIMIT: usize = 8 * 1024 * 1024;
 /// After the child exited, how long the output pumps may make no progress before rpctap
 /// stops waiting for them.
 const DRAIN_STALL: Duration = Duration::from_secs(2);
+/// How long the recorder may make no progress at the end before rpctap exits without
+/// it: only a dead disk stops it that long (a 20 MB message is seconds of work in a
+/// debug build on a loaded machine).
+const RECORDER_STALL: Duration = Duration::from_secs(10);
 /// How often the parent pid is checked, as a fallback to the parent-death signal.
 const PARENT_POLL: Duration = Duration::from_millis(250);
 
@@ -52,45 +61,57 @@ enum Note {
     PumpDone,
 }
 
-/// What the shim exits with when the command could not be started (as shells do).
-pub struct SpawnError(pub u8, pub String);
-
 /// Runs the shim to completion and returns the exit code.
 pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     let original_parent = os::parent_pid();
-    let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1])
-            .map_err(|e| SpawnError(2, format!("cannot install signal handlers: {e}")))?;
+    let signals = watch_signals()?;
+    let (notes, inbox) = mpsc::channel::<Note>();
+    let exited = notes.clone();
+    let (child, pipes) = child::spawn(
+        &config.command,
+        (child::Output::Piped, child::Output::Piped),
+        move |s| {
+            let _ = exited.send(Note::Exited(s));
+        },
+    )?;
+    let grace = config.grace;
+    let (tap, recorder) = start_recorder(config)?;
+    start_pumps(pipes, &tap, &notes);
+    forward_signals(signals, notes);
+    // The output pumps (stdout, stderr) still running.
+    let mut pumps_left = 2;
+    let status = supervise(&child, grace, original_parent, &inbox, &mut pumps_left);
+    // Whatever the child left in its process group goes with it.
+    child.kill_group();
+    drain(&tap, &inbox, pumps_left);
+    finish_recording(tap, &recorder, status);
+    Ok(child::exit_byte(status))
+}
+
+/// Installs the handlers for the signals rpctap forwards, and its own parent-death notice.
+fn watch_signals() -> Result<signal_hook::iterator::Signals, SpawnError> {
+    let signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1])
+        .map_err(|source| SpawnError::Watch {
+            program: "signals".into(),
+            source,
+        })?;
     // SIGUSR1 (handled from here on) is rpctap's own parent-death notice; it is confirmed
     // with getppid, since the kernel also sends it when only the parent's thread exits.
     let _ = os::set_parent_death_signal(SIGUSR1);
+    Ok(signals)
+}
 
-    let program = &config.command[0];
-    let mut cmd = Command::new(program);
-    cmd.args(&config.command[1..])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    os::configure_child(&mut cmd);
-    let mut child = cmd.spawn().map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::PermissionDenied {
-            126
-        } else {
-            127
-        };
-        SpawnError(
-            code,
-            format!("cannot run '{program}': {}", crate::session::io_message(&e)),
-        )
-    })?;
-    let pid = child.id();
-    let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
-    let (Some(child_in), Some(child_out), Some(child_err)) = pipes else {
-        return Err(SpawnError(2, "the child's pipes were not created".into()));
-    };
-    let child_in = Arc::new(File::from(OwnedFd::from(child_in)));
-    let child_out = File::from(OwnedFd::from(child_out));
+/// The recorder thread, as the shim waits for it at the end.
+struct RecorderThread {
+    /// Says when the recorder has written everything.
+    done: Receiver<()>,
+    /// Grows while the recorder makes progress.
+    progress: Arc<AtomicU64>,
+}
 
+/// Creates the tap (spilling next to the recording), the live feed and the recorder
+/// thread.
+fn start_recorder(config: ShimConfig) -> Result<(Tap, RecorderThread), SpawnError> {
     let spill_dir = config
         .file
         .as_ref()
@@ -124,14 +145,32 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
             recorder.run(info, tap_rx);
             let _ = rec_done_tx.send(());
         })
-        .map_err(|e| SpawnError(2, format!("cannot start the recorder: {e}")))?;
+        .map_err(|source| SpawnError::Watch {
+            program: "the recorder".into(),
+            source,
+        })?;
+    Ok((
+        tap,
+        RecorderThread {
+            done: rec_done_rx,
+            progress,
+        },
+    ))
+}
 
-    let (notes, inbox) = mpsc::channel::<Note>();
+/// One thread per stream: parent stdin → child stdin, child stdout → parent stdout, child
+/// stderr → parent stderr, each offering its bytes to the tap.
+fn start_pumps(pipes: Pipes, tap: &Tap, notes: &Sender<Note>) {
     let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
         let _ = thread::Builder::new().name(name.into()).spawn(f);
     };
+    let Pipes {
+        stdin: child_in,
+        stdout: child_out,
+        stderr: child_err,
+    } = pipes;
     {
-        let (tap, notes, dst) = (tap.clone(), notes.clone(), child_in.clone());
+        let (tap, notes, dst) = (tap.clone(), notes.clone(), child_in);
         let src = dup(std::io::stdin().as_fd());
         spawn(
             "stdin",
@@ -143,7 +182,8 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
             }),
         );
     }
-    {
+    if let Some(child_out) = child_out {
+        let child_out = File::from(std::os::fd::OwnedFd::from(child_out));
         let (tap, notes) = (tap.clone(), notes.clone());
         let dst = dup(std::io::stdout().as_fd());
         spawn(
@@ -160,7 +200,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
             }),
         );
     }
-    {
+    if let Some(child_err) = child_err {
         let (tap, notes) = (tap.clone(), notes.clone());
         let dst = dup(std::io::stderr().as_fd());
         spawn(
@@ -174,57 +214,60 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
             }),
         );
     }
-    {
-        let notes = notes.clone();
-        spawn(
-            "signals",
-            Box::new(move || {
-                for sig in signals.forever() {
-                    let _ = notes.send(Note::Signal(sig));
-                }
-            }),
-        );
-    }
-    {
-        let notes = notes.clone();
-        spawn(
-            "wait",
-            Box::new(move || {
-                if let Ok(status) = child.wait() {
-                    let _ = notes.send(Note::Exited(status));
-                }
-            }),
-        );
-    }
-    drop(notes);
+}
 
-    let mut shutdown = Shutdown::new(pid, config.grace, child_in);
-    let mut pumps_left = 2;
-    let status = loop {
-        let wait = shutdown.next_deadline().map_or(PARENT_POLL, |d| {
+/// Turns the signals rpctap receives into notes.
+fn forward_signals(mut signals: signal_hook::iterator::Signals, notes: Sender<Note>) {
+    let _ = thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for sig in signals.forever() {
+                let _ = notes.send(Note::Signal(sig));
+            }
+        });
+}
+
+/// The supervising loop, until the child exits: stdin EOF, a closed stdout, the parent's
+/// death or a forwarded terminating signal start the stop sequence, whose deadlines the
+/// loop keeps. Returns the child's status (`None` if it could not be known).
+fn supervise(
+    child: &Child,
+    grace: Duration,
+    original_parent: i32,
+    inbox: &Receiver<Note>,
+    pumps_left: &mut usize,
+) -> Option<ExitStatus> {
+    let mut stop = child.stopper(grace);
+    let parent_gone = || os::parent_pid() != original_parent;
+    loop {
+        let wait = stop.next_deadline().map_or(PARENT_POLL, |d| {
             d.saturating_duration_since(Instant::now()).min(PARENT_POLL)
         });
         match inbox.recv_timeout(wait) {
-            Ok(Note::Exited(status)) => break Some(status),
-            Ok(Note::Signal(SIGUSR1)) if os::parent_pid() != original_parent => shutdown.begin(),
-            Ok(Note::PumpDone) => pumps_left -= 1,
+            Ok(Note::Exited(status)) => return Some(status),
+            Ok(Note::Signal(SIGUSR1)) if parent_gone() => stop.begin(),
+            Ok(Note::PumpDone) => *pumps_left = pumps_left.saturating_sub(1),
             Ok(Note::Signal(SIGUSR1)) => {}
-            Ok(Note::Signal(sig)) => os::signal(pid, sig),
-            Ok(Note::StdinClosed) | Ok(Note::StdoutClosed) => shutdown.begin(),
-            Err(RecvTimeoutError::Timeout) => {
-                if os::parent_pid() != original_parent {
-                    shutdown.begin();
-                }
-                shutdown.escalate();
+            Ok(Note::Signal(sig)) => {
+                child.signal(sig);
+                // The child may ignore it; then it goes as on stdin EOF.
+                stop.begin();
             }
-            Err(RecvTimeoutError::Disconnected) => break None,
+            Ok(Note::StdinClosed) | Ok(Note::StdoutClosed) => stop.begin(),
+            Err(RecvTimeoutError::Timeout) if parent_gone() => stop.begin(),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return child.status(),
         }
-    };
-    // Whatever the child left in its process group goes with it.
-    os::signal_group(pid, SIGKILL);
-    // Let the output pumps drain what the child wrote before it exited, however long that
-    // takes while bytes still move; a pipe held open by an escaped grandchild, or a parent
-    // that stopped reading, stops the wait after two seconds without progress.
+        // After every note, not only on a quiet timeout: a stream of signals must not
+        // hold the next step back.
+        stop.escalate();
+    }
+}
+
+/// Lets the output pumps drain what the child wrote before it exited, however long that
+/// takes while bytes still move; a pipe held open by an escaped grandchild, or a parent
+/// that stopped reading, stops the wait after two seconds without progress.
+fn drain(tap: &Tap, inbox: &Receiver<Note>, mut pumps_left: usize) {
     let mut moved = tap.offered();
     let mut stalled_since = Instant::now();
     while pumps_left > 0 && stalled_since.elapsed() < DRAIN_STALL {
@@ -238,33 +281,23 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
             (moved, stalled_since) = (now_moved, Instant::now());
         }
     }
-    let (code, signal) = match status {
-        Some(s) => (s.code(), s.signal()),
-        None => (None, None),
-    };
-    tap.send(TapMsg::Exit(Exit {
-        t: Micros::now(),
-        code,
-        signal,
-    }));
+}
+
+/// Records the exit and waits for the recorder to write everything.
+fn finish_recording(tap: Tap, recorder: &RecorderThread, status: Option<ExitStatus>) {
+    tap.send(TapMsg::Exit(child::exit_event(status)));
     drop(tap);
-    wait_for_recorder(&rec_done_rx, &progress);
-    Ok(match (code, signal) {
-        (Some(c), _) => (c & 0xff) as u8,
-        (None, Some(s)) => (128 + s).min(255) as u8,
-        (None, None) => 1,
-    })
+    wait_for_recorder(&recorder.done, &recorder.progress);
 }
 
 /// Waits until the recorder has written everything — the spill file may hold a backlog
 /// that takes a while — and live viewers have read it, for as long as that progresses: a
 /// recorder stuck on a dead disk, or a viewer that stopped reading, lets rpctap exit
-/// after `DRAIN_STALL` without progress.
-fn wait_for_recorder(done: &mpsc::Receiver<()>, progress: &std::sync::atomic::AtomicU64) {
-    use std::sync::atomic::Ordering;
+/// after `RECORDER_STALL` without progress.
+fn wait_for_recorder(done: &Receiver<()>, progress: &AtomicU64) {
     let mut seen = progress.load(Ordering::Relaxed);
     let mut since = Instant::now();
-    while since.elapsed() < DRAIN_STALL {
+    while since.elapsed() < RECORDER_STALL {
         match done.recv_timeout(Duration::from_millis(100)) {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {}
@@ -299,53 +332,4 @@ fn publish(
 
 fn dup(fd: std::os::fd::BorrowedFd<'_>) -> Option<File> {
     fd.try_clone_to_owned().ok().map(File::from)
-}
-
-/// The escalation after the parent went away: close the child's stdin, wait, SIGTERM,
-/// wait, SIGKILL.
-struct Shutdown {
-    pid: u32,
-    grace: Duration,
-    child_in: Arc<File>,
-    term_at: Option<Instant>,
-    kill_at: Option<Instant>,
-    begun: bool,
-}
-
-impl Shutdown {
-    fn new(pid: u32, grace: Duration, child_in: Arc<File>) -> Shutdown {
-        Shutdown {
-            pid,
-            grace,
-            child_in,
-            term_at: None,
-            kill_at: None,
-            begun: false,
-        }
-    }
-
-    fn begin(&mut self) {
-        if std::mem::replace(&mut self.begun, true) {
-            return;
-        }
-        let _ = os::close_pipe_in_place(&self.child_in);
-        self.term_at = Some(Instant::now() + self.grace);
-    }
-
-    fn next_deadline(&self) -> Option<Instant> {
-        self.term_at.or(self.kill_at)
-    }
-
-    fn escalate(&mut self) {
-        let now = Instant::now();
-        if self.term_at.is_some_and(|t| now >= t) {
-            self.term_at = None;
-            os::signal(self.pid, SIGTERM);
-            self.kill_at = Some(now + self.grace);
-        } else if self.kill_at.is_some_and(|t| now >= t) {
-            self.kill_at = None;
-            os::signal_group(self.pid, SIGKILL);
-            os::signal(self.pid, SIGKILL);
-        }
-    }
 }

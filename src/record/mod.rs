@@ -5,6 +5,7 @@
 mod event;
 pub mod export;
 pub mod import;
+pub mod lines;
 mod reader;
 pub mod redact;
 mod regular;
@@ -12,14 +13,14 @@ mod time;
 mod validate;
 mod writer;
 
+pub use crate::wire::{canonical_head, is_canonical_head, wire_bytes};
 pub use event::{
     Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent, Undelivered,
 };
 pub use import::{open, Format};
+pub use lines::{Line, Lines};
 pub use reader::{parse_line, read_file, ReadError, Reader};
 pub use redact::Redactor;
 pub use regular::{open_regular, open_regular_async};
 pub use time::Micros;
-pub use writer::{
-    canonical_head, encode_event, encode_message_head, is_canonical_head, wire_bytes, MESSAGE_TAIL,
-};
+pub use writer::{encode_event, encode_message_head, MESSAGE_TAIL};

@@ -1,6 +1,8 @@
-//! Reads recordings line by line. A truncated last line (the shim was killed mid-write) is
-//! accepted and skipped; any other bad line is an error naming its line number.
+//! Reads recordings line by line, with the policy of `record::lines`: a truncated last line
+//! (the shim was killed mid-write) is kept if it reads and skipped otherwise; any other bad
+//! line is an error naming its line number.
 
+use super::lines::{Line as Parsed, Lines};
 use super::{
     Dir, Event, Exit, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo, StderrEvent, Undelivered,
 };
@@ -167,10 +169,11 @@ pub fn parse_line(line: &[u8]) -> Result<Event, String> {
     }))
 }
 
-/// An iterator over the events of a recording.
+/// An iterator over the events of a recording, with the line policy of `record::lines`;
+/// it stops at the first bad line (a converter must not silently drop one).
 pub struct Reader<R> {
     inner: R,
-    line_no: usize,
+    lines: Lines,
     buf: Vec<u8>,
     /// The last line was cut short and skipped.
     pub truncated: bool,
@@ -181,7 +184,7 @@ impl<R: BufRead> Reader<R> {
     pub fn new(inner: R) -> Self {
         Reader {
             inner,
-            line_no: 0,
+            lines: Lines::new(),
             buf: Vec::with_capacity(4096),
             truncated: false,
             done: false,
@@ -193,33 +196,23 @@ impl<R: BufRead> Reader<R> {
             self.buf.clear();
             let n = self.inner.read_until(b'\n', &mut self.buf)?;
             if n == 0 {
-                if self.line_no == 0 {
+                if self.lines.line_no() == 0 {
                     return Err(ReadError::Empty);
                 }
                 return Ok(None);
             }
-            self.line_no += 1;
-            let complete = self.buf.last() == Some(&b'\n');
-            let line = self.buf.trim_ascii_end();
-            if line.is_empty() {
-                continue;
-            }
-            if self.line_no == 1 {
-                return match parse_line(line) {
-                    Ok(ev @ Event::Session(_)) => Ok(Some(ev)),
-                    _ => Err(ReadError::NotARecording),
-                };
-            }
-            return match parse_line(line) {
-                Ok(ev) => Ok(Some(ev)),
-                Err(_) if !complete => {
-                    self.truncated = true;
-                    Ok(None)
-                }
-                Err(reason) => Err(ReadError::BadLine {
-                    line: self.line_no,
-                    reason,
-                }),
+            let line = if self.buf.last() == Some(&b'\n') {
+                self.lines.complete(&self.buf[..n - 1])
+            } else {
+                let last = self.lines.cut_off(&self.buf);
+                self.truncated = last.is_none() && !self.buf.trim_ascii().is_empty();
+                last
+            };
+            return match line {
+                None => continue,
+                Some(Parsed::Event(ev)) => Ok(Some(ev)),
+                Some(Parsed::NotARecording) => Err(ReadError::NotARecording),
+                Some(Parsed::Bad { line, reason }) => Err(ReadError::BadLine { line, reason }),
             };
         }
     }

@@ -3,26 +3,31 @@
 //! One loop owns everything: it sends the next step once its causal predecessors are
 //! answered (or timed out) and its pace allows, and meanwhile handles what the server
 //! sends — responses are kept for the report, server requests are answered from the
-//! recording. A reader thread decodes the server's stdout; stderr is passed through. With
-//! `--record`, the same `Tap` and `Recorder` as the shim's write a normal recording.
+//! recording. Between events it blocks on the server's inbox until the next deadline (a
+//! pace, a request's `--timeout`), so waiting costs no CPU; it ends as soon as nothing is
+//! left to send or wait for, or the server exits or closes its stdout, and then runs the
+//! child's stop sequence so no server is ever left behind.
 
+use super::progress::Progress;
 use super::script::Script;
-use super::{frame, with_id};
-use crate::proxy::{FileSink, Lane, Recorder, RecorderConfig, Tap, TapMsg};
-use crate::record::{Exit, Micros, SessionInfo};
+use super::server::{Incoming, Server, Writer};
+use super::{with_id, ReplayError};
+use crate::record::Exit;
 use crate::rpc::{classify, Id, Kind, Protocol};
 use crate::session::Store;
-use crate::wire::{Decoder, Limits};
-use anyhow::Context;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
-use std::os::fd::OwnedFd;
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
+
+/// Unexpected responses (and unanswerable server requests) kept for the report; the rest
+/// are only counted.
+pub const STRAY_KEPT: usize = 100;
+/// How long, after the stop sequence, the server's last output may take to arrive.
+const DRAIN: Duration = Duration::from_millis(500);
+/// How long after its stdout ended a server still counts as exiting, not as having only
+/// closed its stdout.
+const EXIT_AFTER_EOF: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Pace {
@@ -39,10 +44,9 @@ impl std::str::FromStr for Pace {
             "asap" => Ok(Pace::Asap),
             "recorded" => Ok(Pace::Scaled(1.0)),
             f => match f.parse::<f64>() {
-                // Bounded: a factor near 0 would push deadlines past what the clock holds.
-                Ok(x) if (0.001..=1e6).contains(&x) => Ok(Pace::Scaled(x)),
+                Ok(x) if x > 0.0 && x.is_finite() => Ok(Pace::Scaled(x)),
                 _ => Err(format!(
-                    "expected recorded, asap or a speed factor from 0.001 to 1000000 such as 2, not {f:?}"
+                    "expected recorded, asap or a speed factor such as 2, not {f:?}"
                 )),
             },
         }
@@ -52,6 +56,7 @@ impl std::str::FromStr for Pace {
 pub struct ReplayOptions {
     pub pace: Pace,
     pub timeout: Duration,
+    /// The recording to write, already created (see `files`).
     pub record: Option<crate::files::Created>,
     pub grace: Duration,
     /// The terminal belongs to a viewer: no progress line, and the server's stderr goes
@@ -59,428 +64,316 @@ pub struct ReplayOptions {
     pub quiet: bool,
 }
 
+/// How the session with the server ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ending {
+    /// Everything was sent, and every request was answered or timed out.
+    #[default]
+    Completed,
+    /// The server exited before that.
+    Exited,
+    /// The server closed its stdout (still running) before that.
+    StdoutClosed,
+}
+
 /// What happened during a replay, for the report.
+#[derive(Default)]
 pub struct Outcome {
     /// Replayed responses by request id: when, and the body.
     pub responses: HashMap<Id, (Duration, Bytes)>,
     /// When each recorded request was sent, by row.
     pub sent: HashMap<usize, Duration>,
-    /// Responses to ids the replay never sent.
+    /// Responses to ids the replay never sent, or second answers to one it did: the first
+    /// `STRAY_KEPT` of them (a server may send any number).
     pub stray: Vec<Bytes>,
+    /// How many there were in all.
+    pub stray_total: usize,
     pub server_requests_answered: usize,
     /// Methods of server requests the recording had no answer for.
+    /// (the first `STRAY_KEPT`; `unanswered_total` counts them all).
     pub unanswered_server_requests: Vec<String>,
+    pub unanswered_total: usize,
     pub exit: Option<Exit>,
-}
-
-enum Incoming {
-    Message(Instant, Bytes),
-    Eof,
+    pub ending: Ending,
+    /// The server's output ended in the middle of a message: why.
+    pub truncated: Option<String>,
+    /// Requests the script holds, and how many of them had been answered when it ended.
+    pub requests: usize,
+    pub answered_at_end: usize,
+    /// The stop sequence had to signal the server (it ignored its closed stdin).
+    pub forced: bool,
 }
 
 pub fn replay(
     store: &Store,
     command: &[String],
     opts: &ReplayOptions,
-) -> anyhow::Result<(Script, Outcome)> {
-    let mut script = Script::from_store(store)?;
-    let program = command
-        .first()
-        .context("no server command given: use `rpctap replay FILE -- CMD...`")?;
-    let mut cmd = Command::new(program);
-    cmd.args(&command[1..])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    crate::os::configure_child(&mut cmd);
-    let mut child = cmd.spawn().map_err(|e| {
-        anyhow::anyhow!("cannot run '{program}': {}", crate::session::io_message(&e))
-    })?;
-    let pid = child.id();
-    let stdin = File::from(OwnedFd::from(child.stdin.take().context("child stdin")?));
-    let stdout = child.stdout.take().context("child stdout")?;
-    let stderr = child.stderr.take().context("child stderr")?;
-
-    let (tap, recorder_done) = start_recorder(store, command, opts.record.as_ref())?;
-    {
-        let tap = tap.clone();
-        let quiet = opts.quiet;
-        std::thread::spawn(move || {
-            let out: Box<dyn Write + Send> = if quiet {
-                Box::new(std::io::sink())
-            } else {
-                Box::new(std::io::stderr())
-            };
-            crate::proxy::pump(stderr, out, Lane::Stderr, &tap, || {})
-        });
+) -> Result<(Script, Outcome), ReplayError> {
+    let script = Script::from_store(store)?;
+    if command.is_empty() {
+        return Err(ReplayError::NoCommand);
     }
-    let (tx, inbox) = mpsc::channel();
-    {
-        let tap = tap.clone();
-        std::thread::spawn(move || read_server(stdout, &tap, &tx));
-    }
-
-    let start = Instant::now();
-    let first_t = script.steps.first().map_or(0, |s| store.row(s.row).t.0);
-    // Pacing counts from when the first message actually went out, so that every recorded
-    // gap is kept even if the start was delayed.
-    let mut paced_from: Option<Instant> = None;
-    let mut out = Outcome {
-        responses: HashMap::new(),
-        sent: HashMap::new(),
-        stray: Vec::new(),
-        server_requests_answered: 0,
-        unanswered_server_requests: Vec::new(),
-        exit: None,
-    };
-    let mut sent_ids: HashMap<Id, usize> = HashMap::new();
-    let mut writer = Writer {
-        file: &stdin,
-        tap: &tap,
-        framing: script.framing,
-        broken: false,
-    };
-    let mut progress = Progress::new(!opts.quiet, script.steps.len());
-    let mut next = 0;
-    let mut server_gone = false;
-    loop {
-        let now = Instant::now();
-        let expired = |row: usize, sent: &HashMap<usize, Duration>| {
-            sent.get(&row)
-                .is_some_and(|t| start + *t + opts.timeout <= now)
-        };
-        let done = |row: usize, out: &Outcome| {
-            store
-                .id(row)
-                .is_some_and(|id| out.responses.contains_key(&id))
-                || expired(row, &out.sent)
-                || server_gone
-        };
-        let mut wait_until = now + Duration::from_millis(100);
-        if next < script.steps.len() {
-            let step = &script.steps[next];
-            let ready = script.awaited[..step.after].iter().all(|&r| done(r, &out));
-            let due = match opts.pace {
-                Pace::Asap => now,
-                Pace::Scaled(f) => {
-                    paced_from.unwrap_or(now)
-                        + Duration::from_micros(
-                            ((store.row(step.row).t.0 - first_t).max(0) as f64 / f) as u64,
-                        )
-                }
-            };
-            if ready && due <= now && !server_gone {
-                let row = step.row;
-                writer.send(store.body(row));
-                paced_from.get_or_insert_with(Instant::now);
-                out.sent.insert(row, now - start);
-                if store.row(row).kind == Kind::Request {
-                    if let Some(id) = store.id(row) {
-                        sent_ids.insert(id, row);
-                    }
-                }
-                next += 1;
-                progress.update(next, out.responses.len());
-                continue;
-            }
-            if !ready {
-                // Wake up when the first awaited request times out.
-                for &r in &script.awaited[..step.after] {
-                    if let Some(t) = out.sent.get(&r) {
-                        wait_until = wait_until.min(start + *t + opts.timeout);
-                    }
-                }
-            }
-            wait_until = wait_until.min(due.max(now));
-        } else {
-            let outstanding = sent_ids.values().any(|&row| !done(row, &out));
-            if !outstanding || server_gone {
-                break;
-            }
-        }
-        match inbox.recv_timeout(wait_until.saturating_duration_since(Instant::now())) {
-            Ok(Incoming::Message(at, body)) => {
-                handle(
-                    store,
-                    &mut script,
-                    &mut writer,
-                    &mut out,
-                    &sent_ids,
-                    at.saturating_duration_since(start),
-                    body,
-                );
-            }
-            Ok(Incoming::Eof) | Err(RecvTimeoutError::Disconnected) => server_gone = true,
-            Err(RecvTimeoutError::Timeout) => {}
-        }
-    }
-    progress.finish(next, out.responses.len());
-    // The session is over: close the server's stdin and let it exit, then insist.
-    let _ = crate::os::close_pipe_in_place(&stdin);
-    writer.broken = true;
-    let status = wait_or_kill(&mut child, pid, opts.grace);
-    out.exit = Some(Exit {
-        t: Micros::now(),
-        code: status.and_then(|s| s.code()),
-        signal: status.and_then(|s| s.signal()),
-    });
-    // Drain what the server said before it exited.
-    while let Ok(Incoming::Message(at, body)) = inbox.recv_timeout(Duration::from_millis(200)) {
-        handle(
-            store,
-            &mut script,
-            &mut writer,
-            &mut out,
-            &sent_ids,
-            at.saturating_duration_since(start),
-            body,
-        );
-    }
-    tap.send(TapMsg::Exit(out.exit.unwrap_or(Exit {
-        t: Micros::now(),
-        code: None,
-        signal: None,
-    })));
-    drop(tap);
-    if let Some(done) = recorder_done {
-        let _ = done.recv_timeout(Duration::from_secs(5));
-    }
+    let server = super::server::start(store, command, opts.record.as_ref(), opts.quiet)?;
+    let mut run = Run::new(store, script, &server, opts);
+    run.drive(&server);
+    run.stop(&server, opts.grace);
+    let (script, out) = (run.script, run.out);
+    server.finish_recording(out.exit.unwrap_or(crate::child::exit_event(None)));
     Ok((script, out))
 }
 
-struct Writer<'a> {
-    file: &'a File,
-    tap: &'a Tap,
-    framing: crate::wire::Framing,
-    broken: bool,
+/// The state of one replay while it runs.
+struct Run<'a> {
+    store: &'a Store,
+    script: Script,
+    opts: &'a ReplayOptions,
+    writer: Writer<'a>,
+    out: Outcome,
+    start: Instant,
+    /// Pacing counts from when the first message actually went out, so that every
+    /// recorded gap is kept even if the start was delayed.
+    paced_from: Option<Instant>,
+    first_t: i64,
+    sent_ids: HashMap<Id, usize>,
+    next: usize,
+    progress: Progress,
 }
 
-impl Writer<'_> {
-    fn send(&mut self, body: &[u8]) {
-        if self.broken {
-            return;
-        }
-        let bytes = Bytes::from(frame(self.framing, body));
-        // Recorded before the write, as in the shim, so answers never precede requests.
-        self.tap.offer(Lane::C2s, Micros::now(), bytes.clone());
-        if self.file.write_all(&bytes).is_err() {
-            self.broken = true;
-        }
-    }
+/// What the loop does next.
+enum Next {
+    Send,
+    /// Wait for the server until this instant.
+    Wait(Instant),
+    Done,
 }
 
-fn handle(
-    store: &Store,
-    script: &mut Script,
-    writer: &mut Writer,
-    out: &mut Outcome,
-    sent_ids: &HashMap<Id, usize>,
-    at: Duration,
-    body: Bytes,
-) {
-    let c = classify(&body);
-    match c.kind {
-        Kind::Response | Kind::Error => match c.id {
-            Some(id) if sent_ids.contains_key(&id) && !out.responses.contains_key(&id) => {
-                out.responses.insert(id, (at, body));
-            }
-            _ => out.stray.push(body),
-        },
-        Kind::Request => {
-            let method = c.method.unwrap_or_default();
-            let id_value = match &c.id {
-                Some(Id::Num(n)) => serde_json::Value::from(*n),
-                Some(Id::Str(s)) => serde_json::Value::from(s.as_str()),
-                None => serde_json::Value::Null,
-            };
-            match script.answers.get_mut(&method).and_then(|q| q.pop_front()) {
-                Some(row) => {
-                    writer.send(&with_id(store.body(row), &id_value));
-                    out.server_requests_answered += 1;
-                }
-                None => {
-                    let message = format!("rpctap replay: the recording has no answer to {method}");
-                    let reply = if store.protocol == Some(Protocol::Dap) {
-                        serde_json::json!({"seq": 0, "type": "response", "request_seq": id_value, "success": false, "command": method, "message": message})
-                    } else {
-                        serde_json::json!({"jsonrpc": "2.0", "id": id_value, "error": {"code": -32603, "message": message}})
-                    };
-                    writer.send(reply.to_string().as_bytes());
-                    out.unanswered_server_requests.push(method);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-fn read_server(mut stdout: impl Read, tap: &Tap, tx: &mpsc::Sender<Incoming>) {
-    let mut decoder = Decoder::new(None, Limits::default());
-    let mut buf = BytesMut::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        let n = match stdout.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
+impl<'a> Run<'a> {
+    fn new(store: &'a Store, script: Script, server: &'a Server, opts: &'a ReplayOptions) -> Self {
+        let requests = script
+            .steps
+            .iter()
+            .filter(|s| store.row(s.row).kind == Kind::Request)
+            .count();
+        let writer = Writer {
+            file: &server.stdin,
+            tap: &server.tap,
+            framing: script.framing,
+            broken: false,
         };
-        let now = Instant::now();
-        tap.offer(
-            Lane::S2c,
-            Micros::now(),
-            Bytes::copy_from_slice(&chunk[..n]),
+        Run {
+            store,
+            first_t: script.steps.first().map_or(0, |s| store.row(s.row).t.0),
+            progress: Progress::new(!opts.quiet, script.steps.len()),
+            script,
+            opts,
+            writer,
+            out: Outcome {
+                requests,
+                ..Outcome::default()
+            },
+            start: Instant::now(),
+            paced_from: None,
+            sent_ids: HashMap::new(),
+            next: 0,
+        }
+    }
+
+    /// Sends and receives until the script is done or the server is gone.
+    fn drive(&mut self, server: &Server) {
+        loop {
+            let until = match self.next_action(Instant::now()) {
+                Next::Send => {
+                    self.send_next();
+                    continue;
+                }
+                Next::Done => break,
+                Next::Wait(until) => until,
+            };
+            let wait = until.saturating_duration_since(Instant::now());
+            match server.inbox.recv_timeout(wait) {
+                Ok(Incoming::Message(at, body)) => self.handle(at, body),
+                Ok(Incoming::Eof { truncated }) => {
+                    self.out.truncated = truncated.map(|e| e.to_string());
+                    // An exiting server closes its stdout as it exits: tell the two apart.
+                    self.out.ending = match server.child.wait_timeout(EXIT_AFTER_EOF) {
+                        Some(status) => {
+                            self.out.exit = Some(crate::child::exit_event(Some(status)));
+                            Ending::Exited
+                        }
+                        None => Ending::StdoutClosed,
+                    };
+                    break;
+                }
+                Ok(Incoming::Exited(status)) => {
+                    self.out.exit = Some(crate::child::exit_event(Some(status)));
+                    self.out.ending = Ending::Exited;
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        if self.next == self.script.steps.len() && !self.outstanding(Instant::now()) {
+            // Everything was done when the server went: that is a normal end.
+            self.out.ending = Ending::Completed;
+        }
+        self.out.answered_at_end = self.out.responses.len();
+        tracing::debug!(
+            ending = ?self.out.ending,
+            sent = self.next,
+            answered = self.out.answered_at_end,
+            stray = self.out.stray_total,
+            "replay loop done"
         );
-        buf.extend_from_slice(&chunk[..n]);
-        while let Some(f) = decoder.decode(&mut buf) {
-            if f.kind == crate::wire::FrameKind::Message {
-                let _ = tx.send(Incoming::Message(now, f.body));
+        self.progress.finish(self.next, self.out.responses.len());
+    }
+
+    /// Decides between sending the next step, waiting (and until when), and stopping.
+    fn next_action(&self, now: Instant) -> Next {
+        let Some(step) = self.script.steps.get(self.next) else {
+            return match self.earliest_timeout(self.sent_ids.values().copied(), now) {
+                Some(t) => Next::Wait(t),
+                None => Next::Done,
+            };
+        };
+        let awaited = &self.script.awaited[..step.after];
+        if let Some(t) = self.earliest_timeout(awaited.iter().copied(), now) {
+            return Next::Wait(t);
+        }
+        let due = match self.opts.pace {
+            Pace::Asap => now,
+            Pace::Scaled(f) => {
+                let gap = (self.store.row(step.row).t.0 - self.first_t).max(0) as f64 / f;
+                self.paced_from.unwrap_or(now) + Duration::from_micros(gap as u64)
             }
-        }
-    }
-    tap.send(TapMsg::Eof(Lane::S2c));
-    let _ = tx.send(Incoming::Eof);
-}
-
-fn wait_or_kill(
-    child: &mut std::process::Child,
-    pid: u32,
-    grace: Duration,
-) -> Option<std::process::ExitStatus> {
-    for (limit, then) in [
-        (grace, Some(libc::SIGTERM)),
-        (grace, Some(libc::SIGKILL)),
-        (grace, None),
-    ] {
-        let until = Instant::now() + limit;
-        while Instant::now() < until {
-            if let Ok(Some(s)) = child.try_wait() {
-                crate::os::signal_group(pid, libc::SIGKILL);
-                return Some(s);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        if let Some(sig) = then {
-            crate::os::signal(pid, sig);
-        }
-    }
-    None
-}
-
-type RecorderDone = Option<mpsc::Receiver<()>>;
-
-fn start_recorder(
-    store: &Store,
-    command: &[String],
-    created: Option<&crate::files::Created>,
-) -> anyhow::Result<(Tap, RecorderDone)> {
-    // Without a recording the receiver is dropped at once and the tap discards.
-    let (tap, rx) = crate::proxy::tap(
-        8 * 1024 * 1024,
-        created.and_then(|c| c.path.parent()).map(Into::into),
-    );
-    let Some(created) = created else {
-        return Ok((tap, None));
-    };
-    let (path, file) = (&created.path, created.file.try_clone()?);
-    let name = store
-        .info
-        .as_ref()
-        .map_or("replay".to_owned(), |i| format!("replay of {}", i.name));
-    let started = Micros::now();
-    let info = SessionInfo {
-        id: format!(
-            "{}-{}",
-            started.datetime().format("%Y%m%d-%H%M%S"),
-            std::process::id()
-        ),
-        name,
-        command: command.to_vec(),
-        cwd: std::env::current_dir()
-            .map(|d| d.display().to_string())
-            .unwrap_or_default(),
-        pid: std::process::id(),
-        started: started.to_rfc3339(),
-        protocol: store.protocol.map(|p| p.as_str().to_owned()),
-    };
-    let recorder = Recorder::new(
-        RecorderConfig {
-            framing: None,
-            limits: Limits::default(),
-            redact: Default::default(),
-            observers: Vec::new(),
-        },
-        Some(FileSink::new(Some(path.to_owned()), file)),
-        None,
-    );
-    let (done_tx, done_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        recorder.run(info, rx);
-        let _ = done_tx.send(());
-    });
-    Ok((tap, Some(done_rx)))
-}
-
-/// Progress on stderr for long replays: a bar redrawn at most ten times a second on a
-/// terminal; elsewhere (CI logs) a line every ten seconds once the replay has run that long.
-struct Progress {
-    enabled: bool,
-    tty: bool,
-    total: usize,
-    started: Instant,
-    last: Option<Instant>,
-}
-
-impl Progress {
-    fn new(enabled: bool, total: usize) -> Progress {
-        Progress {
-            enabled,
-            tty: std::io::stderr().is_terminal(),
-            total,
-            started: Instant::now(),
-            last: None,
-        }
-    }
-
-    fn every(&self) -> Duration {
-        if self.tty {
-            Duration::from_millis(100)
+        };
+        if due <= now {
+            Next::Send
         } else {
-            Duration::from_secs(10)
+            Next::Wait(due)
         }
     }
 
-    fn update(&mut self, sent: usize, answered: usize) {
-        let since = self.last.unwrap_or(self.started).elapsed();
-        if !self.enabled || since < self.every() {
+    /// The earliest deadline among `rows` still waiting for an answer, if any is.
+    fn earliest_timeout(&self, rows: impl Iterator<Item = usize>, now: Instant) -> Option<Instant> {
+        rows.filter(|&r| !self.answered(r))
+            .filter_map(|r| self.deadline(r))
+            .filter(|&d| d > now)
+            .min()
+    }
+
+    fn answered(&self, row: usize) -> bool {
+        self.store
+            .id(row)
+            .is_some_and(|id| self.out.responses.contains_key(&id))
+    }
+
+    fn deadline(&self, row: usize) -> Option<Instant> {
+        self.out
+            .sent
+            .get(&row)
+            .map(|t| self.start + *t + self.opts.timeout)
+    }
+
+    /// Is a sent request still unanswered and within its timeout?
+    fn outstanding(&self, now: Instant) -> bool {
+        self.sent_ids
+            .values()
+            .any(|&r| !self.answered(r) && self.deadline(r).is_some_and(|d| d > now))
+    }
+
+    fn send_next(&mut self) {
+        let row = self.script.steps[self.next].row;
+        let now = Instant::now();
+        self.writer.send(self.store.body(row));
+        self.paced_from.get_or_insert(now);
+        self.out.sent.insert(row, now - self.start);
+        if self.store.row(row).kind == Kind::Request {
+            if let Some(id) = self.store.id(row) {
+                self.sent_ids.insert(id, row);
+            }
+        }
+        self.next += 1;
+        self.progress.update(self.next, self.out.responses.len());
+    }
+
+    /// Closes the server's stdin, lets it exit (or insists), and collects what it said
+    /// before it went.
+    fn stop(&mut self, server: &Server, grace: Duration) {
+        self.writer.broken = true;
+        let stopped = server.child.stop(grace);
+        let status = stopped.status;
+        self.out.forced = stopped.signalled;
+        if self.out.exit.is_none() {
+            self.out.exit = Some(crate::child::exit_event(status));
+        }
+        let until = Instant::now() + DRAIN;
+        while let Ok(incoming) = server
+            .inbox
+            .recv_timeout(until.saturating_duration_since(Instant::now()))
+        {
+            match incoming {
+                Incoming::Message(at, body) => self.handle(at, body),
+                Incoming::Eof { truncated } => {
+                    if self.out.truncated.is_none() {
+                        self.out.truncated = truncated.map(|e| e.to_string());
+                    }
+                    break;
+                }
+                Incoming::Exited(_) => {}
+            }
+        }
+    }
+
+    fn handle(&mut self, at: Instant, body: Bytes) {
+        let at = at.saturating_duration_since(self.start);
+        let c = classify(&body);
+        match c.kind {
+            Kind::Response | Kind::Error => match c.id {
+                Some(id)
+                    if self.sent_ids.contains_key(&id) && !self.out.responses.contains_key(&id) =>
+                {
+                    self.out.responses.insert(id, (at, body));
+                }
+                _ => {
+                    self.out.stray_total += 1;
+                    if self.out.stray.len() < STRAY_KEPT {
+                        self.out.stray.push(body);
+                    }
+                }
+            },
+            Kind::Request => self.answer(c.method.unwrap_or_default(), c.id),
+            _ => {}
+        }
+    }
+
+    /// Answers a server request with the recorded client answer, or with an error.
+    fn answer(&mut self, method: String, id: Option<Id>) {
+        let id_value = match &id {
+            Some(Id::Num(n)) => serde_json::Value::from(*n),
+            Some(Id::Str(s)) => serde_json::Value::from(s.as_str()),
+            None => serde_json::Value::Null,
+        };
+        let recorded = self
+            .script
+            .answers
+            .get_mut(&method)
+            .and_then(|q| q.pop_front());
+        if let Some(row) = recorded {
+            self.writer.send(&with_id(self.store.body(row), &id_value));
+            self.out.server_requests_answered += 1;
             return;
         }
-        self.last = Some(Instant::now());
-        eprint!("{}", self.line(sent, answered));
-    }
-
-    fn line(&self, sent: usize, answered: usize) -> String {
-        let text = format!(
-            "rpctap replay: {sent}/{} messages sent, {answered} answered",
-            self.total
-        );
-        if !self.tty {
-            return format!("{text}\n");
-        }
-        const WIDTH: usize = 30;
-        let done = (sent * WIDTH)
-            .checked_div(self.total)
-            .unwrap_or(WIDTH)
-            .min(WIDTH);
-        format!(
-            "\r[{}{}] {text}",
-            "#".repeat(done),
-            "-".repeat(WIDTH - done)
-        )
-    }
-
-    fn finish(&mut self, sent: usize, answered: usize) {
-        // A bar that was drawn is completed and ended with a newline.
-        if self.enabled && self.tty && self.last.is_some() {
-            eprintln!("{}", self.line(sent, answered));
+        let message = format!("rpctap replay: the recording has no answer to {method}");
+        let reply = if self.store.protocol == Some(Protocol::Dap) {
+            serde_json::json!({"seq": 0, "type": "response", "request_seq": id_value, "success": false, "command": method, "message": message})
+        } else {
+            serde_json::json!({"jsonrpc": "2.0", "id": id_value, "error": {"code": -32603, "message": message}})
+        };
+        self.writer.send(reply.to_string().as_bytes());
+        self.out.unanswered_total += 1;
+        if self.out.unanswered_server_requests.len() < STRAY_KEPT {
+            self.out.unanswered_server_requests.push(method);
         }
     }
 }

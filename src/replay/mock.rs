@@ -8,12 +8,11 @@
 
 use super::matching::{Matcher, WhenUsedUp};
 use super::normalize::{parse_path, JsonPath};
-use super::{frame, with_id};
+use super::with_id;
 use crate::record::Dir;
 use crate::rpc::{classify, Id, Kind};
 use crate::session::Store;
-use crate::wire::{Decoder, FrameKind, Framing, Limits};
-use bytes::BytesMut;
+use crate::wire::{FrameKind, FrameReader, Framing};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -49,7 +48,22 @@ pub fn default_param_ignores() -> Vec<JsonPath> {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct MockStats {
     pub answered: usize,
+    /// The requests it could not answer: the first `UNMATCHED_KEPT` (a client may send any
+    /// number); `unmatched_total` counts them all.
     pub unmatched: Vec<String>,
+    pub unmatched_total: usize,
+}
+
+/// Unmatched requests kept for the summary at exit.
+pub const UNMATCHED_KEPT: usize = 100;
+
+impl MockStats {
+    fn unmatched(&mut self, what: String) {
+        self.unmatched_total += 1;
+        if self.unmatched.len() < UNMATCHED_KEPT {
+            self.unmatched.push(what);
+        }
+    }
 }
 
 struct Index {
@@ -104,86 +118,84 @@ impl Index {
 
 pub fn mock(
     store: &Store,
-    mut input: impl Read,
+    input: impl Read,
     mut output: impl Write,
     opts: &MockOptions,
-) -> anyhow::Result<MockStats> {
+) -> Result<MockStats, super::ReplayError> {
     let mut idx = Index::new(store);
     let mut stats = MockStats::default();
-    let mut decoder = Decoder::new(None, Limits::default());
+    let mut src = FrameReader::new(input, None);
     let mut framing = store.framing[Dir::S2c as usize].unwrap_or(Framing::Lsp);
-    let mut buf = BytesMut::new();
-    let mut chunk = vec![0u8; 64 * 1024];
     let send = |out: &mut dyn Write, framing: Framing, body: &[u8]| -> std::io::Result<()> {
-        out.write_all(&frame(framing, body))?;
+        out.write_all(&crate::wire::framed(framing, body))?;
         out.flush()
     };
     for &r in &idx.preamble {
         send(&mut output, framing, store.body(r))?;
     }
-    loop {
-        let n = input.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(stats);
+    while let Some(f) = src.next_frame()? {
+        framing = src.framing().unwrap_or(framing);
+        if f.kind != FrameKind::Message {
+            continue;
         }
-        buf.extend_from_slice(&chunk[..n]);
-        while let Some(f) = decoder.decode(&mut buf) {
-            framing = decoder.framing().unwrap_or(framing);
-            if f.kind != FrameKind::Message {
-                continue;
-            }
-            let c = classify(&f.body);
-            if !matches!(c.kind, Kind::Request | Kind::Notification) {
-                continue; // the client's answers to recorded server requests
-            }
-            let method = c.method.clone().unwrap_or_default();
-            let params = serde_json::from_slice::<Value>(&f.body)
-                .ok()
-                .and_then(|mut v| v.get_mut("params").map(Value::take))
-                .unwrap_or(Value::Null);
-            let id_value = match &c.id {
-                Some(Id::Num(n)) => Value::from(*n),
-                Some(Id::Str(s)) => Value::from(s.as_str()),
-                None => Value::Null,
-            };
-            match idx.find(store, &method, &params, &opts.ignore) {
-                Some(row) => {
-                    let followups = idx
-                        .followups
-                        .get(&row)
-                        .map(Vec::as_slice)
-                        .unwrap_or_default();
-                    for &(r, _) in followups.iter().filter(|(_, before)| *before) {
-                        send(&mut output, framing, store.body(r))?;
-                    }
-                    if c.kind == Kind::Request {
-                        match store.pair(row) {
-                            Some(resp) => {
-                                send(&mut output, framing, &with_id(store.body(resp), &id_value))?;
-                                stats.answered += 1;
-                            }
-                            None => stats
-                                .unmatched
-                                .push(format!("{method} (recorded without an answer)")),
+        let c = classify(&f.body);
+        if !matches!(c.kind, Kind::Request | Kind::Notification) {
+            continue; // the client's answers to recorded server requests
+        }
+        let method = c.method.clone().unwrap_or_default();
+        let params = serde_json::from_slice::<Value>(&f.body)
+            .ok()
+            .and_then(|mut v| v.get_mut("params").map(Value::take))
+            .unwrap_or(Value::Null);
+        let id_value = match &c.id {
+            Some(Id::Num(n)) => Value::from(*n),
+            Some(Id::Str(s)) => Value::from(s.as_str()),
+            None => Value::Null,
+        };
+        match idx.find(store, &method, &params, &opts.ignore) {
+            Some(row) => {
+                let followups = idx
+                    .followups
+                    .get(&row)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                for &(r, _) in followups.iter().filter(|(_, before)| *before) {
+                    send(&mut output, framing, store.body(r))?;
+                }
+                if c.kind == Kind::Request {
+                    match store.pair(row) {
+                        Some(resp) => {
+                            send(&mut output, framing, &with_id(store.body(resp), &id_value))?;
+                            stats.answered += 1;
+                        }
+                        None => {
+                            eprintln!(
+                                "rpctap mock: {method} #{id_value} was recorded without an answer"
+                            );
+                            stats.unmatched(format!("{method} (recorded without an answer)"))
                         }
                     }
-                    for &(r, _) in followups.iter().filter(|(_, before)| !*before) {
-                        send(&mut output, framing, store.body(r))?;
-                    }
                 }
-                None if c.kind == Kind::Request => {
-                    stats.unmatched.push(method.clone());
-                    if opts.unmatched == Unmatched::Error {
-                        let reply = serde_json::json!({"jsonrpc": "2.0", "id": id_value, "error": {
+                for &(r, _) in followups.iter().filter(|(_, before)| !*before) {
+                    send(&mut output, framing, store.body(r))?;
+                }
+            }
+            None if c.kind == Kind::Request => {
+                // Said as it happens (the summary at exit repeats it): a client author
+                // watching the mock sees which request it could not answer, and when.
+                eprintln!("rpctap mock: no recorded {method} request matches #{id_value}");
+                stats.unmatched(method.clone());
+                if opts.unmatched == Unmatched::Error {
+                    let reply = serde_json::json!({"jsonrpc": "2.0", "id": id_value, "error": {
                             "code": -32601, "message": format!("rpctap mock: the recording has no {method} request")}});
-                        send(&mut output, framing, reply.to_string().as_bytes())?;
-                    }
+                    send(&mut output, framing, reply.to_string().as_bytes())?;
                 }
-                None => {}
             }
-            if method == "exit" && c.kind == Kind::Notification {
-                return Ok(stats);
-            }
+            None => {}
+        }
+        if method == "exit" && c.kind == Kind::Notification {
+            return Ok(stats);
         }
     }
+    Ok(stats)
 }

@@ -25,7 +25,7 @@ pub struct Script {
 }
 
 impl Script {
-    pub fn from_store(store: &Store) -> anyhow::Result<Script> {
+    pub fn from_store(store: &Store) -> Result<Script, super::ReplayError> {
         let mut steps = Vec::new();
         let mut awaited = Vec::new();
         let mut answers: HashMap<String, VecDeque<usize>> = HashMap::new();
@@ -53,7 +53,7 @@ impl Script {
             }
         }
         if steps.is_empty() {
-            anyhow::bail!("the recording has no client-to-server messages to replay");
+            return Err(super::ReplayError::NothingToReplay);
         }
         let framing = store.framing[Dir::C2s as usize].unwrap_or(Framing::Lsp);
         Ok(Script {

@@ -13,7 +13,7 @@
 //!
 //! Not responsible for: finding recordings or live sessions (see `crate::catalog`).
 
-use crate::record::{parse_line, Event, Exit, SessionInfo};
+use crate::record::{parse_line, Event, Exit, Line, Lines, SessionInfo};
 use crate::rpc::{classify, Kind, Protocol};
 use memchr::memmem;
 use std::collections::HashMap;
@@ -99,16 +99,16 @@ impl Scan {
             if n == 0 {
                 return Ok(());
             }
-            let mut pos = 0;
-            while let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) {
-                self.line(buf[pos..pos + nl].trim_ascii_end());
-                pos += nl + 1;
-                self.offset += nl as u64 + 1;
+            let mut split = crate::record::lines::split(&buf);
+            for line in split.by_ref() {
+                self.line(line);
                 if matches!(self.summary, Some(Err(()))) {
                     return Ok(());
                 }
             }
-            buf.drain(..pos);
+            let consumed = split.consumed();
+            self.offset += consumed as u64;
+            buf.drain(..consumed);
         }
     }
 
@@ -118,8 +118,9 @@ impl Scan {
         }
         let s = match &mut self.summary {
             None => {
-                self.summary = Some(match parse_line(line) {
-                    Ok(Event::Session(info)) => Ok(Summary {
+                // The header decides with the policy every reader shares.
+                self.summary = Some(match Lines::new().complete(line) {
+                    Some(Line::Event(Event::Session(info))) => Ok(Summary {
                         protocol: info.protocol.as_deref().and_then(Protocol::parse),
                         info,
                         messages: 0,

@@ -32,7 +32,7 @@ pub(super) async fn live(socket: PathBuf, out: Out) {
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
     let mut batch = Vec::with_capacity(BATCH);
     let mut held = None;
-    let (mut line_no, mut caught_up, mut exited) = (0usize, false, false);
+    let (mut lines, mut caught_up, mut exited) = (crate::record::Lines::new(), false, false);
     loop {
         buf.reserve(CHUNK);
         let room = buf.capacity() - buf.len();
@@ -68,7 +68,7 @@ pub(super) async fn live(socket: PathBuf, out: Out) {
             }
         };
         if !out
-            .lines(&mut buf, &mut line_no, &mut batch, not_ours, take)
+            .lines(&mut buf, &mut lines, &mut batch, not_ours, take)
             .await
         {
             return;

@@ -6,7 +6,7 @@
 //! opening the recording of a running shim shows its traffic live), or a shim's live feed
 //! (`live_source`), for sessions that are not recorded.
 
-use crate::record::{parse_line, Event};
+use crate::record::{Event, Line, Lines};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
@@ -113,38 +113,30 @@ impl Out {
         self.send(Update::Events(std::mem::take(batch))).await
     }
 
-    /// Parses the complete lines at the front of `buf` (and removes them), numbered on from
-    /// `line_no`, handing each event to `take` (which adds it to `batch`, or holds it back);
-    /// reports unreadable lines and sends full batches. Line 1 must be a session header,
-    /// else the source fails saying `not_ours()`. False when the source must stop.
+    /// Parses the complete lines at the front of `buf` (and removes them) with the line
+    /// policy of `record::lines`, handing each event to `take` (which adds it to `batch`, or
+    /// holds it back); reports unreadable lines and sends full batches. Line 1 must be a
+    /// session header, else the source fails saying `not_ours()`. False when the source
+    /// must stop.
     pub(super) async fn lines(
         &self,
         buf: &mut Vec<u8>,
-        line_no: &mut usize,
+        lines: &mut Lines,
         batch: &mut Vec<Event>,
         not_ours: impl Fn() -> String,
         mut take: impl FnMut(Event, &mut Vec<Event>),
     ) -> bool {
-        let mut pos = 0;
-        while let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) {
-            let line = buf[pos..pos + nl].trim_ascii_end();
-            pos += nl + 1;
-            *line_no += 1;
-            if line.is_empty() {
-                continue;
-            }
-            match parse_line(line) {
-                Ok(ev @ Event::Session(_)) if *line_no == 1 => take(ev, batch),
-                _ if *line_no == 1 => {
+        let mut split = crate::record::lines::split(buf);
+        for line in split.by_ref() {
+            match lines.complete(line) {
+                None => continue,
+                Some(Line::Event(ev)) => take(ev, batch),
+                Some(Line::NotARecording) => {
                     self.send(Update::Failed(not_ours())).await;
                     return false;
                 }
-                Ok(ev) => take(ev, batch),
-                Err(reason) => {
-                    let skipped = Update::Skipped {
-                        line: *line_no,
-                        reason,
-                    };
+                Some(Line::Bad { line, reason }) => {
+                    let skipped = Update::Skipped { line, reason };
                     if !self.flush(batch).await || !self.send(skipped).await {
                         return false;
                     }
@@ -154,7 +146,8 @@ impl Out {
                 return false;
             }
         }
-        buf.drain(..pos);
+        let consumed = split.consumed();
+        buf.drain(..consumed);
         true
     }
 }
@@ -190,7 +183,7 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
     }
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
     let mut batch = Vec::with_capacity(BATCH);
-    let (mut line_no, mut caught_up, mut exited) = (0usize, false, false);
+    let (mut lines, mut caught_up, mut exited) = (Lines::new(), false, false);
     // The shim writing the file (the header's pid), and polls since the file last grew.
     let (mut writer, mut quiet) = (0u32, 0u32);
     loop {
@@ -209,9 +202,8 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
         let orphaned = quiet % WRITER_CHECK == WRITER_CHECK - 1 && !writer_alive(writer);
         if n == 0 {
             if !follow || exited || orphaned {
-                // A last line without its newline: the writer was cut off mid-line. Keep
-                // it if it reads, as `record::Reader` does.
-                if let Ok(ev) = parse_line(buf.trim_ascii_end()) {
+                // A last line without its newline: the writer was cut off mid-line.
+                if let Some(Line::Event(ev)) = lines.cut_off(&buf) {
                     batch.push(ev);
                 }
                 out.flush(&mut batch).await;
@@ -247,7 +239,7 @@ async fn file(path: PathBuf, follow: bool, out: Out) {
             batch.push(ev);
         };
         if !out
-            .lines(&mut buf, &mut line_no, &mut batch, not_ours, take)
+            .lines(&mut buf, &mut lines, &mut batch, not_ours, take)
             .await
         {
             return;

@@ -5,7 +5,7 @@
 //! odd spellings survive a round trip. Bytes that cannot start a header become noise, and
 //! decoding re-synchronises on the next line or on the next `Content-Length` text.
 
-use super::{DecodeError, Frame, FrameKind, Limits};
+use super::{Decode, DecodeError, Frame, FrameKind, Limits};
 use bytes::{Bytes, BytesMut};
 
 #[derive(Debug)]
@@ -35,8 +35,10 @@ impl ContentLengthDecoder {
             skipping: 0,
         }
     }
+}
 
-    pub fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
+impl Decode for ContentLengthDecoder {
+    fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
         if self.skipping > 0 {
             if buf.is_empty() {
                 return None;
@@ -91,7 +93,7 @@ impl ContentLengthDecoder {
     }
 
     /// Drains the leftovers at end of stream as noise, reporting a frame cut short.
-    pub fn finish(&mut self, buf: &mut BytesMut, frames: &mut Vec<Frame>) -> Option<DecodeError> {
+    fn finish(&mut self, buf: &mut BytesMut, frames: &mut Vec<Frame>) -> Option<DecodeError> {
         let cut_short = self.skipping > 0 || !buf.is_empty();
         let buffered = buf.len();
         if !buf.is_empty() {

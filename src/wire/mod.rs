@@ -1,18 +1,26 @@
 //! Bytes ⇄ frames: the framing layer of a JSON-RPC stdio stream.
 //!
-//! Pure and incremental: a decoder is fed whatever `read` returned and hands back complete
-//! frames. It never performs I/O and never changes bytes. The invariant every decoder keeps,
+//! Pure and incremental: a decoder (`Decode`) is fed whatever `read` returned and hands
+//! back complete frames. It never performs I/O and never changes bytes. The invariant every decoder keeps,
 //! tested with proptest: the bytes of all frames it yields, concatenated, equal its input.
+//!
+//! Also the way back (`encode`: a body's exact wire bytes) and, for peers that block on
+//! their input, `FrameReader` (a `Read` plus a decoder).
 //!
 //! Not responsible for: what a body means (see `rpc`), forwarding (see `proxy`).
 
 mod content_length;
 mod detect;
+mod encode;
 mod ndjson;
+mod reader;
 
 pub use content_length::ContentLengthDecoder;
 pub use detect::{detect, Detection};
+pub(crate) use encode::decimal;
+pub use encode::{canonical_head, encode, framed, is_canonical_head, wire_bytes};
 pub use ndjson::NdjsonDecoder;
+pub use reader::FrameReader;
 
 use bytes::{Bytes, BytesMut};
 
@@ -121,6 +129,17 @@ impl Default for Limits {
     }
 }
 
+/// What every framing's decoder does, as tokio-util's `Decoder` does for its codecs, but
+/// pure: fed whatever `read` returned, it hands back complete frames and never changes a
+/// byte. The frames of a stream, concatenated, are the stream.
+pub trait Decode {
+    /// Decodes the next frame from `buf`, or `None` until one is complete.
+    fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame>;
+    /// Called once the stream has ended: appends what is left to `frames` (noise for an
+    /// incomplete frame) and says whether the stream ended mid-frame.
+    fn finish(&mut self, buf: &mut BytesMut, frames: &mut Vec<Frame>) -> Option<DecodeError>;
+}
+
 /// A per-direction decoder that detects its framing from the first bytes unless told.
 #[derive(Debug)]
 pub struct Decoder {
@@ -173,13 +192,13 @@ impl Decoder {
         }
         match &mut self.state {
             State::Detecting => None,
-            State::Lsp(d) => d.decode(buf),
-            State::Ndjson(d) => d.decode(buf),
+            State::Lsp(d) => Decode::decode(d, buf),
+            State::Ndjson(d) => Decode::decode(d, buf),
         }
     }
 
-    /// Called once the stream has ended: drains what is left as frames (noise for an
-    /// incomplete frame) and reports whether the stream ended mid-frame.
+    /// `Decode::finish`, returning the frames (the trait's form, which appends to a
+    /// caller's vector, is what generic code uses).
     pub fn finish(&mut self, buf: &mut BytesMut) -> (Vec<Frame>, Option<DecodeError>) {
         let mut frames = Vec::new();
         if let State::Detecting = self.state {
@@ -194,10 +213,22 @@ impl Decoder {
         }
         let error = match &mut self.state {
             State::Detecting => None,
-            State::Lsp(d) => d.finish(buf, &mut frames),
-            State::Ndjson(d) => d.finish(buf, &mut frames),
+            State::Lsp(d) => Decode::finish(d, buf, &mut frames),
+            State::Ndjson(d) => Decode::finish(d, buf, &mut frames),
         };
         (frames, error)
+    }
+}
+
+impl Decode for Decoder {
+    fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
+        Decoder::decode(self, buf)
+    }
+
+    fn finish(&mut self, buf: &mut BytesMut, frames: &mut Vec<Frame>) -> Option<DecodeError> {
+        let (rest, error) = Decoder::finish(self, buf);
+        frames.extend(rest);
+        error
     }
 }
 

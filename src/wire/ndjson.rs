@@ -4,7 +4,7 @@
 //! lines that cannot start a JSON value are noise. A line longer than the body limit is
 //! reported as `Oversized` and passed over in pieces until its newline.
 
-use super::{DecodeError, Frame, FrameKind, Limits};
+use super::{Decode, DecodeError, Frame, FrameKind, Limits};
 use bytes::{Bytes, BytesMut};
 
 #[derive(Debug)]
@@ -41,8 +41,10 @@ impl NdjsonDecoder {
             skipping: false,
         }
     }
+}
 
-    pub fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
+impl Decode for NdjsonDecoder {
+    fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
         if buf.is_empty() {
             return None;
         }
@@ -95,7 +97,7 @@ impl NdjsonDecoder {
     }
 
     /// At end of stream, a last line without its newline is still delivered.
-    pub fn finish(&mut self, buf: &mut BytesMut, frames: &mut Vec<Frame>) -> Option<DecodeError> {
+    fn finish(&mut self, buf: &mut BytesMut, frames: &mut Vec<Frame>) -> Option<DecodeError> {
         self.scanned = 0;
         if buf.is_empty() {
             return None;
