@@ -111,8 +111,9 @@ pub fn process_exists(pid: u32) -> bool {
 /// through the real binary rather than time.
 pub fn wait_peak_rss(pid: u32) -> io::Result<(i32, i64)> {
     let mut status = 0;
-    // SAFETY: rusage is plain data that wait4 fills in; both pointers are to live locals.
+    // SAFETY: rusage is plain data, for which all zeroes is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 fills in the two locals it is given pointers to.
     let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
     if r < 0 {
         return Err(io::Error::last_os_error());
