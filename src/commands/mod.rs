@@ -3,6 +3,7 @@
 //! its child's code.
 
 mod cat;
+mod check;
 mod completions;
 mod demo;
 mod ls;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Cat(args)) => cat::run(&args),
         Some(Command::Stats(args)) => stats::run(&args),
+        Some(Command::Check(args)) => check::run(&args),
         Some(Command::Ls(args)) => ls::run(&args),
         Some(Command::Proxy(args)) => proxy::run(args),
         Some(Command::Completions(args)) => completions::completions(&args),
