@@ -134,6 +134,10 @@ pub struct ProxyArgs {
     /// (never on the wire). Repeatable.
     #[arg(long, value_name = "KEY")]
     pub redact: Vec<String>,
+    /// Check the traffic against the protocol's rules as it is recorded (see
+    /// docs/conformance.md); each violation is one line on stderr, a summary at the end.
+    #[arg(long)]
+    pub check: bool,
     /// Largest message decoded, in bytes (larger ones are forwarded but not decoded).
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_message_size: usize,
@@ -196,6 +200,9 @@ pub struct StatsArgs {
     /// Summarise only the messages this filter expression accepts (see docs/filters.md).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
+    /// Do not count conformance violations (see `rpctap check`).
+    #[arg(long)]
+    pub no_check: bool,
 }
 
 const CHECK_HELP: &str = "\

@@ -279,3 +279,41 @@ fn hostile_bodies_never_break_the_checker() {
     assert!(code == 1 || code == 2, "{out}{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn the_shim_checks_live_and_reports_on_stderr() {
+    use std::io::Write;
+    let home = temp();
+    let rec = home.path().join("s.jsonl");
+    let mut child = rpctap(home.path())
+        .args(["--check", "--no-live", "--record"])
+        .arg(&rec)
+        .args(["--", "sh", "-c", "printf 'server ready\\n'; cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A method of no known protocol: only the JSON-RPC and framing rules apply, and the
+    // echo (`cat`) is a server request of its own, not a violation.
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{}}"#;
+    let mut stdin = child.stdin.take().unwrap();
+    write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    drop(stdin);
+    let status = wait_bounded(&mut child, HANG);
+    assert!(status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(
+        err.contains("rpctap: check: seq 2: error[framing/noise]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rpctap: check: 1 error(s), 0 warning(s)"),
+        "{err}"
+    );
+    // The recording is the same as without checking: `check` finds the same.
+    let (code, out, _) = check(&[rec.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("error[framing/noise]"), "{out}");
+}

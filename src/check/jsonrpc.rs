@@ -2,7 +2,7 @@
 //! error object, pairing of responses with requests, and the framing of bodies.
 
 use super::{rules, Msg, Out};
-use crate::record::{Dir, MessageEvent};
+use crate::record::Dir;
 use crate::wire::Framing;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -254,23 +254,23 @@ fn error_object(e: &Value, out: &mut Out) {
 
 /// A body that is not JSON: a framing mistake when the body holds one complete message
 /// plus more (or is one cut short), plain invalid JSON otherwise.
-pub(crate) fn unparsable(m: &MessageEvent, e: &serde_json::Error, out: &mut Out) {
-    let mut values = serde_json::Deserializer::from_slice(&m.body).into_iter::<Value>();
+pub(crate) fn unparsable(framing: Framing, body: &[u8], e: &serde_json::Error, out: &mut Out) {
+    let mut values = serde_json::Deserializer::from_slice(body).into_iter::<Value>();
     let first_ok = matches!(values.next(), Some(Ok(_)));
     let end = values.byte_offset();
-    match m.framing {
+    match framing {
         Framing::Lsp if first_ok => out.push(
             &rules::CONTENT_LENGTH,
             format!(
                 "Content-Length says {} bytes but the JSON message ends after {end}",
-                m.body.len()
+                body.len()
             ),
         ),
         Framing::Lsp if e.is_eof() => out.push(
             &rules::CONTENT_LENGTH,
             format!(
                 "Content-Length says {} bytes, which cut the JSON message short",
-                m.body.len()
+                body.len()
             ),
         ),
         Framing::Ndjson if first_ok => {

@@ -13,6 +13,7 @@
 mod dap;
 mod file;
 mod jsonrpc;
+pub mod live;
 mod lsp;
 mod mcp;
 mod metamodel;
@@ -80,10 +81,33 @@ pub(crate) struct Msg<'a> {
 pub(crate) struct Out {
     seq: u64,
     list: Vec<Violation>,
+    /// Events were skipped: rules that judge a message by what came before are silent.
+    history_lost: bool,
 }
+
+/// The rules that need the whole history of the session to judge a message.
+static HISTORY_RULES: &[&Rule] = &[
+    &rules::UNKNOWN_RESPONSE,
+    &rules::DUPLICATE_RESPONSE,
+    &rules::DUPLICATE_ID,
+    &rules::LSP_INITIALIZE,
+    &rules::LSP_INITIALIZED,
+    &rules::LSP_AFTER_SHUTDOWN,
+    &rules::LSP_EXIT_CODE,
+    &rules::LSP_CANCEL_UNKNOWN,
+    &rules::MCP_INIT_FIRST,
+    &rules::MCP_INITIALIZED,
+    &rules::MCP_CAPABILITY,
+    &rules::DAP_SEQ,
+    &rules::DAP_REQUEST_SEQ,
+    &rules::DAP_INIT_ORDER,
+];
 
 impl Out {
     pub fn push(&mut self, rule: &'static Rule, message: impl Into<String>) {
+        if self.history_lost && HISTORY_RULES.iter().any(|r| r.id == rule.id) {
+            return;
+        }
         self.list.push(Violation {
             rule,
             seq: self.seq,
@@ -122,6 +146,13 @@ impl Checker {
         }
     }
 
+    /// Some events will never be seen (the live checker fell behind): from now on only
+    /// the rules that judge a message on its own report.
+    pub fn lost_history(&mut self) {
+        self.out.history_lost = true;
+        self.rpc = jsonrpc::Pairing::default();
+    }
+
     /// The protocol the session was recognised as speaking, once known.
     pub fn protocol(&self) -> Option<Protocol> {
         self.protocol
@@ -131,6 +162,8 @@ impl Checker {
     pub fn event(&mut self, event: &Event) -> &[Violation] {
         self.out.list.clear();
         match event {
+            Event::Noise(n) => return self.noise(n.seq, n.dir, &n.text),
+            Event::Exit(e) => return self.exit(e.code),
             Event::Session(info) => {
                 self.protocol = info.protocol.as_deref().and_then(Protocol::parse);
             }
@@ -138,32 +171,40 @@ impl Checker {
                 self.out.seq = m.seq;
                 self.message(m);
             }
-            Event::Noise(n) => {
-                self.out.seq = n.seq;
-                let who = match n.dir {
-                    Dir::C2s => "the client",
-                    Dir::S2c => "the server",
-                };
-                let text = String::from_utf8_lossy(&n.text);
-                let text = text.trim();
-                if !text.is_empty() {
-                    self.out.push(
-                        &rules::NOISE,
-                        format!(
-                            "{who} wrote {} byte(s) outside any message: {:?}",
-                            n.text.len(),
-                            crate::check::report::clip(text, 60)
-                        ),
-                    );
-                }
-            }
-            Event::Exit(e) => {
-                self.out.seq = 0;
-                if self.protocol == Some(Protocol::Lsp) {
-                    self.lsp.exit(e.code, &mut self.out);
-                }
-            }
             Event::Stderr(_) | Event::Gap(_) => {}
+        }
+        &self.out.list
+    }
+
+    /// The violations of bytes outside any message.
+    pub fn noise(&mut self, seq: u64, dir: Dir, text: &[u8]) -> &[Violation] {
+        self.out.list.clear();
+        self.out.seq = seq;
+        let who = match dir {
+            Dir::C2s => "the client",
+            Dir::S2c => "the server",
+        };
+        let shown = String::from_utf8_lossy(text);
+        let shown = shown.trim();
+        if !shown.is_empty() {
+            self.out.push(
+                &rules::NOISE,
+                format!(
+                    "{who} wrote {} byte(s) outside any message: {:?}",
+                    text.len(),
+                    report::clip(shown, 60)
+                ),
+            );
+        }
+        &self.out.list
+    }
+
+    /// The violations of the server's exit (seq 0: the session as a whole).
+    pub fn exit(&mut self, code: Option<i32>) -> &[Violation] {
+        self.out.list.clear();
+        self.out.seq = 0;
+        if self.protocol == Some(Protocol::Lsp) {
+            self.lsp.exit(code, &mut self.out);
         }
         &self.out.list
     }
@@ -172,17 +213,37 @@ impl Checker {
         if m.oversized.is_some() {
             return;
         }
-        self.framing_mismatch(m);
-        if let Some(h) = &m.headers {
+        self.parts(m.dir, m.framing, &m.body, m.headers.as_deref());
+    }
+
+    /// The violations of one message given by its parts (for callers that keep messages
+    /// in their own form, such as the session store).
+    pub fn message_parts(
+        &mut self,
+        seq: u64,
+        dir: Dir,
+        framing: Framing,
+        body: &[u8],
+        headers: Option<&[u8]>,
+    ) -> &[Violation] {
+        self.out.list.clear();
+        self.out.seq = seq;
+        self.parts(dir, framing, body, headers);
+        &self.out.list
+    }
+
+    fn parts(&mut self, dir: Dir, framing: Framing, body: &[u8], headers: Option<&[u8]>) {
+        self.framing_mismatch(dir, framing);
+        if let Some(h) = headers {
             jsonrpc::headers(h, &mut self.out);
         }
-        let value: Value = match serde_json::from_slice(&m.body) {
+        let value: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
-            Err(e) => return jsonrpc::unparsable(m, &e, &mut self.out),
+            Err(e) => return jsonrpc::unparsable(framing, body, &e, &mut self.out),
         };
         match &value {
-            Value::Array(items) => self.batch(m, items),
-            Value::Object(obj) => self.object(m.dir, &value, obj),
+            Value::Array(items) => self.batch(dir, items),
+            Value::Object(obj) => self.object(dir, &value, obj),
             _ => self.out.push(
                 &rules::SHAPE,
                 "a message is a JSON object (or a batch array)",
@@ -190,20 +251,20 @@ impl Checker {
         }
     }
 
-    fn framing_mismatch(&mut self, m: &MessageEvent) {
-        let i = m.dir as usize;
+    fn framing_mismatch(&mut self, dir: Dir, framing: Framing) {
+        let i = dir as usize;
         if self.framing[i].is_some() {
             return;
         }
-        self.framing[i] = Some(m.framing);
+        self.framing[i] = Some(framing);
         if let Some(other) = self.framing[1 - i] {
-            if other != m.framing {
+            if other != framing {
                 self.out.push(
                     &rules::FRAMING_MISMATCH,
                     format!(
                         "{} frames its messages as {}, the other side as {}",
-                        m.dir.as_str(),
-                        m.framing.as_str(),
+                        dir.as_str(),
+                        framing.as_str(),
                         other.as_str()
                     ),
                 );
@@ -211,7 +272,7 @@ impl Checker {
         }
     }
 
-    fn batch(&mut self, m: &MessageEvent, items: &[Value]) {
+    fn batch(&mut self, dir: Dir, items: &[Value]) {
         if items.is_empty() {
             return self.out.push(&rules::BATCH, "an empty batch");
         }
@@ -228,7 +289,7 @@ impl Checker {
         }
         for item in items {
             match item {
-                Value::Object(obj) => self.object(m.dir, item, obj),
+                Value::Object(obj) => self.object(dir, item, obj),
                 _ => self
                     .out
                     .push(&rules::BATCH, "a batch element is not a message object"),

@@ -28,6 +28,19 @@ fn parse_filter(text: Option<&str>) -> anyhow::Result<Option<crate::filter::Filt
         .map_err(|e| anyhow::anyhow!("bad filter: {e}"))
 }
 
+/// Loads a recording; checks its conformance when the filter tests it (`violation`,
+/// `rule:`).
+fn load_checked(
+    path: &std::path::Path,
+    filter: Option<&crate::filter::Filter>,
+) -> anyhow::Result<crate::session::Store> {
+    let mut store = crate::session::load(path)?;
+    if filter.is_some_and(crate::filter::Filter::needs_check) {
+        store.check();
+    }
+    Ok(store)
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

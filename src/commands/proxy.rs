@@ -8,6 +8,20 @@ use crate::wire::{Framing, Limits};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// The recorder's live consumers the options ask for.
+fn observers(check: bool) -> Vec<Box<dyn crate::proxy::Observer>> {
+    let mut list: Vec<Box<dyn crate::proxy::Observer>> = Vec::new();
+    if check {
+        match crate::check::live::LiveCheck::to_stderr() {
+            Ok(c) => list.push(Box::new(c)),
+            Err(e) => {
+                eprintln!("rpctap: warning: cannot start checking: {e}; forwarding continues")
+            }
+        }
+    }
+    list
+}
+
 pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     if args.command.is_empty() {
         anyhow::bail!("no server command given: use `rpctap [OPTIONS] -- CMD [ARGS]...`");
@@ -68,7 +82,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
                 ..Limits::default()
             },
             redact: args.redact,
-            observers: Vec::new(),
+            observers: observers(args.check),
         },
         file,
         live: !args.no_live,

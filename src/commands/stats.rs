@@ -8,7 +8,14 @@ use std::process::ExitCode;
 
 pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
     let filter = super::parse_filter(args.filter.as_deref())?;
-    let store = load(&args.file)?;
+    let mut store = load(&args.file)?;
+    if !args.no_check
+        || filter
+            .as_ref()
+            .is_some_and(crate::filter::Filter::needs_check)
+    {
+        store.check();
+    }
     let rows = filter.as_ref().map(|f| f.select(&store));
     let stats = Stats::compute(&store, rows.as_deref());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -50,6 +57,13 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
             lat(m.quantile(0.9)),
             lat(m.quantile(0.99)),
             lat(m.latencies.last().copied()),
+        )?;
+    }
+    if store.problems.enabled() {
+        writeln!(
+            out,
+            "conformance: {} error(s), {} warning(s) (rpctap check for each)",
+            store.problems.errors, store.problems.warnings
         )?;
     }
     for (label, rows) in [("pending", &stats.pending), ("cancelled", &stats.cancelled)] {

@@ -5,11 +5,13 @@
 //! Not responsible for: reading files or sockets (see `record`, `live`), drawing (see `tui`).
 
 mod load;
+mod problems;
 mod stats;
 mod store;
 mod summary;
 
 pub use load::{describe, io_message, load};
+pub use problems::{Problem, Problems};
 pub use stats::{MethodStats, Stats};
 pub use store::{Flags, IdKey, Row, Status, Store, NONE};
 pub use summary::{summarize, Summaries, Summary};

@@ -149,6 +149,8 @@ pub struct App {
     pub time: TimeFormat,
     pub stderr_pane: bool,
     pub help: bool,
+    /// The Problems view is open, with this line selected.
+    pub problems: Option<usize>,
     pub prompt: Option<Prompt>,
     /// Whether the prompt's text compiles, checked as it is typed.
     pub prompt_error: Option<QueryError>,
@@ -188,6 +190,7 @@ impl App {
             focus: Pane::List,
             tab: Tab::Body,
             detail_scroll: 0,
+            problems: None,
             time: TimeFormat::Absolute,
             stderr_pane: false,
             help: false,

@@ -16,6 +16,7 @@ pub mod hub;
 pub mod json;
 pub mod keys;
 mod live_source;
+pub mod problems;
 pub mod prompt;
 pub mod query;
 pub mod render;

@@ -124,6 +124,8 @@ impl Session {
         if self.store.exit.is_some() {
             self.feed = SourceState::Ended;
         }
+        // Conformance as rows arrive: the marker column, the Problems view, `violation`.
+        self.store.check();
         first
     }
 }

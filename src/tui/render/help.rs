@@ -15,6 +15,7 @@ const LEFT: &[(&str, &str)] = &[
     ("Esc", "back to list"),
     ("1 2 3  h l", "JSON / pair / wire"),
     ("p", "jump to pair"),
+    ("P", "conformance problems"),
     ("f", "follow new messages"),
     ("t", "absolute/relative time"),
     ("s", "stderr pane"),

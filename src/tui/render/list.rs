@@ -83,6 +83,10 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
     if let Some(s) = &app.search {
         facts.push(format!("search \"{}\"", s.text));
     }
+    let problems = super::problems::count(app);
+    if problems > 0 {
+        facts.push(format!("{problems} problem(s): P"));
+    }
     t.push(Span::styled(
         format!("  {}", facts.join(" · ")),
         Style::default().fg(Color::Gray),
@@ -185,7 +189,7 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
         }
     };
     [
-        if marked { "▌".into() } else { " ".into() },
+        marker(store, i, marked).into(),
         row.seq.to_string(),
         session.to_owned(),
         time,
@@ -196,6 +200,23 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
         latency,
         crate::fmt::size(u64::from(row.len)),
     ]
+}
+
+/// Column 0: a mark, or a row that breaks a conformance rule (`✗` error, `!` warning).
+fn marker(store: &Store, i: usize, marked: bool) -> &'static str {
+    let problems = store.problems_of(i);
+    if marked {
+        "▌"
+    } else if problems
+        .iter()
+        .any(|p| p.violation.rule.severity == crate::check::Severity::Error)
+    {
+        "✗"
+    } else if !problems.is_empty() {
+        "!"
+    } else {
+        " "
+    }
 }
 
 fn short_kind(k: Kind) -> &'static str {
@@ -215,6 +236,9 @@ fn short_kind(k: Kind) -> &'static str {
 fn cell_style(col: usize, store: &Store, i: usize, base: Style, marked: bool) -> Style {
     let row = store.row(i);
     match col {
+        0 if !marked && row.flags.has(crate::session::Flags::VIOLATION) => {
+            Style::default().fg(Color::LightRed)
+        }
         0 => Style::default().fg(Color::LightYellow),
         1 if marked => Style::default().fg(Color::LightYellow),
         1 | 3 | 9 => dim(),

@@ -7,6 +7,7 @@ mod help;
 mod hub;
 mod list;
 mod pane;
+pub(super) mod problems;
 
 use super::app::{App, Page, Tab};
 use ratatui::layout::Rect;
@@ -158,6 +159,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
     }
     header::footer(app, areas.footer, buf);
+    if app.page == Page::Viewer {
+        problems::draw(app, frame.area(), frame.buffer_mut());
+    }
     if app.help {
         help::draw(frame.area(), frame.buffer_mut(), app.page == Page::Hub);
     }
