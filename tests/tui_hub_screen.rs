@@ -88,6 +88,7 @@ fn entry(
         errors,
         protocol,
         exit: None,
+        gap_bytes: 0,
     });
     Entry {
         info,

@@ -171,7 +171,9 @@ impl Checker {
                 self.out.seq = m.seq;
                 self.message(m);
             }
-            Event::Stderr(_) | Event::Gap(_) => {}
+            // Bytes were lost: what depends on history can no longer be judged.
+            Event::Gap(_) => self.lost_history(),
+            Event::Stderr(_) | Event::Undelivered(_) => {}
         }
         &self.out.list
     }

@@ -77,14 +77,19 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
         WireDir::C2s => Dir::C2s,
         WireDir::S2c => Dir::S2c,
     };
-    let (mut lost, mut redacted) = (0, 0);
+    // Bytes past this offset of the stream never reached the peer: they are not part of
+    // what it received.
+    let cut = undelivered_from(path, want)?;
+    let (mut oversized, mut lost, mut redacted) = (0u64, 0u64, 0u64);
+    // The offset in the stream as the pump saw it: what is written plus what was lost.
+    let mut at = 0u64;
     let mut buf = Vec::new();
     for event in events(path)? {
         buf.clear();
         match event? {
             Event::Message(m) if m.dir == want => {
                 if m.oversized.is_some() {
-                    lost += 1;
+                    oversized += 1;
                 }
                 if m.redacted {
                     redacted += 1;
@@ -92,18 +97,68 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
                 wire_bytes(m.framing, m.headers.as_deref(), &m.body, &mut buf);
             }
             Event::Noise(n) if n.dir == want => buf.extend_from_slice(&n.text),
-            Event::Gap(g) if g.dir.is_none_or(|d| d == want) => lost += 1,
+            Event::Gap(g) if g.dir == Some(want) => {
+                lost += g.bytes;
+                at += g.bytes;
+                continue;
+            }
             _ => continue,
         }
+        if let Some(cut) = cut {
+            buf.truncate(cut.saturating_sub(at) as usize);
+        }
+        at += buf.len() as u64;
         out.write_all(&buf)?;
     }
+    if oversized > 0 {
+        eprintln!("rpctap: warning: {oversized} oversized message(s) were not recorded; the stream is incomplete");
+    }
     if lost > 0 {
-        eprintln!("rpctap: warning: {lost} oversized message(s) or gap(s) were not recorded; the stream is incomplete");
+        eprintln!("rpctap: warning: {lost} bytes of {} were forwarded but not recorded (see the gap lines); the stream is incomplete", want.as_str());
     }
     if redacted > 0 {
         eprintln!("rpctap: warning: {redacted} message(s) were redacted when recorded; their bytes differ from the wire");
     }
     Ok(())
+}
+
+/// Where the recording says `dir` stopped reaching its peer. Only recordings that have an
+/// `undelivered` line are read twice; the first look is a byte search.
+fn undelivered_from(path: &Path, dir: Dir) -> anyhow::Result<Option<u64>> {
+    if !file_mentions(path, b"\"undelivered\"")? {
+        return Ok(None);
+    }
+    for event in events(path)? {
+        if let Event::Undelivered(u) = event? {
+            if u.dir == dir {
+                return Ok(Some(u.from));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Does the file hold `needle` anywhere? Read in pieces, never whole.
+fn file_mentions(path: &Path, needle: &[u8]) -> anyhow::Result<bool> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| anyhow!(describe(path, &crate::record::ReadError::Io(e))))?;
+    let finder = memchr::memmem::Finder::new(needle);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut kept = 0;
+    loop {
+        let n = f.read(&mut buf[kept..])?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let end = kept + n;
+        if finder.find(&buf[..end]).is_some() {
+            return Ok(true);
+        }
+        // Keep the tail in case the needle straddles two reads.
+        kept = needle.len().min(end) - 1;
+        buf.copy_within(end - kept..end, 0);
+    }
 }
 
 /// The rows `filter` accepts, or all of them.

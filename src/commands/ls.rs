@@ -18,10 +18,11 @@ pub fn run(_args: &LsArgs) -> anyhow::Result<ExitCode> {
             .summary
             .as_ref()
             .map_or((String::new(), String::new()), |s| {
-                (
-                    format!("{} msgs", s.messages),
-                    format!("{} errors", s.errors),
-                )
+                let mut errors = format!("{} errors", s.errors);
+                if s.gap_bytes > 0 {
+                    errors.push_str(&format!(" INCOMPLETE ({} bytes not recorded)", s.gap_bytes));
+                }
+                (format!("{} msgs", s.messages), errors)
             });
         let place = e
             .recording

@@ -66,11 +66,29 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
             store.problems.errors, store.problems.warnings
         )?;
     }
-    for (label, rows) in [("pending", &stats.pending), ("cancelled", &stats.cancelled)] {
+    let gaps = stats.gap_bytes;
+    if gaps.iter().any(|&b| b > 0) {
+        writeln!(
+            out,
+            "INCOMPLETE: {} bytes c2s, {} bytes s2c, {} bytes stderr were forwarded but not recorded (gap lines)",
+            gaps[0], gaps[1], gaps[2]
+        )?;
+    }
+    for (label, rows) in [
+        ("pending", &stats.pending),
+        ("cancelled", &stats.cancelled),
+        (
+            "unanswered in the recording, answer possibly in a gap:",
+            &stats.unknown,
+        ),
+    ] {
         if rows.is_empty() {
             continue;
         }
-        writeln!(out, "{} {label} request(s):", rows.len())?;
+        match label.strip_suffix(':') {
+            Some(what) => writeln!(out, "{} request(s) {what}:", rows.len())?,
+            None => writeln!(out, "{} {label} request(s):", rows.len())?,
+        }
         for &i in rows {
             let row = store.row(i);
             let id = store.id(i).map(|id| id.to_string()).unwrap_or_default();

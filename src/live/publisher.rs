@@ -1,45 +1,66 @@
 //! The shim's side of the live feed.
 //!
-//! The recorder thread owns the `Publisher`. Attaching happens on that thread between two
-//! lines: the recording is flushed, its length noted, and the new viewer's thread sends
-//! the file up to that length (the backlog) and then every line published after it —
-//! so nothing is missed or repeated. Each viewer has its own thread and queue; the
-//! recorder only ever queues, and a viewer whose queue passes a bound is cut off with a
-//! final `gap` line that says why.
+//! A viewer reads the recording itself: its thread sends the file from the start up to the
+//! length the recorder has committed, then waits on the `Feed` for the next length, until
+//! the session ends. So a viewer gets exactly the recording, the recorder never queues or
+//! copies anything for it, and a viewer that stops reading only stalls its own thread (it
+//! is dropped after `WRITE_TIMEOUT` without progress) — never the shim, never its memory.
 
-use bytes::Bytes;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Bytes a viewer may have queued before it is cut off.
-pub const VIEWER_QUEUE_LIMIT: usize = 4 * 1024 * 1024;
 /// A viewer that accepts nothing for this long is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Where a new viewer's backlog comes from: the recording, read by offset.
-pub struct Backlog {
-    pub file: File,
-    pub len: u64,
+/// How far the recording file holds complete lines, and whether it is complete.
+#[derive(Default)]
+pub struct Feed {
+    state: Mutex<(u64, bool)>,
+    moved: Condvar,
+    /// Bytes sent to viewers so far, all viewers together: tells whether they still read.
+    sent: std::sync::atomic::AtomicU64,
 }
 
-struct Viewer {
-    tx: Sender<Bytes>,
-    queued: Arc<AtomicUsize>,
-    cut: Arc<AtomicBool>,
+impl Feed {
+    /// The file now holds complete lines up to `len`.
+    pub fn advance(&self, len: u64) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.0 = len;
+        drop(s);
+        self.moved.notify_all();
+    }
+
+    /// Nothing more will be written.
+    pub fn end(&self) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+        self.moved.notify_all();
+    }
+
+    /// Waits until the file is longer than `at` (the new length) or has ended (`None`).
+    fn wait_past(&self, at: u64) -> Option<u64> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if s.0 > at {
+                return Some(s.0);
+            }
+            if s.1 {
+                return None;
+            }
+            s = self.moved.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+    }
 }
 
 pub struct Publisher {
     socket: PathBuf,
     info: PathBuf,
-    viewers: Vec<Viewer>,
+    feed: Arc<Feed>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -82,55 +103,48 @@ impl Publisher {
         Ok(Publisher {
             socket,
             info,
-            viewers: Vec::new(),
+            feed: Arc::default(),
             threads: Vec::new(),
         })
     }
 
-    /// Starts serving a viewer: the backlog first, then everything published from now on.
-    pub fn attach(&mut self, stream: UnixStream, backlog: Option<Backlog>) {
-        let (tx, rx) = channel();
-        let queued = Arc::new(AtomicUsize::new(0));
-        let cut = Arc::new(AtomicBool::new(false));
-        let (q, c) = (queued.clone(), cut.clone());
+    /// The lengths the recorder commits, for viewers to follow.
+    pub fn feed(&self) -> Arc<Feed> {
+        self.feed.clone()
+    }
+
+    /// Starts serving a viewer the recording read from `file`: all of it so far, then
+    /// each line as it is committed.
+    pub fn attach(&mut self, stream: UnixStream, file: File) {
+        let feed = self.feed.clone();
         let spawned = std::thread::Builder::new()
             .name("live-viewer".into())
-            .spawn(move || serve(stream, backlog, rx, &q, &c));
+            .spawn(move || serve(stream, &file, &feed));
         if let Ok(handle) = spawned {
             self.threads.push(handle);
-            self.viewers.push(Viewer { tx, queued, cut });
         }
         self.threads.retain(|t| !t.is_finished());
     }
 
-    pub fn has_viewers(&self) -> bool {
-        !self.viewers.is_empty()
+    pub fn has_viewers(&mut self) -> bool {
+        self.threads.retain(|t| !t.is_finished());
+        !self.threads.is_empty()
     }
 
-    /// Queues one line for every viewer; never blocks.
-    pub fn publish(&mut self, line: &[u8]) {
-        if self.viewers.is_empty() {
-            return;
-        }
-        let line = Bytes::copy_from_slice(line);
-        self.viewers.retain(|v| {
-            let n = line.len();
-            if v.queued.fetch_add(n, Ordering::Relaxed) + n > VIEWER_QUEUE_LIMIT {
-                v.cut.store(true, Ordering::Relaxed);
-                return false; // dropping the sender ends the viewer's thread
-            }
-            v.tx.send(line.clone()).is_ok()
-        });
-    }
-
-    /// Ends the feed: viewers get what is queued (for a short while), then the socket and
+    /// Ends the feed: viewers get the rest of the file for as long as they keep reading
+    /// (a viewer that reads nothing for `patience` is left behind), then the socket and
     /// the discovery file are removed.
-    pub fn finish(mut self, patience: Duration) {
-        self.viewers.clear();
-        let deadline = Instant::now() + patience;
-        for t in std::mem::take(&mut self.threads) {
-            while !t.is_finished() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
+    pub fn finish(mut self, patience: Duration, progress: &std::sync::atomic::AtomicU64) {
+        use std::sync::atomic::Ordering;
+        self.feed.end();
+        let mut sent = self.feed.sent.load(Ordering::Relaxed);
+        let mut moved = Instant::now();
+        while self.has_viewers() && moved.elapsed() < patience {
+            std::thread::sleep(Duration::from_millis(5));
+            let now = self.feed.sent.load(Ordering::Relaxed);
+            if now != sent {
+                (sent, moved) = (now, Instant::now());
+                progress.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -154,52 +168,42 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
     f.write_all(data)
 }
 
-fn serve(
-    mut stream: UnixStream,
-    backlog: Option<Backlog>,
-    rx: Receiver<Bytes>,
-    queued: &AtomicUsize,
-    cut: &AtomicBool,
-) {
+fn serve(mut stream: UnixStream, file: &File, feed: &Feed) {
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    if let Some(b) = backlog {
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut at = 0u64;
-        while at < b.len {
-            let want = buf.len().min((b.len - at) as usize);
-            match b.file.read_at(&mut buf[..want], at) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if stream.write_all(&buf[..n]).is_err() {
-                        return;
-                    }
-                    at += n as u64;
-                }
-            }
-        }
-    }
-    for line in rx.iter() {
-        queued.fetch_sub(line.len(), Ordering::Relaxed);
-        // Once cut off, what is still queued is dropped: the reason comes next.
-        if cut.load(Ordering::Relaxed) {
-            break;
-        }
-        if stream.write_all(&line).is_err() {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut at = 0u64;
+    while let Some(len) = feed.wait_past(at) {
+        if !send_range(&mut stream, file, feed, &mut buf, &mut at, len) {
             return;
         }
     }
-    if cut.load(Ordering::Relaxed) {
-        let gap = crate::record::Event::Gap(crate::record::Gap {
-            t: crate::record::Micros::now(),
-            dir: None,
-            bytes: 0,
-            reason: format!(
-                "this viewer fell more than {} MB behind and was cut off; reattach to continue",
-                VIEWER_QUEUE_LIMIT / (1024 * 1024)
-            ),
-        });
-        let mut line = Vec::new();
-        crate::record::encode_event(&mut line, &gap);
-        let _ = stream.write_all(&line);
+    // Ended: whatever was committed last.
+    let len = feed.state.lock().unwrap_or_else(|p| p.into_inner()).0;
+    send_range(&mut stream, file, feed, &mut buf, &mut at, len);
+}
+
+/// Sends the file from `*at` to `end`; false when the viewer is gone.
+fn send_range(
+    stream: &mut UnixStream,
+    file: &File,
+    feed: &Feed,
+    buf: &mut [u8],
+    at: &mut u64,
+    end: u64,
+) -> bool {
+    while *at < end {
+        let want = buf.len().min((end - *at) as usize);
+        match file.read_at(&mut buf[..want], *at) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => {
+                if stream.write_all(&buf[..n]).is_err() {
+                    return false;
+                }
+                *at += n as u64;
+                feed.sent
+                    .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
     }
+    true
 }

@@ -5,13 +5,14 @@
 //! - `recorder`: decodes the copies into events, writes the recording, publishes it.
 //! - `supervisor`: the child's lifecycle: signals, parent death, stdin EOF, exit code.
 
+mod file_sink;
 mod pump;
 mod recorder;
 mod supervisor;
 mod tap;
 
+pub use file_sink::FileSink;
 pub use pump::{pump, Lane, TapMsg};
-pub use recorder::FileSink;
 pub use recorder::{Observer, Recorder, RecorderConfig};
 pub use supervisor::{default_record_path, open_recording, run, ShimConfig, SpawnError};
 pub use tap::{tap, Batch, Tap, TapReceiver};

@@ -1,7 +1,7 @@
 //! The forwarding pumps. Each stream has its own thread so that no pipe can fill while
 //! another is being read (the deadlock lesson). A pump reads and writes the bytes on at
 //! once; the same buffer (shared, not copied) goes to the recorder through the `Tap`, which
-//! never blocks: past a memory bound, bytes are counted as lost instead.
+//! never blocks: past a memory bound, chunks wait in a spill file instead.
 
 use bytes::{Bytes, BytesMut};
 use std::io::{Read, Write};
@@ -24,8 +24,14 @@ pub enum Lane {
 #[derive(Debug)]
 pub enum TapMsg {
     Data(Lane, Micros, Bytes),
-    /// Bytes that were forwarded but could not be queued for recording.
-    Lost(Lane, Micros, u64),
+    /// Chunks wait in the spill file, up to this offset (see `tap`).
+    Spilled(u64),
+    /// Bytes that were forwarded but could not be kept for recording: the spill file
+    /// failed with this error.
+    Lost(Lane, Micros, u64, std::io::ErrorKind),
+    /// The destination refused a write: the lane's bytes from this stream offset on never
+    /// reached the peer (they are still recorded).
+    Undelivered(Lane, Micros, u64),
     Eof(Lane),
     Exit(crate::record::Exit),
     /// A live viewer connected.
@@ -33,6 +39,20 @@ pub enum TapMsg {
 }
 
 const READ_SIZE: usize = 64 * 1024;
+
+/// Writes all of `chunk`; on failure, how much of it was written.
+fn write_all(dst: &mut impl Write, chunk: &[u8]) -> Result<(), usize> {
+    let mut done = 0;
+    while done < chunk.len() {
+        match dst.write(&chunk[done..]) {
+            Ok(0) => return Err(done),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(done),
+        }
+    }
+    dst.flush().map_err(|_| done)
+}
 
 /// What stopped a pump.
 #[derive(Debug, PartialEq, Eq)]
@@ -55,6 +75,8 @@ pub fn pump(
 ) -> PumpEnd {
     let mut buf = BytesMut::zeroed(READ_SIZE);
     let mut sink_ok = true;
+    // Bytes of this stream read so far: where an undelivered tail starts.
+    let mut offset = 0u64;
     let mut on_sink_closed = Some(on_sink_closed);
     loop {
         if buf.len() < READ_SIZE / 16 {
@@ -70,13 +92,18 @@ pub fn pump(
         // Queued (never waiting, no copy) just before the write rather than after it: a
         // peer's answer to these bytes can only be read after the write, so the recording
         // can never show an answer before the message it answers.
-        tap.offer(lane, Micros::now(), chunk.clone());
-        if sink_ok && (dst.write_all(&chunk).is_err() || dst.flush().is_err()) {
-            sink_ok = false;
-            if let Some(f) = on_sink_closed.take() {
-                f();
+        let t = Micros::now();
+        tap.offer(lane, t, chunk.clone());
+        if sink_ok {
+            if let Err(delivered) = write_all(&mut dst, &chunk) {
+                sink_ok = false;
+                tap.send(TapMsg::Undelivered(lane, t, offset + delivered as u64));
+                if let Some(f) = on_sink_closed.take() {
+                    f();
+                }
             }
         }
+        offset += n as u64;
     }
     tap.send(TapMsg::Eof(lane));
     if sink_ok {

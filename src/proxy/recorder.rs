@@ -1,70 +1,28 @@
 //! The recorder: turns the pumps' copies into session events and writes them out.
 //!
 //! It runs on its own thread, off the forwarding path. Per direction it keeps a decoder;
-//! stderr is split into lines. Every event is encoded once as a recording line and handed
-//! to each sink (the file, and live viewers). Sinks are flushed at least every 100 ms.
-//! A failing sink warns once on stderr and is dropped; forwarding is never affected.
+//! stderr is split into lines. Every event is encoded once as a recording line and written
+//! to the file (`FileSink`), which live viewers read as it grows; a message's body goes
+//! from the decoder's buffer to the file without being copied into a line. Chunks the tap
+//! spilled to disk are read back here, in order. Nothing here can affect forwarding.
 
+use super::file_sink::{stream_of, FileSink, StreamIx, STDERR};
 use super::pump::{Lane, TapMsg};
-use super::tap::{Batch, TapReceiver};
-use crate::live::{Backlog, Publisher};
+use super::tap::{Batch, SpillItem, TapReceiver};
+use crate::live::Publisher;
 use crate::record::{
-    canonical_head, encode_event, Dir, Event, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo,
-    StderrEvent,
+    canonical_head, encode_event, encode_message_head, Dir, Event, Gap, MessageEvent, Micros,
+    NoiseEvent, SessionInfo, StderrEvent, Undelivered, MESSAGE_TAIL,
 };
 use crate::wire::{Decoder, Frame, FrameKind, Framing, Limits};
 use bytes::{Bytes, BytesMut};
-use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// A stderr line longer than this is recorded in pieces.
 const MAX_STDERR_LINE: usize = 64 * 1024;
-
-/// The recording file (or, with `--no-record`, an unnamed temporary file that only
-/// serves live viewers their backlog).
-pub struct FileSink {
-    /// `None` for the unnamed temporary file.
-    pub path: Option<std::path::PathBuf>,
-    out: std::io::BufWriter<std::fs::File>,
-    /// Bytes handed to `out` so far.
-    written: u64,
-}
-
-impl FileSink {
-    /// `file` must be open for reading too: live viewers read their backlog from it.
-    pub fn new(path: Option<std::path::PathBuf>, file: std::fs::File) -> FileSink {
-        FileSink {
-            path,
-            out: std::io::BufWriter::with_capacity(256 * 1024, file),
-            written: 0,
-        }
-    }
-
-    fn write_line(&mut self, line: &[u8]) -> std::io::Result<()> {
-        self.written += line.len() as u64;
-        self.out.write_all(line)
-    }
-
-    fn warn(&self, e: &std::io::Error) {
-        if let Some(p) = &self.path {
-            eprintln!(
-                "rpctap: warning: recording to '{}' failed: {}; forwarding continues without recording",
-                p.display(),
-                crate::session::io_message(e)
-            );
-        }
-    }
-
-    /// Flushes and returns what a new viewer needs to read the session so far.
-    fn backlog(&mut self) -> std::io::Result<Backlog> {
-        self.out.flush()?;
-        Ok(Backlog {
-            file: self.out.get_ref().try_clone()?,
-            len: self.written,
-        })
-    }
-}
 
 pub struct RecorderConfig {
     pub framing: Option<Framing>,
@@ -88,6 +46,13 @@ struct Direction {
     buf: BytesMut,
 }
 
+/// Bytes the tap could not keep (its spill failed), waiting to be written as one gap.
+struct Lost {
+    t: Micros,
+    bytes: u64,
+    why: std::io::ErrorKind,
+}
+
 pub struct Recorder {
     dirs: [Direction; 2],
     stderr: BytesMut,
@@ -97,14 +62,22 @@ pub struct Recorder {
     live: Option<Publisher>,
     observers: Vec<Box<dyn Observer>>,
     line: Vec<u8>,
+    lost: [Option<Lost>; 3],
+    warned_lost: bool,
+    /// Bumped as the recorder works (and as viewers read): tells a waiting shim that the
+    /// recorder is still getting somewhere.
+    progress: Arc<AtomicU64>,
 }
 
 impl Recorder {
     pub fn new(
         config: RecorderConfig,
-        file: Option<FileSink>,
+        mut file: Option<FileSink>,
         live: Option<Publisher>,
     ) -> Recorder {
+        if let (Some(f), Some(l)) = (&mut file, &live) {
+            f.set_feed(l.feed());
+        }
         let dir = || Direction {
             decoder: Decoder::new(config.framing, config.limits),
             buf: BytesMut::new(),
@@ -118,12 +91,20 @@ impl Recorder {
             live,
             observers: config.observers,
             line: Vec::with_capacity(4096),
+            lost: [None, None, None],
+            warned_lost: false,
+            progress: Arc::default(),
         }
+    }
+
+    /// A counter that moves while the recorder makes progress.
+    pub fn progress(&self) -> Arc<AtomicU64> {
+        self.progress.clone()
     }
 
     /// Receives from the pumps until the exit event (or until every sender is gone).
     pub fn run(mut self, info: SessionInfo, mut rx: TapReceiver) {
-        self.emit(&Event::Session(info));
+        self.emit(&Event::Session(info), STDERR, 0);
         let mut last_flush = Instant::now();
         let mut batch = Vec::new();
         'run: loop {
@@ -132,47 +113,67 @@ impl Recorder {
                 break;
             }
             for msg in batch.drain(..) {
-                match msg {
-                    TapMsg::Data(lane, t, bytes) => self.data(lane, t, &bytes),
-                    TapMsg::Lost(lane, t, n) => self.lost(lane, t, n),
-                    TapMsg::Eof(lane) => self.eof(lane),
-                    TapMsg::Attach(stream) => self.attach(stream),
-                    TapMsg::Exit(exit) => {
-                        for lane in [Lane::C2s, Lane::S2c, Lane::Stderr] {
-                            self.eof(lane);
-                        }
-                        self.emit(&Event::Exit(exit));
-                        break 'run;
-                    }
+                self.progress.fetch_add(1, Ordering::Relaxed);
+                if self.take(msg, &mut rx) {
+                    break 'run;
                 }
             }
-            if last_flush.elapsed() >= FLUSH_EVERY {
+            // Viewers see each batch at once; otherwise the file is written in large pieces.
+            let viewers = self.live.as_mut().is_some_and(Publisher::has_viewers);
+            if viewers || last_flush.elapsed() >= FLUSH_EVERY {
                 self.flush();
                 last_flush = Instant::now();
             }
         }
-        self.flush();
+        for ix in 0..3 {
+            self.write_lost(ix);
+        }
+        if let Some(f) = &mut self.file {
+            f.finish();
+        }
         for o in &mut self.observers {
             o.finish();
         }
         if let Some(live) = self.live.take() {
-            live.finish(Duration::from_secs(1));
+            live.finish(Duration::from_secs(1), &self.progress);
         }
     }
 
-    fn attach(&mut self, stream: std::os::unix::net::UnixStream) {
-        let backlog = match self.file.as_mut().map(FileSink::backlog) {
-            Some(Ok(b)) => Some(b),
-            Some(Err(e)) => {
-                if let Some(f) = self.file.take() {
-                    f.warn(&e);
+    /// Handles one message from the tap; true at the session's end.
+    fn take(&mut self, msg: TapMsg, rx: &mut TapReceiver) -> bool {
+        match msg {
+            TapMsg::Data(lane, t, bytes) => self.data(lane, t, bytes),
+            TapMsg::Spilled(end) => rx.read_spill(end, |item| match item {
+                SpillItem::Data(lane, t, bytes) => {
+                    self.progress.fetch_add(1, Ordering::Relaxed);
+                    self.data(lane, t, bytes)
                 }
-                None
+                SpillItem::Lost(lane, t, n, why) => self.lost(lane, t, n, why),
+                SpillItem::Unreadable(n) => {
+                    self.lost(Lane::Stderr, Micros::now(), n, std::io::ErrorKind::Other)
+                }
+            }),
+            TapMsg::Lost(lane, t, n, why) => self.lost(lane, t, n, why),
+            TapMsg::Undelivered(lane, t, from) => self.undelivered(lane, t, from),
+            TapMsg::Eof(lane) => self.eof(lane),
+            TapMsg::Attach(stream) => self.attach(stream),
+            TapMsg::Exit(exit) => {
+                for lane in [Lane::C2s, Lane::S2c, Lane::Stderr] {
+                    self.eof(lane);
+                }
+                self.emit(&Event::Exit(exit), STDERR, 0);
+                return true;
             }
-            None => None,
-        };
-        if let Some(live) = &mut self.live {
-            live.attach(stream, backlog);
+        }
+        false
+    }
+
+    fn attach(&mut self, stream: std::os::unix::net::UnixStream) {
+        // The viewer reads the file: what is buffered must be in it first.
+        self.flush();
+        let reader = self.file.as_ref().map(FileSink::reader);
+        if let (Some(live), Some(Ok(file))) = (&mut self.live, reader) {
+            live.attach(stream, file);
         }
     }
 
@@ -181,18 +182,33 @@ impl Recorder {
         self.seq
     }
 
-    fn emit(&mut self, event: &Event) {
+    /// Writes one non-message event that carries `wire` bytes of stream `ix`.
+    fn emit(&mut self, event: &Event, ix: StreamIx, wire: u64) {
         self.line.clear();
         encode_event(&mut self.line, event);
         if let Some(f) = &mut self.file {
-            if let Err(e) = f.write_line(&self.line) {
-                f.warn(&e);
-                self.file = None;
+            f.line(&self.line, ix, wire);
+        }
+        self.observe(event);
+    }
+
+    fn emit_message(&mut self, m: MessageEvent, wire: u64) {
+        self.line.clear();
+        let ix = stream_of(m.dir);
+        let embedded = encode_message_head(&mut self.line, &m);
+        if let Some(f) = &mut self.file {
+            if embedded {
+                f.parts(&[&self.line, &m.body, MESSAGE_TAIL], ix, wire);
+            } else {
+                f.line(&self.line, ix, wire);
             }
         }
-        if let Some(live) = &mut self.live {
-            live.publish(&self.line);
+        if !self.observers.is_empty() {
+            self.observe(&Event::Message(m));
         }
+    }
+
+    fn observe(&mut self, event: &Event) {
         for o in &mut self.observers {
             o.event(event);
         }
@@ -200,24 +216,32 @@ impl Recorder {
 
     fn flush(&mut self) {
         if let Some(f) = &mut self.file {
-            if let Err(e) = f.out.flush() {
-                f.warn(&e);
-                self.file = None;
-            }
+            f.flush();
         }
     }
 
-    fn data(&mut self, lane: Lane, t: Micros, bytes: &[u8]) {
+    fn data(&mut self, lane: Lane, t: Micros, bytes: Bytes) {
+        let ix = lane as usize;
+        if self.lost[ix].is_some() {
+            self.write_lost(ix);
+        }
         let dir = match lane {
             Lane::C2s => Dir::C2s,
             Lane::S2c => Dir::S2c,
             Lane::Stderr => {
-                self.stderr.extend_from_slice(bytes);
+                self.stderr.extend_from_slice(&bytes);
                 self.stderr_lines(t, false);
                 return;
             }
         };
-        self.dirs[dir as usize].buf.extend_from_slice(bytes);
+        let d = &mut self.dirs[dir as usize];
+        if d.buf.is_empty() {
+            // Decode straight from the pump's buffer: no copy while frames end in the chunk
+            // (what is left over is copied once, by the conversion or the next extend).
+            d.buf = BytesMut::from(bytes);
+        } else {
+            d.buf.extend_from_slice(&bytes);
+        }
         loop {
             let d = &mut self.dirs[dir as usize];
             let Some(frame) = d.decoder.decode(&mut d.buf) else {
@@ -229,14 +253,18 @@ impl Recorder {
     }
 
     fn frame(&mut self, dir: Dir, t: Micros, framing: Framing, frame: Frame) {
-        let event = match frame.kind {
-            FrameKind::Skipped => return,
-            FrameKind::Noise => Event::Noise(NoiseEvent {
-                seq: self.next_seq(),
-                t,
-                dir,
-                text: frame.body,
-            }),
+        let wire = frame.wire_len() as u64;
+        match frame.kind {
+            FrameKind::Skipped => {}
+            FrameKind::Noise => {
+                let event = Event::Noise(NoiseEvent {
+                    seq: self.next_seq(),
+                    t,
+                    dir,
+                    text: frame.body,
+                });
+                self.emit(&event, stream_of(dir), wire);
+            }
             FrameKind::Message | FrameKind::Oversized { .. } => {
                 let oversized = match frame.kind {
                     FrameKind::Oversized { len } => Some(len),
@@ -254,7 +282,7 @@ impl Recorder {
                     _ => None,
                 };
                 let (body, redacted) = redact(&self.redact, frame.body);
-                Event::Message(MessageEvent {
+                let m = MessageEvent {
                     seq: self.next_seq(),
                     t,
                     dir,
@@ -263,32 +291,66 @@ impl Recorder {
                     headers,
                     redacted,
                     oversized,
-                })
+                };
+                self.emit_message(m, wire);
             }
-        };
-        self.emit(&event);
+        }
     }
 
-    fn lost(&mut self, lane: Lane, t: Micros, n: u64) {
-        let dir = match lane {
-            Lane::C2s => Some(Dir::C2s),
-            Lane::S2c => Some(Dir::S2c),
-            Lane::Stderr => None,
-        };
-        if let Some(dir) = dir {
-            let d = &mut self.dirs[dir as usize];
-            d.buf.clear();
-            d.decoder.reset();
-        } else {
-            self.stderr.clear();
+    /// The tap could not keep these bytes: the stream's partial frame is gone with them,
+    /// so decoding starts afresh, and one gap line will say how much was lost.
+    fn lost(&mut self, lane: Lane, t: Micros, n: u64, why: std::io::ErrorKind) {
+        let ix = lane as usize;
+        match lane {
+            Lane::C2s | Lane::S2c => {
+                let d = &mut self.dirs[ix];
+                d.buf.clear();
+                d.decoder.reset();
+            }
+            Lane::Stderr => self.stderr.clear(),
         }
-        let reason = "the recorder fell behind; bytes were forwarded but not recorded".to_owned();
-        self.emit(&Event::Gap(Gap {
-            t,
+        if !std::mem::replace(&mut self.warned_lost, true) {
+            eprintln!(
+                "rpctap: warning: the recorder's spill file failed ({}); bytes are forwarded \
+                 but not recorded until it works again, and the recording says how many",
+                std::io::Error::from(why)
+            );
+        }
+        let l = self.lost[ix].get_or_insert(Lost { t, bytes: 0, why });
+        l.bytes += n;
+    }
+
+    fn write_lost(&mut self, ix: usize) {
+        let Some(l) = self.lost[ix].take() else {
+            return;
+        };
+        let (dir, stream) = match ix {
+            0 => (Some(Dir::C2s), "c2s"),
+            1 => (Some(Dir::S2c), "s2c"),
+            _ => (None, "stderr"),
+        };
+        let reason = format!(
+            "the recorder's spill file failed ({}): {} bytes of {stream} were forwarded but not recorded",
+            std::io::Error::from(l.why),
+            l.bytes
+        );
+        let gap = Event::Gap(Gap {
+            t: l.t,
             dir,
-            bytes: n,
+            bytes: l.bytes,
             reason,
-        }));
+        });
+        // Counted as the stream's bytes: if the file fails too, its own gap line says so.
+        self.emit(&gap, ix, l.bytes);
+    }
+
+    fn undelivered(&mut self, lane: Lane, t: Micros, from: u64) {
+        let dir = match lane {
+            Lane::C2s => Dir::C2s,
+            Lane::S2c => Dir::S2c,
+            Lane::Stderr => return,
+        };
+        self.emit(&Event::Undelivered(Undelivered { t, dir, from }), STDERR, 0);
     }
 
     fn eof(&mut self, lane: Lane) {
@@ -320,7 +382,11 @@ impl Recorder {
             let line = self.stderr.split_to(end).freeze();
             let text = trim_eol(line);
             let seq = self.next_seq();
-            self.emit(&Event::Stderr(StderrEvent { seq, t, text }));
+            self.emit(
+                &Event::Stderr(StderrEvent { seq, t, text }),
+                STDERR,
+                end as u64,
+            );
         }
     }
 }

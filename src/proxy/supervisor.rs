@@ -6,8 +6,9 @@
 //! Everything that can happen arrives as a `Note` on one channel, so the supervisor is a
 //! single loop with two deadlines.
 
+use super::file_sink::FileSink;
 use super::pump::{pump, Lane, TapMsg};
-use super::recorder::{FileSink, Recorder, RecorderConfig};
+use super::recorder::{Recorder, RecorderConfig};
 use super::tap::{tap, Tap};
 use crate::os;
 use crate::record::{Exit, Micros, SessionInfo};
@@ -22,9 +23,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Bytes of copies waiting for the recorder before further ones are dropped (and recorded
-/// as a gap): a slow disk must not grow the shim without bound.
-const TAP_LIMIT: usize = 4 * 1024 * 1024;
+/// Bytes of copies waiting in memory for the recorder before further ones wait in the
+/// spill file: a recorder that falls behind must not grow the shim without bound.
+const TAP_LIMIT: usize = 8 * 1024 * 1024;
 /// After the child exited, how long the output pumps may make no progress before rpctap
 /// stops waiting for them.
 const DRAIN_STALL: Duration = Duration::from_secs(2);
@@ -90,7 +91,19 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     };
     let child_in = Arc::new(File::from(OwnedFd::from(child_in)));
 
-    let (tap, tap_rx) = tap(TAP_LIMIT);
+    let spill_dir = config
+        .file
+        .as_ref()
+        .and_then(|f| f.path.as_deref())
+        .and_then(|p| p.parent())
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                ".".into()
+            } else {
+                d.to_owned()
+            }
+        });
+    let (tap, tap_rx) = tap(TAP_LIMIT, spill_dir);
     let live = config
         .live
         .then(|| publish(&config.info, config.file.as_ref(), &tap))
@@ -102,6 +115,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
         None => None,
     };
     let recorder = Recorder::new(config.recorder, file, live);
+    let progress = recorder.progress();
     let info = config.info;
     let (rec_done_tx, rec_done_rx) = mpsc::channel::<()>();
     thread::Builder::new()
@@ -234,12 +248,32 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
         signal,
     }));
     drop(tap);
-    let _ = rec_done_rx.recv_timeout(Duration::from_secs(5));
+    wait_for_recorder(&rec_done_rx, &progress);
     Ok(match (code, signal) {
         (Some(c), _) => (c & 0xff) as u8,
         (None, Some(s)) => (128 + s).min(255) as u8,
         (None, None) => 1,
     })
+}
+
+/// Waits until the recorder has written everything — the spill file may hold a backlog
+/// that takes a while — and live viewers have read it, for as long as that progresses: a
+/// recorder stuck on a dead disk, or a viewer that stopped reading, lets rpctap exit
+/// after `DRAIN_STALL` without progress.
+fn wait_for_recorder(done: &mpsc::Receiver<()>, progress: &std::sync::atomic::AtomicU64) {
+    use std::sync::atomic::Ordering;
+    let mut seen = progress.load(Ordering::Relaxed);
+    let mut since = Instant::now();
+    while since.elapsed() < DRAIN_STALL {
+        match done.recv_timeout(Duration::from_millis(100)) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let now = progress.load(Ordering::Relaxed);
+        if now != seen {
+            (seen, since) = (now, Instant::now());
+        }
+    }
 }
 
 /// Opens the live-feed socket; a failure is a warning, never a reason not to forward.

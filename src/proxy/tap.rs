@@ -1,16 +1,27 @@
-//! The pumps' copies on their way to the recorder: a queue that never makes a pump wait
-//! and, under traffic, never makes it pay for waking the recorder.
+//! The pumps' copies on their way to the recorder: a queue that never makes a pump wait,
+//! never loses a byte while the disk works, and, under traffic, never makes a pump pay for
+//! waking the recorder.
 //!
 //! A channel would wake the recorder's thread on every chunk — a syscall and a context
 //! switch on the forwarding path of each message. Instead a pump appends to a shared
 //! vector under a short lock; while traffic flows the recorder takes the whole vector
 //! every millisecond, and only once it has been idle does it sleep on a condition
 //! variable, which the next chunk signals (one wake-up per burst, not per message).
-//! Past `limit` bytes waiting, chunks are counted as lost instead of queued.
+//!
+//! Memory is bounded: past `limit` bytes waiting in memory, a chunk goes to the spill file
+//! instead — an unnamed temporary file (nothing to clean up, invisible to other users)
+//! next to the recording — as a record `[lane][time][length][bytes]`, and the queue holds
+//! only a `Spilled(end)` mark that runs of spilled chunks share. The pump pays one write
+//! into the page cache; the recorder reads the records back in order when it gets there,
+//! and the file is emptied whenever the recorder has caught up. Only when that write fails
+//! (disk full, I/O error) are the chunk's bytes counted as lost, and the recording says so.
 
 use super::pump::{Lane, TapMsg};
 use crate::record::Micros;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,9 +29,26 @@ use std::time::{Duration, Instant};
 const ACTIVE: Duration = Duration::from_millis(50);
 /// The recorder's poll interval while active.
 const POLL: Duration = Duration::from_millis(1);
+/// What a queued chunk costs beyond its bytes (the message, the vector slot): counted so
+/// that a flood of tiny chunks is bounded too.
+const CHUNK_OVERHEAD: usize = 64;
+/// A spill record's header: lane (1), time in µs (8), length (4).
+const SPILL_HEAD: usize = 13;
+
+struct Spill {
+    /// Created at the first chunk that does not fit in memory.
+    file: Option<Arc<File>>,
+    /// Where the next record goes (bytes of complete records so far).
+    end: u64,
+    /// How far the recorder has read.
+    read: u64,
+    /// Where the file is created: the recording's directory, else the temporary directory.
+    dir: Option<PathBuf>,
+}
 
 struct State {
     msgs: Vec<TapMsg>,
+    /// Memory the queued chunks hold (with `CHUNK_OVERHEAD` each).
     bytes: usize,
     /// The recorder waits on the condition variable and must be woken.
     sleeping: bool,
@@ -28,6 +56,7 @@ struct State {
     closed: bool,
     /// Bytes offered since the start, queued or not: tells whether the pumps still move.
     offered: u64,
+    spill: Spill,
 }
 
 struct Inner {
@@ -55,8 +84,9 @@ pub struct TapReceiver {
     last_data: Instant,
 }
 
-/// A new queue holding at most `limit` bytes of data.
-pub fn tap(limit: usize) -> (Tap, TapReceiver) {
+/// A new queue holding at most `limit` bytes in memory; what does not fit is spilled to a
+/// file in `spill_dir` (the system's temporary directory when `None`).
+pub fn tap(limit: usize, spill_dir: Option<PathBuf>) -> (Tap, TapReceiver) {
     let inner = Arc::new(Inner {
         state: Mutex::new(State {
             msgs: Vec::new(),
@@ -64,6 +94,12 @@ pub fn tap(limit: usize) -> (Tap, TapReceiver) {
             sleeping: false,
             closed: false,
             offered: 0,
+            spill: Spill {
+                file: None,
+                end: 0,
+                read: 0,
+                dir: spill_dir,
+            },
         }),
         wake: Condvar::new(),
         limit,
@@ -80,18 +116,29 @@ pub fn tap(limit: usize) -> (Tap, TapReceiver) {
 }
 
 impl Tap {
-    /// Offers a chunk without ever waiting for the recorder.
+    /// Offers a chunk without ever waiting for the recorder: queued in memory while there
+    /// is room, written to the spill file when not.
     pub fn offer(&self, lane: Lane, t: Micros, bytes: Bytes) {
         let n = bytes.len();
         let mut s = self.inner.lock();
+        if s.closed {
+            return;
+        }
         s.offered += n as u64;
-        let msg = if s.bytes + n > self.inner.limit {
-            TapMsg::Lost(lane, t, n as u64)
-        } else {
-            s.bytes += n;
-            TapMsg::Data(lane, t, bytes)
-        };
-        self.push(s, msg);
+        let cost = n + CHUNK_OVERHEAD;
+        if s.bytes + cost <= self.inner.limit {
+            s.bytes += cost;
+            return self.push(s, TapMsg::Data(lane, t, bytes));
+        }
+        match spill(&mut s.spill, lane, t, &bytes) {
+            Ok(end) => match s.msgs.last_mut() {
+                // Consecutive spilled chunks share one mark: the queue stays small however
+                // long the recorder is behind.
+                Some(TapMsg::Spilled(e)) => *e = end,
+                _ => self.push(s, TapMsg::Spilled(end)),
+            },
+            Err(e) => self.push(s, TapMsg::Lost(lane, t, n as u64, e.kind())),
+        }
     }
 
     /// Bytes the pumps have offered so far (forwarded, or about to be).
@@ -118,6 +165,30 @@ impl Tap {
     }
 }
 
+/// Appends one record to the spill file (creating it), returning the new end. A failed
+/// write leaves `end` where it was, so the next record overwrites the torn one.
+fn spill(sp: &mut Spill, lane: Lane, t: Micros, bytes: &[u8]) -> std::io::Result<u64> {
+    if sp.file.is_none() {
+        let file = match &sp.dir {
+            Some(dir) => tempfile::tempfile_in(dir).or_else(|_| tempfile::tempfile()),
+            None => tempfile::tempfile(),
+        }?;
+        sp.file = Some(Arc::new(file));
+    }
+    let Some(file) = &sp.file else {
+        unreachable!("created above")
+    };
+    let mut head = [0u8; SPILL_HEAD];
+    head[0] = lane as u8;
+    head[1..9].copy_from_slice(&t.0.to_le_bytes());
+    let len = u32::try_from(bytes.len()).map_err(std::io::Error::other)?;
+    head[9..13].copy_from_slice(&len.to_le_bytes());
+    file.write_all_at(&head, sp.end)?;
+    file.write_all_at(bytes, sp.end + SPILL_HEAD as u64)?;
+    sp.end += (SPILL_HEAD + bytes.len()) as u64;
+    Ok(sp.end)
+}
+
 /// What `TapReceiver::next_batch` found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Batch {
@@ -142,6 +213,7 @@ impl TapReceiver {
                 self.last_data = Instant::now();
                 return Batch::Some;
             }
+            empty_spill_if_read(&mut s.spill);
             if Arc::strong_count(&self.inner) == 1 {
                 return Batch::Closed;
             }
@@ -165,6 +237,63 @@ impl TapReceiver {
             }
         }
     }
+
+    /// Reads the spilled chunks up to `end` (a `Spilled` mark), in the order they were
+    /// offered. A record that can't be read back (the disk failed under it) is reported as
+    /// lost bytes of its lane.
+    pub fn read_spill(&mut self, end: u64, mut each: impl FnMut(SpillItem)) {
+        let (file, mut at) = {
+            let s = self.inner.lock();
+            (s.spill.file.clone(), s.spill.read)
+        };
+        let Some(file) = file else { return };
+        let mut head = [0u8; SPILL_HEAD];
+        while at < end {
+            if file.read_exact_at(&mut head, at).is_err() {
+                each(SpillItem::Unreadable(end - at));
+                at = end;
+                break;
+            }
+            let lane = match head[0] {
+                0 => Lane::C2s,
+                1 => Lane::S2c,
+                _ => Lane::Stderr,
+            };
+            let t = Micros(i64::from_le_bytes(
+                head[1..9].try_into().unwrap_or_default(),
+            ));
+            let len = u32::from_le_bytes(head[9..13].try_into().unwrap_or_default()) as usize;
+            let mut body = BytesMut::zeroed(len);
+            at += SPILL_HEAD as u64;
+            match file.read_exact_at(&mut body, at) {
+                Ok(()) => each(SpillItem::Data(lane, t, body.freeze())),
+                Err(e) => each(SpillItem::Lost(lane, t, len as u64, e.kind())),
+            }
+            at += len as u64;
+        }
+        self.inner.lock().spill.read = at;
+    }
+}
+
+/// One record read back from the spill file.
+pub enum SpillItem {
+    Data(Lane, Micros, Bytes),
+    Lost(Lane, Micros, u64, std::io::ErrorKind),
+    /// The rest of the spill could not be read: this many bytes (records included).
+    Unreadable(u64),
+}
+
+/// Once the recorder has read everything spilled and nothing is queued, the file is
+/// emptied, so a long session's spill costs disk only for as long as the recorder is behind.
+fn empty_spill_if_read(sp: &mut Spill) {
+    if sp.end > 0 && sp.read == sp.end {
+        if let Some(f) = &sp.file {
+            if f.set_len(0).is_ok() {
+                sp.end = 0;
+                sp.read = 0;
+            }
+        }
+    }
 }
 
 impl Drop for TapReceiver {
@@ -179,33 +308,67 @@ impl Drop for TapReceiver {
 mod tests {
     use super::*;
 
+    fn describe(out: &[TapMsg]) -> Vec<String> {
+        out.iter()
+            .map(|m| match m {
+                TapMsg::Data(_, t, b) => format!("data {} {}", t.0, b.len()),
+                TapMsg::Spilled(end) => format!("spilled {end}"),
+                TapMsg::Lost(_, t, n, _) => format!("lost {} {n}", t.0),
+                _ => "other".into(),
+            })
+            .collect()
+    }
+
     #[test]
-    fn chunks_arrive_in_order_and_the_bound_turns_excess_into_losses() {
-        let (tx, mut rx) = tap(10);
+    fn chunks_past_the_memory_bound_are_spilled_and_read_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, mut rx) = tap(2 * CHUNK_OVERHEAD + 10, Some(dir.path().to_owned()));
         tx.offer(Lane::C2s, Micros(1), Bytes::from_static(b"12345"));
         tx.offer(Lane::S2c, Micros(2), Bytes::from_static(b"678"));
         tx.offer(Lane::C2s, Micros(3), Bytes::from_static(b"9abc"));
+        tx.offer(Lane::Stderr, Micros(4), Bytes::from_static(b"de"));
         let mut out = Vec::new();
         assert_eq!(rx.next_batch(&mut out, Duration::ZERO), Batch::Some);
-        let kinds: Vec<String> = out
-            .iter()
-            .map(|m| match m {
-                TapMsg::Data(_, t, b) => format!("data {} {}", t.0, b.len()),
-                TapMsg::Lost(_, t, n) => format!("lost {} {n}", t.0),
-                _ => "other".into(),
-            })
-            .collect();
-        assert_eq!(kinds, ["data 1 5", "data 2 3", "lost 3 4"]);
-        // Taking the batch frees the room.
+        let end = (2 * SPILL_HEAD + 6) as u64;
+        assert_eq!(
+            describe(&out),
+            ["data 1 5", "data 2 3", format!("spilled {end}").as_str()]
+        );
+        let mut back = Vec::new();
+        rx.read_spill(end, |item| {
+            if let SpillItem::Data(lane, t, b) = item {
+                back.push((lane, t.0, b));
+            }
+        });
+        assert_eq!(
+            back,
+            [
+                (Lane::C2s, 3, Bytes::from_static(b"9abc")),
+                (Lane::Stderr, 4, Bytes::from_static(b"de"))
+            ]
+        );
+        // Taking the batch frees the room; the spill is emptied once read.
         out.clear();
-        tx.offer(Lane::C2s, Micros(4), Bytes::from_static(b"123456789"));
+        assert_eq!(rx.next_batch(&mut out, Duration::ZERO), Batch::Timeout);
+        tx.offer(Lane::C2s, Micros(5), Bytes::from_static(b"123456789"));
         assert_eq!(rx.next_batch(&mut out, Duration::ZERO), Batch::Some);
-        assert!(matches!(out[0], TapMsg::Data(..)));
+        assert_eq!(describe(&out), ["data 5 9"]);
+        assert_eq!(rx.inner.lock().spill.end, 0);
+    }
+
+    #[test]
+    fn a_spill_that_cannot_be_created_is_counted_as_lost() {
+        let (tx, mut rx) = tap(0, Some("/nonexistent/dir".into()));
+        // The fallback is the temporary directory: still recorded.
+        tx.offer(Lane::C2s, Micros(1), Bytes::from_static(b"12345"));
+        let mut out = Vec::new();
+        rx.next_batch(&mut out, Duration::ZERO);
+        assert_eq!(describe(&out), [format!("spilled {}", SPILL_HEAD + 5)]);
     }
 
     #[test]
     fn a_sleeping_receiver_is_woken_and_sees_the_end() {
-        let (tx, mut rx) = tap(1 << 20);
+        let (tx, mut rx) = tap(1 << 20, None);
         rx.last_data = Instant::now() - ACTIVE * 2;
         let sender = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));

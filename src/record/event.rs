@@ -112,6 +112,15 @@ pub struct Gap {
     pub reason: String,
 }
 
+/// The destination refused a write (the peer was gone): the bytes of `dir` from stream
+/// offset `from` on were recorded but never reached the peer, so `cat --wire` stops there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Undelivered {
+    pub t: Micros,
+    pub dir: Dir,
+    pub from: u64,
+}
+
 /// One line of a recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -121,6 +130,7 @@ pub enum Event {
     Stderr(StderrEvent),
     Exit(Exit),
     Gap(Gap),
+    Undelivered(Undelivered),
 }
 
 impl Event {
@@ -132,6 +142,7 @@ impl Event {
             Event::Stderr(s) => Some(s.t),
             Event::Exit(e) => Some(e.t),
             Event::Gap(g) => Some(g.t),
+            Event::Undelivered(u) => Some(u.t),
         }
     }
 }

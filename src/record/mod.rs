@@ -10,8 +10,10 @@ mod time;
 mod validate;
 mod writer;
 
-pub use event::{Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent};
+pub use event::{
+    Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent, Undelivered,
+};
 pub use import::{open, Format};
 pub use reader::{parse_line, read_file, ReadError, Reader};
 pub use time::Micros;
-pub use writer::{canonical_head, encode_event, wire_bytes};
+pub use writer::{canonical_head, encode_event, encode_message_head, wire_bytes, MESSAGE_TAIL};

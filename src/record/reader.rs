@@ -1,7 +1,9 @@
 //! Reads recordings line by line. A truncated last line (the shim was killed mid-write) is
 //! accepted and skipped; any other bad line is an error naming its line number.
 
-use super::{Dir, Event, Exit, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo, StderrEvent};
+use super::{
+    Dir, Event, Exit, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo, StderrEvent, Undelivered,
+};
 use crate::wire::Framing;
 use base64::Engine;
 use bytes::Bytes;
@@ -67,6 +69,7 @@ struct Line<'a> {
     code: Option<i32>,
     signal: Option<i32>,
     bytes: Option<u64>,
+    from: Option<u64>,
     #[serde(borrow)]
     reason: Option<Cow<'a, str>>,
 }
@@ -118,6 +121,14 @@ pub fn parse_line(line: &[u8]) -> Result<Event, String> {
                 bytes: l.bytes.unwrap_or(0),
                 reason: l.reason.map(Cow::into_owned).unwrap_or_default(),
             }))
+        }
+        Some("undelivered") => {
+            let dir = l.dir.as_deref().and_then(Dir::parse).ok_or("bad \"dir\"")?;
+            return Ok(Event::Undelivered(Undelivered {
+                t: time(&l.t)?,
+                dir,
+                from: l.from.ok_or("missing \"from\"")?,
+            }));
         }
         Some(other) => return Err(format!("unknown line type {other:?}")),
         None => {}

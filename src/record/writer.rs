@@ -73,7 +73,14 @@ fn push_prefix(out: &mut Vec<u8>, seq: u64, t: super::Micros, dir: &str) {
     out.push(b'"');
 }
 
-fn push_message(out: &mut Vec<u8>, m: &MessageEvent) {
+/// What ends a message line whose body is embedded verbatim.
+pub const MESSAGE_TAIL: &[u8] = b"}\n";
+
+/// Encodes a message's line around its body. When the body can be embedded verbatim,
+/// `out` receives everything before it and the line is `out ++ body ++ MESSAGE_TAIL`, so
+/// that a large body need not be copied into a line; otherwise (`false`) `out` receives
+/// the whole line.
+pub fn encode_message_head(out: &mut Vec<u8>, m: &MessageEvent) -> bool {
     push_prefix(out, m.seq, m.t, m.dir.as_str());
     out.extend_from_slice(b",\"framing\":\"");
     out.extend_from_slice(m.framing.as_str().as_bytes());
@@ -92,11 +99,19 @@ fn push_message(out: &mut Vec<u8>, m: &MessageEvent) {
         }
     } else if embeddable(&m.body) {
         out.extend_from_slice(b",\"msg\":");
-        out.extend_from_slice(&m.body);
+        return true;
     } else {
         push_text(out, "raw", &m.body);
     }
-    out.extend_from_slice(b"}\n");
+    out.extend_from_slice(MESSAGE_TAIL);
+    false
+}
+
+fn push_message(out: &mut Vec<u8>, m: &MessageEvent) {
+    if encode_message_head(out, m) {
+        out.extend_from_slice(&m.body);
+        out.extend_from_slice(MESSAGE_TAIL);
+    }
 }
 
 /// Appends one event as one line (with its newline) to `out`.
@@ -133,6 +148,13 @@ pub fn encode_event(out: &mut Vec<u8>, event: &Event) {
             let v = serde_json::json!({
                 "type": "gap", "t": g.t.to_rfc3339(), "dir": g.dir.map(|d| d.as_str()),
                 "bytes": g.bytes, "reason": g.reason,
+            });
+            let _ = serde_json::to_writer(&mut *out, &v);
+            out.push(b'\n');
+        }
+        Event::Undelivered(u) => {
+            let v = serde_json::json!({
+                "type": "undelivered", "t": u.t.to_rfc3339(), "dir": u.dir.as_str(), "from": u.from,
             });
             let _ = serde_json::to_writer(&mut *out, &v);
             out.push(b'\n');

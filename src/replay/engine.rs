@@ -372,7 +372,10 @@ fn start_recorder(
     path: Option<&std::path::Path>,
 ) -> anyhow::Result<(Tap, RecorderDone)> {
     // Without a recording the receiver is dropped at once and the tap discards.
-    let (tap, rx) = crate::proxy::tap(64 * 1024 * 1024);
+    let (tap, rx) = crate::proxy::tap(
+        8 * 1024 * 1024,
+        path.and_then(|p| p.parent()).map(Into::into),
+    );
     let Some(path) = path else {
         return Ok((tap, None));
     };

@@ -66,6 +66,10 @@ impl Store {
             }
             c
         });
+        if !self.gaps.is_empty() {
+            // The recorder lost bytes somewhere: pairing and order cannot be judged.
+            checker.lost_history();
+        }
         for i in self.problems.next..self.len() {
             let row = *self.row(i);
             let found = match row.kind {

@@ -37,6 +37,10 @@ pub struct Stats {
     pub invalid: u64,
     /// Indices of requests still waiting for an answer.
     pub pending: Vec<usize>,
+    /// Requests without a recorded answer that may have been answered in a gap.
+    pub unknown: Vec<usize>,
+    /// Bytes forwarded but not recorded, per direction (c2s, s2c) and for stderr.
+    pub gap_bytes: [u64; 3],
     pub cancelled: Vec<usize>,
 }
 
@@ -76,6 +80,7 @@ impl Stats {
             m.requests += 1;
             match store.status(i) {
                 Status::Error => m.errors += 1,
+                Status::Pending if store.answer_may_be_lost(i) => s.unknown.push(i),
                 Status::Pending => {
                     m.pending += 1;
                     s.pending.push(i);
@@ -92,6 +97,9 @@ impl Stats {
         }
         for m in s.methods.values_mut() {
             m.latencies.sort_unstable();
+        }
+        for g in &store.gaps {
+            s.gap_bytes[g.dir.map_or(2, |d| d as usize)] += g.bytes;
         }
         s
     }

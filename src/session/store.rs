@@ -4,7 +4,7 @@
 //! one arena. Method names and string ids are interned. Nothing is parsed beyond the
 //! classification probe; the full JSON of a message is parsed only when it is shown.
 
-use crate::record::{Dir, Event, Exit, Gap, Micros, SessionInfo};
+use crate::record::{Dir, Event, Exit, Gap, Micros, SessionInfo, Undelivered};
 use crate::rpc::{classify, Id, Kind, Protocol};
 use crate::wire::Framing;
 use bytes::Bytes;
@@ -101,6 +101,8 @@ pub struct Store {
     headers: HashMap<u32, Bytes>,
     pub exit: Option<Exit>,
     pub gaps: Vec<Gap>,
+    /// Where each direction stopped reaching its peer (the `undelivered` lines).
+    pub undelivered: Vec<Undelivered>,
     /// The framing each direction uses, as first seen: [c2s, s2c].
     pub framing: [Option<Framing>; 2],
     pub protocol: Option<Protocol>,
@@ -145,6 +147,20 @@ impl Store {
 
     pub fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// Bytes the recording says were forwarded but not recorded, all directions.
+    pub fn gap_bytes(&self) -> u64 {
+        self.gaps.iter().map(|g| g.bytes).sum()
+    }
+
+    /// Could the answer to request `i` be among bytes that were not recorded? True when a
+    /// gap in the answering direction comes at or after the request.
+    pub fn answer_may_be_lost(&self, i: usize) -> bool {
+        let row = &self.rows[i];
+        self.gaps
+            .iter()
+            .any(|g| g.bytes > 0 && g.dir == Some(row.dir.other()) && g.t >= row.t)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -279,6 +295,10 @@ impl Store {
             }
             Event::Gap(g) => {
                 self.gaps.push(g);
+                None
+            }
+            Event::Undelivered(u) => {
+                self.undelivered.push(u);
                 None
             }
             Event::Noise(n) => {

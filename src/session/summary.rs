@@ -35,6 +35,8 @@ pub struct Summary {
     pub protocol: Option<Protocol>,
     /// The last `exit` line, if the shim wrote one.
     pub exit: Option<Exit>,
+    /// Bytes the gap lines say were forwarded but not recorded.
+    pub gap_bytes: u64,
 }
 
 /// What identifies a version of a file: when one of these changes, the file changed.
@@ -120,6 +122,7 @@ impl Scan {
                         messages: 0,
                         errors: 0,
                         exit: None,
+                        gap_bytes: 0,
                     }),
                     _ => Err(()),
                 });
@@ -129,8 +132,10 @@ impl Scan {
             Some(Err(())) => return,
         };
         if line.starts_with(b"{\"type\":") {
-            if let Ok(Event::Exit(e)) = parse_line(line) {
-                s.exit = Some(e);
+            match parse_line(line) {
+                Ok(Event::Exit(e)) => s.exit = Some(e),
+                Ok(Event::Gap(g)) => s.gap_bytes += g.bytes,
+                _ => {}
             }
             return;
         }

@@ -112,6 +112,14 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled(format!("{} msgs", total.messages), bar()),
         ],
     );
+    let lost: u64 = sessions.iter().map(|s| s.store.gap_bytes()).sum();
+    if lost > 0 {
+        let text = format!("⚠ {} not recorded", crate::fmt::size(lost));
+        parts.add(
+            0,
+            vec![sep(), Span::styled(text, bar().fg(Color::LightRed))],
+        );
+    }
     for (n, what, color, prio) in [
         (total.errors, "errors", Color::LightRed, 0),
         (total.pending(), "pending", Color::Yellow, 0),

@@ -151,7 +151,15 @@ fn row(e: &Entry, hub: &Hub, wide: bool) -> Line<'static> {
         ),
         Span::raw(format!("{proto:<PROTO$} ")),
         Span::raw(format!("{:>COUNT$} ", count(s.map(|s| s.messages)))),
-        Span::styled(format!("{:>COUNT$}  ", count(errors)), err_style),
+        Span::styled(format!("{:>COUNT$}", count(errors)), err_style),
+        Span::styled(
+            if s.is_some_and(|s| s.gap_bytes > 0) {
+                "⚠ "
+            } else {
+                "  "
+            },
+            Style::default().fg(Color::LightRed),
+        ),
         Span::raw(started),
         Span::raw(format!(
             "{:<COMMAND$}  ",
