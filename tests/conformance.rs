@@ -317,3 +317,47 @@ fn the_shim_checks_live_and_reports_on_stderr() {
     assert_eq!(code, 1);
     assert!(out.contains("error[framing/noise]"), "{out}");
 }
+
+#[test]
+fn cat_and_stats_filter_and_count_violations() {
+    let f = fixture("framing/noise");
+    let home = temp();
+    let out = rpctap(home.path())
+        .args(["cat", "--filter", "violation"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("server starting on port 80"), "{text}");
+    assert!(!text.contains("request"), "{text}");
+    let out = rpctap(home.path())
+        .args(["cat", "--filter", "rule:jsonrpc/*"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("server starting"));
+    let out = rpctap(home.path()).arg("stats").arg(&f).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("conformance: 1 error(s), 0 warning(s)"),
+        "{text}"
+    );
+    let out = rpctap(home.path())
+        .args(["stats", "--no-check"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("conformance:"));
+}
+
+#[test]
+fn the_hub_summary_counts_error_level_violations() {
+    let noisy = rpctap::session::summarize(&fixture("framing/noise")).unwrap();
+    assert_eq!(noisy.problems, 1);
+    // A warning is not counted: the hub's mark means "rpctap check fails".
+    let warned = rpctap::session::summarize(&fixture("jsonrpc/id-style")).unwrap();
+    assert_eq!(warned.problems, 0);
+    let clean = rpctap::session::summarize(&fixture("clean-mcp")).unwrap();
+    assert_eq!(clean.problems, 0);
+}

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 /// Requests waiting for a response, per direction; beyond, new ones are not paired.
 const MAX_WAITING: usize = 1 << 16;
 
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Lifecycle {
     last_seq: [Option<i64>; 2],
     /// seq → command of requests waiting, per direction of the request.

@@ -34,12 +34,13 @@ pub(crate) enum Shape<'a> {
 }
 
 /// A request waiting for its answer.
+#[derive(Debug, Clone)]
 struct Waiting {
     method: String,
 }
 
 /// Requests and their answers, per direction of the request.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Pairing {
     waiting: [HashMap<String, Waiting>; 2],
     answered: [Recent; 2],
@@ -48,7 +49,7 @@ pub(crate) struct Pairing {
 }
 
 /// A bounded set remembering the most recent keys.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct Recent {
     order: VecDeque<String>,
     set: HashSet<String>,

@@ -14,7 +14,7 @@ const SERVER_BEFORE_INIT: &[&str] = &[
     "$/progress",
 ];
 
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Lifecycle {
     /// The id of the `initialize` request, while it waits.
     init_id: Option<String>,

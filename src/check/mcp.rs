@@ -11,7 +11,7 @@ use serde_json::Value;
 /// The request `_meta` key that names the revision in stateless MCP (2026-07-28).
 const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Lifecycle {
     /// The id of the `initialize` request, while it waits.
     init_id: Option<String>,

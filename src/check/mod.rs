@@ -77,7 +77,7 @@ pub(crate) struct Msg<'a> {
 }
 
 /// Collects the violations of one event.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Out {
     seq: u64,
     list: Vec<Violation>,
@@ -117,6 +117,7 @@ impl Out {
 }
 
 /// Checks one session, event by event.
+#[derive(Debug, Clone)]
 pub struct Checker {
     protocol: Option<Protocol>,
     framing: [Option<Framing>; 2],

@@ -37,6 +37,8 @@ pub struct Summary {
     pub exit: Option<Exit>,
     /// Bytes the gap lines say were forwarded but not recorded.
     pub gap_bytes: u64,
+    /// Conformance violations at error level (`rpctap check`).
+    pub problems: u64,
 }
 
 /// What identifies a version of a file: when one of these changes, the file changed.
@@ -67,6 +69,8 @@ struct Scan {
     summary: Option<Result<Summary, ()>>,
     offset: u64,
     probes: u32,
+    /// Conformance checking, resumed with the scan (boxed: the scan is cloned rarely).
+    checker: Box<crate::check::Checker>,
 }
 
 impl Scan {
@@ -76,6 +80,7 @@ impl Scan {
             summary: None,
             offset: 0,
             probes: 0,
+            checker: Box::default(),
         }
     }
 
@@ -123,6 +128,7 @@ impl Scan {
                         errors: 0,
                         exit: None,
                         gap_bytes: 0,
+                        problems: 0,
                     }),
                     _ => Err(()),
                 });
@@ -133,11 +139,22 @@ impl Scan {
         };
         if line.starts_with(b"{\"type\":") {
             match parse_line(line) {
-                Ok(Event::Exit(e)) => s.exit = Some(e),
-                Ok(Event::Gap(g)) => s.gap_bytes += g.bytes,
+                Ok(Event::Exit(e)) => {
+                    s.problems += errors(self.checker.exit(e.code));
+                    s.exit = Some(e)
+                }
+                Ok(Event::Gap(g)) => {
+                    self.checker.lost_history();
+                    s.gap_bytes += g.bytes
+                }
                 _ => {}
             }
             return;
+        }
+        // Conformance needs every message and noise line parsed: the hub pays it once per
+        // file (the scan resumes where it stopped).
+        if let Ok(ev @ (Event::Message(_) | Event::Noise(_))) = parse_line(line) {
+            s.problems += errors(self.checker.event(&ev));
         }
         // `"dir":"` cannot occur inside a string value (its quotes would be escaped), so
         // the first one is the line's own.
@@ -180,6 +197,13 @@ impl Scan {
             }
         }
     }
+}
+
+fn errors(found: &[crate::check::Violation]) -> u64 {
+    found
+        .iter()
+        .filter(|v| v.rule.severity == crate::check::Severity::Error)
+        .count() as u64
 }
 
 /// Whether `key`, a colon and `value` follow each other somewhere in `body` (JSON allows
