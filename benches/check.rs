@@ -45,9 +45,17 @@ fn main() {
     let (cw, cc) = best(&check);
     let (tw, tc) = best(&counted);
     println!("| measure | wall | CPU |");
-    println!("| stats --no-check | {} ms | {} ms |", sw.as_millis(), sc.as_millis());
+    println!(
+        "| stats --no-check | {} ms | {} ms |",
+        sw.as_millis(),
+        sc.as_millis()
+    );
     println!("| check | {} ms | {} ms |", cw.as_millis(), cc.as_millis());
-    println!("| stats (with its conformance count) | {} ms | {} ms |", tw.as_millis(), tc.as_millis());
+    println!(
+        "| stats (with its conformance count) | {} ms | {} ms |",
+        tw.as_millis(),
+        tc.as_millis()
+    );
     println!(
         "| check / stats | {:.2}× | {:.2}× |",
         cw.as_secs_f64() / sw.as_secs_f64(),

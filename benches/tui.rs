@@ -1,8 +1,10 @@
 //! TUI benchmark (PRODUCT §10): a generated recording of 1,000,000 LSP messages is opened
 //! through the TUI's own path (file source task → channel → `App::update`), then measured:
 //! open time, peak resident memory against the file size, frame render time on a 200×50
-//! `TestBackend`, filter and search time. The baseline is the time to read the file's
-//! lines from the same disk cache in the same run.
+//! `TestBackend`, filter and search time; then the timeline (`T`) and stats (`S`) views:
+//! the time to build the timeline's index and the statistics on first showing, their frame
+//! times, and the index's size. The baseline is the time to read the file's lines from
+//! the same disk cache in the same run.
 //!
 //! Run: `cargo bench --bench tui`. `RPCTAP_BENCH_MESSAGES=N` for another size,
 //! `RPCTAP_BENCH_KEEP=PATH` to write (and keep) the recording there, `RPCTAP_BENCH_OPEN_ONLY=1`
@@ -11,6 +13,7 @@
 //! can raise it; the recording is written line by line and takes little memory.
 
 use rpctap::tui::app::{Query, Tab};
+use rpctap::tui::chart::{ChartAction, Mode};
 use rpctap::tui::{Action, App, Screen, Source, TestScreen, Update};
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -64,6 +67,8 @@ fn main() {
     // A word that occurs nowhere: the search walks every row.
     app.search = Some(query("no-such-word"));
     let search = time(|| app.update(Action::SearchNext(true)));
+    app.search = None;
+    let charts = charts(&mut app);
 
     let mb = |kb: u64| kb as f64 / 1024.0;
     println!("\n| measure | result | target |\n|---|---|---|");
@@ -106,6 +111,105 @@ fn main() {
         "| search, no match (walks all rows) | {} | ≤ 500 ms |",
         ms(search)
     );
+    println!(
+        "| timeline: first `T` (index of {} items, {:.1} MB) | {} | |",
+        charts.items,
+        charts.index_bytes as f64 / 1e6,
+        ms(charts.index)
+    );
+    for (what, (mean, max, cpu)) in [
+        ("timeline, selection moves", charts.timeline_move),
+        ("timeline, redraw", charts.timeline_still),
+        ("stats, selection moves", charts.stats_move),
+        ("stats, redraw", charts.stats_still),
+    ] {
+        println!(
+            "| frame 200×50, {what} | mean {} · max {} · CPU {} a frame | ≤ 5 ms |",
+            us(mean),
+            us(max),
+            us(cpu)
+        );
+    }
+    println!(
+        "| stats: first `S` (statistics of all rows) | {} | |",
+        ms(charts.stats)
+    );
+}
+
+/// What the chart views cost on the loaded recording.
+struct ChartFigures {
+    items: usize,
+    index_bytes: usize,
+    index: Duration,
+    timeline_move: Figures,
+    timeline_still: Figures,
+    stats: Duration,
+    stats_move: Figures,
+    stats_still: Figures,
+}
+
+fn charts(app: &mut App) -> ChartFigures {
+    let chart = |a| Action::Chart(a);
+    let index = time(|| app.update(chart(ChartAction::Toggle(Mode::Timeline))));
+    let sp = &app.charts.spans;
+    let (items, index_bytes) = (sp.items.len(), sp.items.capacity() * 4);
+    // From the middle of the million, one item further each frame.
+    app.update(Action::Select(app.view.len() / 2));
+    let (timeline_move, timeline_still) = frames_with(app, |_| chart(ChartAction::Move(1)));
+    app.update(chart(ChartAction::Zoom(1)));
+    let stats = time(|| app.update(chart(ChartAction::Toggle(Mode::Stats))));
+    // Up and down the table of methods, so that the selection changes each frame.
+    let (stats_move, stats_still) = frames_with(app, |n| {
+        chart(ChartAction::Move(if n % 8 < 4 { 1 } else { -1 }))
+    });
+    ChartFigures {
+        items,
+        index_bytes,
+        index,
+        timeline_move,
+        timeline_still,
+        stats,
+        stats_move,
+        stats_still,
+    }
+}
+
+/// Mean and max wall time of a frame, and the process's CPU time per frame: on a shared
+/// machine the max says how long the thread waited for a core, the CPU time what the
+/// frame cost.
+type Figures = (Duration, Duration, Duration);
+
+const FRAMES: u32 = 500;
+
+/// Figures of 500 frames each preceded by `step(n)`, and of 500 unchanged redraws.
+fn frames_with(app: &mut App, step: impl Fn(usize) -> Action) -> (Figures, Figures) {
+    let mut screen = TestScreen::new(200, 50);
+    let mut moving = Vec::new();
+    let cpu = cpu_time();
+    for n in 0..FRAMES as usize {
+        moving.push(time(|| {
+            app.update(step(n));
+            app.prepare();
+            screen.draw(app).unwrap();
+        }));
+    }
+    let moving_cpu = cpu_time().saturating_sub(cpu) / FRAMES;
+    let mut still = Vec::new();
+    let cpu = cpu_time();
+    for _ in 0..FRAMES {
+        still.push(time(|| screen.draw(app).unwrap()));
+    }
+    let still_cpu = cpu_time().saturating_sub(cpu) / FRAMES;
+    (figures(&moving, moving_cpu), figures(&still, still_cpu))
+}
+
+fn figures(v: &[Duration], cpu: Duration) -> Figures {
+    let sum: Duration = v.iter().sum();
+    (
+        sum / v.len() as u32,
+        v.iter().copied().max().unwrap_or_default(),
+        cpu,
+    )
 }
 
 fn query(text: &str) -> Query {

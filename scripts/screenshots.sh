@@ -58,6 +58,16 @@ wait_for "ended · exit 0"
 tmux send-keys -t "$session" / 'pair(method:textDocument/* & latency>5ms)' Enter
 shot filter 'filter "pair(method:textDocument/* & latency>5ms)"'
 
+# The timeline of the whole session (the filter cleared; the hover request stays selected).
+tmux send-keys -t "$session" / C-u Enter
+wait_for "Messages  10/29"
+tmux send-keys -t "$session" T
+shot timeline "─ Timeline  6/16"
+
+# The stats view, slowest p99 first, the slowest method's histogram below.
+tmux send-keys -t "$session" S o o o o o g
+shot stats "sorted by p99"
+
 # The demo: a scripted client and the demo server talking through the shim, live.
 tmux kill-session -t "$session"
 home="$tmp/home"
@@ -67,4 +77,8 @@ wait_for "● live"
 sleep 9 # let the scripted session get past its slow, failing and cancelled requests
 tmux send-keys -t "$session" f k k k k k k
 shot demo "follow off"
+
+# The demo's timeline while live: rates in the header, the latest requests at the edge.
+tmux send-keys -t "$session" T G
+shot timeline-live "─ Timeline"
 tmux send-keys -t "$session" q

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the real binary in a real terminal (tmux): `rpctap open <fixture>` shows the
-# messages, keys move the selection and switch tabs, the layout follows a resize, and `q`
+# messages, keys move the selection and switch tabs and views (timeline, stats), the
+# layout follows a resize, and `q`
 # exits with status 0 and restores the terminal (normal screen, cooked mode, echo, no mouse
 # reporting).
 #
@@ -46,6 +47,15 @@ wait_for "any key closes"
 tmux send-keys -t "$session" Escape
 for _ in $(seq 50); do screen | grep -qF "any key closes" || break; sleep 0.1; done
 screen | grep -qF "any key closes" && fail "help did not close"
+
+# The timeline and stats views of the filtered hover pair; Esc and T go back to the list.
+tmux send-keys -t "$session" T
+wait_for "─ Timeline  1/1"
+wait_for "━ 12.3ms"
+tmux send-keys -t "$session" S
+wait_for "─ Stats  1 method ·"
+tmux send-keys -t "$session" Escape
+wait_for "Messages  1/2 · of 29"
 
 # A resize to 80×24 keeps the state in the header and the list usable.
 tmux resize-window -t "$session" -x 80 -y 24

@@ -2,10 +2,14 @@
 //! directory and the running shims (their discovery files), merged into one list, newest
 //! first.
 //!
-//! A live session whose recording is in the list is one entry, marked live. A live session
-//! that records elsewhere (`--record PATH`) or not at all (`--no-record`) is an entry of its
-//! own, and stays listed after its shim exits for as long as the catalog lives, so that a
-//! hub watching it sees it end rather than vanish.
+//! Recordings written elsewhere (`--record PATH`) are listed too, from the index the shim
+//! adds them to (`crate::index`). Every recording is one entry, named by its file's
+//! identity (device and inode), so a path that now holds another session never shows the
+//! old one. A live session whose recording is in the list is that entry, marked live. A
+//! live session not recording (`--no-record`), or whose recording is not listed (yet), is
+//! an entry of its own, and stays listed after its shim exits for as long as the catalog
+//! lives, so that a hub watching it sees it end rather than vanish — unless its recording
+//! becomes another file, which makes the entry stale and it goes.
 //!
 //! Not responsible for: reading a recording's contents (see `session::Summaries`), serving
 //! or attaching to live feeds (see `live`).
@@ -86,17 +90,22 @@ impl Entry {
 pub struct Catalog {
     pub sessions_dir: PathBuf,
     pub runtime_dir: PathBuf,
+    /// The index of recordings outside `sessions_dir` (see `crate::index`).
+    pub index_dir: PathBuf,
     pub limit: usize,
     summaries: Summaries,
-    /// Live sessions seen whose recording is not in `sessions_dir`.
-    elsewhere: Vec<LiveSession>,
+    /// Live sessions seen whose recording is not listed, with the identity their recording
+    /// had when first seen.
+    elsewhere: Vec<(LiveSession, Option<FileId>)>,
 }
 
 impl Catalog {
     pub fn new(sessions_dir: PathBuf, runtime_dir: PathBuf) -> Catalog {
+        let index_dir = sessions_dir.parent().unwrap_or(Path::new("")).join("index");
         Catalog {
             sessions_dir,
             runtime_dir,
+            index_dir,
             limit: RECORDINGS_LIMIT,
             summaries: Summaries::new(),
             elsewhere: Vec::new(),
@@ -136,13 +145,18 @@ impl Catalog {
         }
         for (l, r) in live.iter().zip(&live_ids) {
             let here = r.is_some_and(|r| listed.contains(&r));
-            if !here && !self.elsewhere.iter().any(|e| e.socket == l.socket) {
-                self.elsewhere.push(l.clone());
+            if !here && !self.elsewhere.iter().any(|(e, _)| e.socket == l.socket) {
+                self.elsewhere.push((l.clone(), *r));
             }
         }
-        self.elsewhere
-            .retain(|l| recording_id(l).is_none_or(|r| !listed.contains(&r)));
-        for l in &self.elsewhere {
+        self.elsewhere.retain(|(l, first)| {
+            let now = recording_id(l);
+            // Its recording is listed (it is that entry), or is now another file (stale).
+            now.is_none_or(|r| !listed.contains(&r)) && (first.is_none() || now == *first)
+        });
+        for (l, first) in &mut self.elsewhere {
+            // A recording that appeared after the session was first seen.
+            *first = first.or_else(|| recording_id(l));
             let published = live.iter().any(|x| x.socket == l.socket);
             let summary = l.recording.as_deref().and_then(|r| {
                 let meta = std::fs::metadata(r).ok()?;
@@ -161,12 +175,12 @@ impl Catalog {
         out
     }
 
-    /// The `*.jsonl` files of the sessions directory, the `limit` most recently written.
+    /// The `*.jsonl` files of the sessions directory and the indexed ones elsewhere, the
+    /// `limit` most recently written, each file once.
     fn recent_recordings(&self) -> Vec<(PathBuf, std::fs::Metadata)> {
-        let Ok(dir) = std::fs::read_dir(&self.sessions_dir) else {
-            return Vec::new();
-        };
-        let mut files: Vec<(PathBuf, std::fs::Metadata)> = dir
+        let mut files: Vec<(PathBuf, std::fs::Metadata)> = std::fs::read_dir(&self.sessions_dir)
+            .into_iter()
+            .flatten()
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
@@ -175,6 +189,12 @@ impl Catalog {
                 meta.is_file().then_some((p, meta))
             })
             .collect();
+        let mut seen: HashSet<FileId> = files.iter().map(|(_, m)| id(m)).collect();
+        for (p, meta) in crate::index::list(&self.index_dir) {
+            if seen.insert(id(&meta)) {
+                files.push((p, meta));
+            }
+        }
         files.sort_by_key(|(_, m)| std::cmp::Reverse((m.mtime(), m.mtime_nsec())));
         files.truncate(self.limit);
         files
@@ -217,6 +237,42 @@ fn recording_id(l: &LiveSession) -> Option<FileId> {
     std::fs::metadata(l.recording.as_deref()?)
         .ok()
         .map(|m| id(&m))
+}
+
+/// Whether `path` is being written by a running shim: its last line is not an exit line
+/// and the pid of its header is a running rpctap. Reads only the first and last lines, so
+/// it costs nothing on a large file. (The hub's `State::Live`, for a file opened directly.)
+pub fn recording_is_live(path: &Path) -> bool {
+    use std::io::{BufRead, Read, Seek, SeekFrom};
+    // Opening a FIFO would wait for a writer.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    let mut reader = std::io::BufReader::new(&mut f).take(64 * 1024);
+    if reader.read_until(b'\n', &mut head).is_err() {
+        return false;
+    }
+    let Ok(crate::record::Event::Session(info)) = crate::record::parse_line(head.trim_ascii())
+    else {
+        return false;
+    };
+    let mut tail = Vec::new();
+    let len = f.metadata().map_or(0, |m| m.len());
+    if f.seek(SeekFrom::Start(len.saturating_sub(4096))).is_err()
+        || f.read_to_end(&mut tail).is_err()
+    {
+        return false;
+    }
+    let last = tail
+        .trim_ascii_end()
+        .rsplit(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
+    !last.starts_with(b"{\"type\":\"exit\"") && shim_running(info.pid)
 }
 
 /// Whether the shim that wrote a recording header with this pid still runs (a shim started

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 /// Watch, record and replay JSON-RPC over stdio (LSP, DAP, MCP).
 ///
-/// Put `rpctap --` in front of a server command in your editor or MCP client config:
+/// Put `rpctap` in front of a server command in your editor or MCP client config:
 /// rpctap forwards every byte unchanged, records the session, and shows it live.
+/// Everything from the server command on belongs to the server; `--` before it is
+/// optional, and needed only for a server named like a subcommand (`rpctap -- cat`).
 #[derive(Debug, Parser)]
 #[command(
     name = "rpctap",
@@ -23,8 +25,11 @@ pub struct Cli {
 
 const EXAMPLES: &str = "\
 Examples:
-  rpctap -- pylsp                          run pylsp behind rpctap (what an editor config says)
-  rpctap --record s.jsonl -- node srv.js   record to a file of your choice
+  rpctap pylsp                             run pylsp behind rpctap (what an editor config says)
+  rpctap --record s.jsonl node srv.js      record to a file of your choice (never overwritten)
+  rpctap --record ~/rec/ pylsp             a new file in that directory for every session
+  rpctap --record '/tmp/{name}-{time}-{pid}.jsonl' pylsp   placeholders
+  rpctap -- cat                            a server named like an rpctap subcommand
   rpctap cat s.jsonl                       read a recording, one line per message
   rpctap stats s.jsonl                     latency percentiles, errors, unanswered requests
   rpctap cat --format vscode trace.log     convert (any format rpctap reads, to any it writes)
@@ -115,7 +120,9 @@ pub struct ProxyArgs {
     /// Session label (default: the basename of CMD).
     #[arg(long)]
     pub name: Option<String>,
-    /// Record to this file instead of the state directory.
+    /// Record to this file instead of the state directory. An existing file is never
+    /// replaced: a new name next to it is used (and said on stderr); a directory gets a new
+    /// file inside it; `{name}`, `{pid}` and `{time}` are replaced.
     #[arg(long, value_name = "PATH", conflicts_with = "no_record")]
     pub record: Option<PathBuf>,
     /// Do not write a recording.
@@ -145,8 +152,14 @@ pub struct ProxyArgs {
     /// (and as long again before SIGKILL).
     #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
     pub grace: f64,
-    /// The server command and its arguments.
-    #[arg(last = true, value_name = "CMD")]
+    /// The server command and its arguments: everything from the first argument that is
+    /// not an rpctap option on, options included (`--` before it is optional; use it for a
+    /// server named like an rpctap subcommand: `rpctap -- cat`).
+    #[arg(
+        value_name = "CMD",
+        trailing_var_arg = true,
+        num_args = 0..
+    )]
     pub command: Vec<String>,
 }
 
@@ -200,6 +213,10 @@ pub struct StatsArgs {
     /// Summarise only the messages this filter expression accepts (see docs/filters.md).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
+    /// text (a table) or json (one document: totals, per-method counts and latency
+    /// percentiles in µs, pending and cancelled requests) — the numbers of the TUI's S view.
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub format: ReportFormat,
     /// Do not count conformance violations (see `rpctap check`).
     #[arg(long)]
     pub no_check: bool,
@@ -273,7 +290,8 @@ pub struct ReplayArgs {
     /// Report format on stdout.
     #[arg(long, value_enum, default_value = "text")]
     pub report: ReportFormat,
-    /// Save the replayed session as a recording.
+    /// Save the replayed session as a recording (never over an existing file: see
+    /// `rpctap --help` on --record).
     #[arg(long, value_name = "PATH")]
     pub record: Option<PathBuf>,
     /// Show the replayed session live in the TUI; the report follows when you quit it.
@@ -308,7 +326,9 @@ pub struct OpenArgs {
     /// Recording to open.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Start with the selection following new messages (toggle with `f`).
+    /// Start with the selection following new messages (toggle with `f`). Without it,
+    /// a recording still being written starts followed and an ended one at its start,
+    /// as in the hub.
     #[arg(short, long)]
     pub follow: bool,
 }
@@ -318,7 +338,9 @@ pub struct UiArgs {
     /// Recordings to show merged by time; none: the hub of live and recorded sessions.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Start with the selection following new messages (toggle with `f`).
+    /// Start with the selection following new messages (toggle with `f`). Without it,
+    /// a recording still being written starts followed and an ended one at its start,
+    /// as in the hub.
     #[arg(short, long)]
     pub follow: bool,
 }

@@ -104,3 +104,103 @@ pub fn process_exists(pid: u32) -> bool {
     let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
     r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
+
+/// The pipe pair the zero-copy pumps tee into for the recorder (Linux): close-on-exec,
+/// and as large as the system lets an unprivileged process make it, so that the recorder
+/// may fall a little behind before chunks take the copying path.
+pub fn recorder_pipe() -> io::Result<(File, File)> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut fds = [0i32; 2];
+        // SAFETY: pipe2 writes two descriptors into the array it is given.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: both descriptors were just created and are owned by nobody else.
+        let (r, w) = unsafe {
+            use std::os::fd::FromRawFd;
+            (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1]))
+        };
+        // SAFETY: F_SETPIPE_SZ takes an int and touches no memory; failure is harmless.
+        unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
+        Ok((r, w))
+    }
+    #[cfg(not(target_os = "linux"))]
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+/// Blocks until `fd` has data to read or its writers are gone.
+pub fn wait_readable(fd: &File) -> io::Result<()> {
+    let mut p = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: poll reads and writes the one pollfd it is given.
+        let r = unsafe { libc::poll(&mut p, 1, -1) };
+        if r >= 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Duplicates up to `len` bytes at the head of pipe `src` into pipe `dst` without
+/// consuming them and without copying them (Linux `tee`); never waits for room in `dst`
+/// (`WouldBlock` when it is full).
+pub fn tee(src: &File, dst: &File, len: usize) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: tee takes two descriptors and a length and touches no memory of ours.
+        let n = unsafe {
+            libc::tee(
+                src.as_raw_fd(),
+                dst.as_raw_fd(),
+                len,
+                libc::SPLICE_F_NONBLOCK,
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (src, dst, len);
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+/// Moves up to `len` bytes from pipe `src` to `dst` without copying them through user
+/// space (Linux `splice`); waits for room in `dst` as a write would.
+pub fn splice(src: &File, dst: &File, len: usize) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: splice with null offsets takes two descriptors and a length and touches
+        // no memory of ours.
+        let n = unsafe {
+            libc::splice(
+                src.as_raw_fd(),
+                std::ptr::null_mut(),
+                dst.as_raw_fd(),
+                std::ptr::null_mut(),
+                len,
+                libc::SPLICE_F_MOVE,
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (src, dst, len);
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}

@@ -81,7 +81,8 @@ fn the_manual_page_is_roff_for_every_command() {
 fn help_shows_examples_and_where_to_go_next() {
     let help = stdout_of(&["--help"]);
     assert!(help.contains("Examples:"));
-    assert!(help.contains("rpctap -- pylsp"));
+    assert!(help.contains("rpctap pylsp"));
+    assert!(help.contains("rpctap -- cat"));
     assert!(help.contains("docs/clients.md"));
     let cat = stdout_of(&["cat", "--help"]);
     for f in ["vscode", "har", "VS Code LSP traces", "mcpsnoop"] {

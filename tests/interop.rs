@@ -271,3 +271,65 @@ fn debugpy_session_through_rpctap() {
         assert!(events.contains(&e), "DAP event {e} missing: {events:?}");
     }
 }
+
+/// The MCP SDK client as a launcher runs a server from an MCP client config: it drops the
+/// config's `--`, as the MCP Inspector CLI does, and passes only the `env` block of
+/// docs/clients.md on top of the SDK's default environment (HOME, PATH, SHELL, TERM, ...).
+const LAUNCHER: &str = r#"
+import asyncio, json, sys
+from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+async def main():
+    cmd, home = json.loads(sys.argv[1]), sys.argv[2]
+    args = [a for a in cmd[1:] if a != "--"]
+    params = StdioServerParameters(command=cmd[0], args=args, env={"RPCTAP_HOME": home})
+    async with stdio_client(params, errlog=sys.stderr) as (read, write):
+        async with ClientSession(read, write) as session:
+            await asyncio.wait_for(session.initialize(), 60)
+            echo = await asyncio.wait_for(session.call_tool("echo", {"message": "no dashes"}), 60)
+            print(echo.content[0].text)
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn an_mcp_client_config_without_dashes_records_where_its_env_says() {
+    let Some(cache) = cache("an_mcp_client_config_without_dashes_records_where_its_env_says")
+    else {
+        return;
+    };
+    let dir = temp();
+    let home = path(&dir, "rpctap-home");
+    let server = cache
+        .root
+        .join("npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    // What an MCP client config holds ("command": "rpctap", "args": [...]), written the old
+    // way with `--`, which the launcher drops.
+    let cmd = serde_json::json!([BIN, "--name", "everything", "--", "node", server, "stdio"]);
+    let mut child = Command::new(cache.python())
+        .args(["-c", LAUNCHER, &cmd.to_string()])
+        .arg(&home)
+        .env_remove("RPCTAP_HOME")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_bounded(&mut child, SESSION_LIMIT);
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "the client failed: {err}");
+    assert!(out.contains("no dashes"), "{out}\n{err}");
+    // The env block reached rpctap: the session is in that state directory.
+    let recs: Vec<PathBuf> = std::fs::read_dir(home.join("sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let [rec] = recs.as_slice() else {
+        panic!("{recs:?}")
+    };
+    assert_complete(rec, &["initialize", "tools/call"], None);
+}

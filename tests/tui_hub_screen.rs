@@ -90,6 +90,7 @@ fn entry(
         exit: None,
         gap_bytes: 0,
         problems: 0,
+        failure: None,
     });
     Entry {
         info,

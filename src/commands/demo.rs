@@ -15,7 +15,13 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe()?;
     crate::paths::ensure_private_dir(&crate::paths::state_dir())?;
     crate::paths::ensure_private_dir(&crate::paths::sessions_dir())?;
-    let recording = crate::proxy::default_record_path("demo", crate::record::Micros::now());
+    let vars = crate::files::Vars {
+        name: "demo",
+        pid: std::process::id(),
+        time: crate::record::Micros::now(),
+    };
+    // The shim creates it (exclusively); the name carries this process's pid, so it is free.
+    let recording = crate::paths::sessions_dir().join(vars.default_file_name());
     let mut cmd = Command::new(&exe);
     cmd.args([
         "demo-client",

@@ -27,10 +27,13 @@ pub fn run(_args: &LsArgs) -> anyhow::Result<ExitCode> {
                 }
                 (format!("{} msgs", s.messages), errors)
             });
-        let place = e
+        let mut place = e
             .recording
             .as_ref()
             .map_or("(not recorded)".into(), |p| p.display().to_string());
+        if let Some(why) = e.summary.as_ref().and_then(|s| s.failure.as_deref()) {
+            place = format!("{place}  ({why})");
+        }
         // "● live" reads as "live" in a pipe: the first word is what scripts look at.
         let state = e.state.text().trim_start_matches("● ").to_owned();
         writeln!(

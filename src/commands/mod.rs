@@ -49,6 +49,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
         }
     };
+    // Options without a command are a mistake, not a request for the hub (`rpctap` alone).
+    if cli.command.is_none() && cli.proxy.command.is_empty() && std::env::args_os().len() > 1 {
+        eprintln!(
+            "rpctap: no server command given: use `rpctap [OPTIONS] CMD [ARGS]...` \
+             (`rpctap` alone opens the hub)"
+        );
+        return ExitCode::from(USAGE);
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,

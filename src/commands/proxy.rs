@@ -1,8 +1,10 @@
-//! `rpctap [OPTS] -- CMD...` and `rpctap proxy`: the shim. Resolves options into a
-//! `ShimConfig` and runs it; writes nothing of its own to stdout.
+//! `rpctap [OPTS] CMD...` (a `--` before CMD is optional) and `rpctap proxy`: the shim.
+//! Resolves options into a `ShimConfig` and runs it; writes nothing of its own to stdout.
+//! A command that cannot be started still leaves a recording that says why.
 
 use crate::cli::{FramingArg, ProtocolArg, ProxyArgs};
-use crate::proxy::{default_record_path, open_recording, FileSink, RecorderConfig, ShimConfig};
+use crate::files::Vars;
+use crate::proxy::{FileSink, RecorderConfig, ShimConfig};
 use crate::record::{Micros, SessionInfo};
 use crate::wire::{Framing, Limits};
 use std::process::ExitCode;
@@ -24,7 +26,7 @@ fn observers(check: bool) -> Vec<Box<dyn crate::proxy::Observer>> {
 
 pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     if args.command.is_empty() {
-        anyhow::bail!("no server command given: use `rpctap [OPTIONS] -- CMD [ARGS]...`");
+        anyhow::bail!("no server command given: use `rpctap proxy [OPTIONS] CMD [ARGS]...`");
     }
     if !(args.grace.is_finite() && args.grace >= 0.0) {
         anyhow::bail!("--grace must be a number of seconds, not {}", args.grace);
@@ -56,22 +58,21 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
             p => Some(format!("{p:?}").to_lowercase()),
         },
     };
-    let mut file = None;
-    if !args.no_record {
-        let (path, default_location) = match &args.record {
-            Some(p) => (p.clone(), false),
-            None => (default_record_path(&name, started), true),
-        };
-        match open_recording(&path, default_location) {
-            Ok(f) => file = Some(FileSink::new(Some(path), f)),
-            Err(e) => eprintln!("rpctap: warning: {e:#}; forwarding continues without recording"),
-        }
-    }
+    let vars = Vars {
+        name: &name,
+        pid: std::process::id(),
+        time: started,
+    };
+    let file = (!args.no_record)
+        .then(|| open_recording(args.record.as_deref(), &vars))
+        .flatten();
     let framing = match args.framing {
         FramingArg::Auto => None,
         FramingArg::Lsp => Some(Framing::Lsp),
         FramingArg::Ndjson => Some(Framing::Ndjson),
     };
+    let witness = file.as_ref().and_then(|(_, f)| f.try_clone().ok());
+    let info_copy = info.clone();
     let config = ShimConfig {
         command: args.command,
         info,
@@ -84,7 +85,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
             redact: args.redact,
             observers: observers(args.check),
         },
-        file,
+        file: file.map(|(path, f)| FileSink::new(Some(path), f)),
         live: !args.no_live,
         grace: Duration::from_secs_f64(args.grace),
     };
@@ -92,7 +93,61 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         Ok(code) => Ok(ExitCode::from(code)),
         Err(crate::proxy::SpawnError(code, message)) => {
             eprintln!("rpctap: {message}");
+            // MCP clients and editors hide our stderr: the recording says why, for the
+            // hub and `ls` to show.
+            if let Some(f) = witness {
+                let _ = write_failed_start(f, &info_copy, code, &message);
+            }
             Ok(ExitCode::from(code))
         }
     }
+}
+
+/// Creates the recording (a warning, not an error, when that fails: forwarding comes
+/// first) and says on stderr when it is not at the path asked for.
+fn open_recording(
+    requested: Option<&std::path::Path>,
+    vars: &Vars,
+) -> Option<(std::path::PathBuf, std::fs::File)> {
+    match crate::files::create_recording(requested, vars) {
+        Ok(created) => {
+            if let Some(notice) = created.notice() {
+                eprintln!("rpctap: {notice}");
+            }
+            Some((created.path, created.file))
+        }
+        Err(e) => {
+            eprintln!("rpctap: warning: {e:#}; forwarding continues without recording");
+            None
+        }
+    }
+}
+
+/// A recording of a command that could not be started: the session line, rpctap's error
+/// as a stderr line, and an exit line with the code and the error.
+fn write_failed_start(
+    mut file: std::fs::File,
+    info: &SessionInfo,
+    code: u8,
+    message: &str,
+) -> std::io::Result<()> {
+    use crate::record::{encode_event, Event, StderrEvent};
+    use std::io::Write;
+    let t = Micros::now();
+    let mut out = Vec::new();
+    encode_event(&mut out, &Event::Session(info.clone()));
+    let text = format!("rpctap: {message}");
+    let stderr = StderrEvent {
+        seq: 1,
+        t,
+        text: bytes::Bytes::from(text),
+    };
+    encode_event(&mut out, &Event::Stderr(stderr));
+    let exit = serde_json::json!({
+        "type": "exit", "t": t.to_rfc3339(), "code": code, "signal": null, "error": message,
+    });
+    serde_json::to_writer(&mut out, &exit)?;
+    out.push(b'\n');
+    file.write_all(&out)?;
+    file.sync_data()
 }

@@ -33,23 +33,33 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         (None, true) => Some(tempfile::tempdir()?),
         _ => None,
     };
-    let record = match &scratch {
-        Some(dir) => Some(dir.path().join("replay.jsonl")),
-        None => args.record.clone(),
-    };
     if args.tui && !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
         anyhow::bail!("--tui needs a terminal");
     }
+    let vars = crate::files::Vars {
+        name: "replay",
+        pid: std::process::id(),
+        time: crate::record::Micros::now(),
+    };
+    let record = match (&scratch, &args.record) {
+        (Some(dir), _) => Some(crate::files::create_near(&dir.path().join("replay.jsonl"))?),
+        (None, Some(path)) => Some(crate::files::create_recording(Some(path), &vars)?),
+        (None, None) => None,
+    };
+    if let Some(notice) = record.as_ref().and_then(crate::files::Created::notice) {
+        eprintln!("rpctap: {notice}");
+    }
+    let record_path = record.as_ref().map(|c| c.path.clone());
     let opts = ReplayOptions {
         pace: args.pace,
         timeout: seconds("--timeout", args.timeout)?,
-        record: record.clone(),
+        record,
         grace: seconds("--grace", args.grace)?,
         quiet: args.tui,
     };
     let replayed = std::thread::scope(|scope| {
         let run = scope.spawn(|| replay(&store, &args.command, &opts));
-        let viewed = match (&record, args.tui) {
+        let viewed = match (&record_path, args.tui) {
             (Some(path), true) => crate::tui::run_file(path, true),
             _ => Ok(()),
         };

@@ -1,7 +1,7 @@
 //! `rpctap stats`: per-method counts, errors and latency percentiles; pending and
 //! cancelled requests.
 
-use crate::cli::StatsArgs;
+use crate::cli::{ReportFormat, StatsArgs};
 use crate::session::{load, Stats};
 use std::io::Write;
 use std::process::ExitCode;
@@ -19,6 +19,23 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
     let rows = filter.as_ref().map(|f| f.select(&store));
     let stats = Stats::compute(&store, rows.as_deref());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.format == ReportFormat::Json {
+        let mut doc = stats.to_json(&store);
+        if let (Some(f), Some(rows)) = (&filter, &rows) {
+            doc["filter"] =
+                serde_json::json!({"expr": f.text(), "rows": rows.len(), "of": store.len()});
+        }
+        if store.problems.enabled() {
+            doc["conformance"] = serde_json::json!({
+                "errors": store.problems.errors,
+                "warnings": store.problems.warnings,
+            });
+        }
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let (Some(f), Some(rows)) = (&filter, &rows) {
         writeln!(
             out,

@@ -157,15 +157,14 @@ impl Drop for Publisher {
     }
 }
 
+/// Writes a new discovery file. One left at this path by a dead shim of the same pid is
+/// removed first, so the file is still created exclusively (see `crate::files`).
 fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(data)
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    crate::files::create_exclusive(path)?.write_all(data)
 }
 
 fn serve(mut stream: UnixStream, file: &File, feed: &Feed) {

@@ -32,12 +32,48 @@ pub const STDERR: StreamIx = 2;
 
 struct Failure {
     reason: String,
-    /// Wire bytes not recorded since the failure, per stream.
+    /// Wire bytes not recorded since the last line in `pending`, per stream.
     lost: [u64; 3],
-    /// Lines that carry no traffic (exit, gaps, undelivered marks), kept to be written
-    /// after the gap lines once the disk takes writes again.
-    control: Vec<u8>,
+    /// Lines to write, in order, once the disk takes writes again: those that carry no
+    /// traffic (session, exit, undelivered marks) and gap lines for the losses before them.
+    pending: Vec<u8>,
     last_try: Instant,
+}
+
+impl Failure {
+    /// Turns the losses so far into gap lines at the end of `pending`.
+    fn close_gaps(&mut self) {
+        let t = Micros::now();
+        for (ix, bytes) in std::mem::take(&mut self.lost).into_iter().enumerate() {
+            if bytes > 0 {
+                encode_event(&mut self.pending, &gap(t, ix, bytes, &self.reason));
+            }
+        }
+    }
+
+    fn control(&mut self, line: &[u8]) {
+        if self.pending.len() + line.len() <= MAX_CONTROL {
+            self.close_gaps();
+            self.pending.extend_from_slice(line);
+        }
+    }
+}
+
+fn gap(t: Micros, ix: StreamIx, bytes: u64, why: &str) -> Event {
+    let (dir, stream) = match ix {
+        0 => (Some(Dir::C2s), "c2s"),
+        1 => (Some(Dir::S2c), "s2c"),
+        _ => (None, "stderr"),
+    };
+    let reason = format!(
+        "the recording's disk failed ({why}): {bytes} bytes of {stream} were forwarded but not recorded"
+    );
+    Event::Gap(Gap {
+        t,
+        dir,
+        bytes,
+        reason,
+    })
 }
 
 /// At most this much of control lines is kept while failing.
@@ -80,6 +116,12 @@ impl FileSink {
         self.feed = Some(feed);
     }
 
+    /// Has the shim warned about the disk already (this sink or the spill file)? One
+    /// warning is enough: the recording itself says what is missing.
+    pub fn warn_once(&mut self) -> bool {
+        !std::mem::replace(&mut self.warned, true)
+    }
+
     /// A handle for readers of the file (live viewers).
     pub fn reader(&self) -> std::io::Result<File> {
         self.file.try_clone()
@@ -93,10 +135,10 @@ impl FileSink {
     /// Appends one line given in pieces (head, body, tail).
     pub fn parts(&mut self, parts: &[&[u8]], ix: StreamIx, wire: u64) {
         if let Some(f) = &mut self.failure {
-            f.lost[ix] += wire;
-            let len: usize = parts.iter().map(|p| p.len()).sum();
-            if wire == 0 && f.control.len() + len <= MAX_CONTROL {
-                parts.iter().for_each(|p| f.control.extend_from_slice(p));
+            if wire == 0 {
+                f.control(&parts.concat());
+            } else {
+                f.lost[ix] += wire;
             }
             return;
         }
@@ -129,12 +171,15 @@ impl FileSink {
         }
         let r = self.file.write_all(&self.buf);
         let len = self.buf.len();
-        self.buf.clear();
         let buffered = std::mem::take(&mut self.buffered);
         match r {
             Ok(()) => self.commit(len as u64),
-            Err(e) => self.fail(&e, buffered),
+            Err(e) => {
+                self.fail(&e, [0; 3]);
+                self.salvage(buffered);
+            }
         }
+        self.buf.clear();
     }
 
     /// The end of the session: flushes, and if the disk is still failing, a last try at
@@ -185,45 +230,39 @@ impl FileSink {
         self.failure = Some(Failure {
             reason,
             lost,
-            control: Vec::new(),
+            pending: Vec::new(),
             last_try: Instant::now(),
         });
     }
 
-    /// Tries to write the gap lines of the failure; on success, recording resumes.
+    /// After a buffer of lines could not be written: its traffic is lost (`buffered`
+    /// bytes per stream), but its lines without traffic are kept — the session line
+    /// first, since a recording must start with it, the others after the losses.
+    fn salvage(&mut self, buffered: [u64; 3]) {
+        let Some(f) = &mut self.failure else { return };
+        let lines = self.buf.split_inclusive(|&b| b == b'\n');
+        for line in lines.clone().filter(|l| l.starts_with(b"{\"rpctap\"")) {
+            f.control(line);
+        }
+        f.lost = buffered;
+        for line in lines.filter(|l| l.starts_with(b"{\"type\"")) {
+            f.control(line);
+        }
+    }
+
+    /// Tries to write the lines of the failure; on success, recording resumes.
     fn retry(&mut self, now: bool) {
         let Some(f) = &mut self.failure else { return };
         if !now && f.last_try.elapsed() < RETRY {
             return;
         }
         f.last_try = Instant::now();
-        let mut lines = Vec::new();
-        let t = Micros::now();
-        for (ix, &bytes) in f.lost.iter().enumerate().filter(|(_, &b)| b > 0) {
-            let (dir, stream) = match ix {
-                0 => (Some(Dir::C2s), "c2s"),
-                1 => (Some(Dir::S2c), "s2c"),
-                _ => (None, "stderr"),
-            };
-            let reason = format!(
-                "the recording's disk failed ({}): {bytes} bytes of {stream} were forwarded but not recorded",
-                f.reason
-            );
-            encode_event(
-                &mut lines,
-                &Event::Gap(Gap {
-                    t,
-                    dir,
-                    bytes,
-                    reason,
-                }),
-            );
-        }
-        lines.extend_from_slice(&f.control);
-        match self.file.write_all(&lines) {
+        f.close_gaps();
+        match self.file.write_all(&f.pending) {
             Ok(()) => {
+                let len = f.pending.len() as u64;
                 self.failure = None;
-                self.commit(lines.len() as u64);
+                self.commit(len);
             }
             Err(_) => {
                 let _ = self.file.set_len(self.committed);

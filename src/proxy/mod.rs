@@ -14,5 +14,5 @@ mod tap;
 pub use file_sink::FileSink;
 pub use pump::{pump, Lane, TapMsg};
 pub use recorder::{Observer, Recorder, RecorderConfig};
-pub use supervisor::{default_record_path, open_recording, run, ShimConfig, SpawnError};
+pub use supervisor::{run, ShimConfig, SpawnError};
 pub use tap::{tap, Batch, Tap, TapReceiver};

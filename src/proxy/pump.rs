@@ -4,6 +4,7 @@
 //! never blocks: past a memory bound, chunks wait in a spill file instead.
 
 use bytes::{Bytes, BytesMut};
+use std::fs::File;
 use std::io::{Read, Write};
 
 pub use super::tap::Tap;
@@ -24,6 +25,8 @@ pub enum Lane {
 #[derive(Debug)]
 pub enum TapMsg {
     Data(Lane, Micros, Bytes),
+    /// The zero-copy pump teed this many bytes into the lane's recorder pipe.
+    Piped(Lane, Micros, usize),
     /// Chunks wait in the spill file, up to this offset (see `tap`).
     Spilled(u64),
     /// Bytes that were forwarded but could not be kept for recording: the spill file
@@ -73,42 +76,171 @@ pub fn pump(
     tap: &Tap,
     on_sink_closed: impl FnOnce(),
 ) -> PumpEnd {
-    let mut buf = BytesMut::zeroed(READ_SIZE);
-    let mut sink_ok = true;
-    // Bytes of this stream read so far: where an undelivered tail starts.
-    let mut offset = 0u64;
-    let mut on_sink_closed = Some(on_sink_closed);
+    let mut p = Pump::new(lane, tap, on_sink_closed);
+    while p.copy_chunk(&mut src, &mut dst) {}
+    p.end()
+}
+
+/// The same as `pump`, without copying on Linux when `src` is a pipe: each chunk is teed
+/// (page references, no copy) into the recorder's pipe, then spliced to `dst`. The bytes
+/// are never in this process's memory, so forwarding costs less than a plain
+/// read-and-write relay. A chunk takes the copying path when the recorder's pipe is full
+/// (the recorder is behind: the chunk goes to memory or the spill file instead, so the
+/// pump never waits for it), and the whole stream does when either end can't splice.
+pub fn pump_pipes(
+    src: &File,
+    dst: &File,
+    lane: Lane,
+    tap: &Tap,
+    on_sink_closed: impl FnOnce(),
+) -> PumpEnd {
+    let mut p = Pump::new(lane, tap, on_sink_closed);
+    let Some(rec) = tap.recorder_pipe(lane) else {
+        while p.copy_chunk(src, dst) {}
+        return p.end();
+    };
     loop {
-        if buf.len() < READ_SIZE / 16 {
-            buf = BytesMut::zeroed(READ_SIZE);
+        if crate::os::wait_readable(src).is_err() {
+            break;
         }
-        let n = match src.read(&mut buf) {
+        match crate::os::tee(src, rec, SPLICE_SIZE) {
             Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
+            Ok(n) => {
+                let t = Micros::now();
+                tap.piped(lane, t, n);
+                if !p.splice_chunk(src, dst, t, n) {
+                    // dst can't splice (a terminal, say): copy from now on.
+                    while p.copy_chunk(src, dst) {}
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if !p.copy_chunk(src, dst) {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // src is not a pipe (or tee is not supported): copy.
+            Err(_) => {
+                while p.copy_chunk(src, dst) {}
+                break;
+            }
+        }
+    }
+    p.end()
+}
+
+/// The most a zero-copy pump moves at once: the recorder pipe's size.
+const SPLICE_SIZE: usize = 1 << 20;
+
+/// The state of one stream's pump: its buffer, where it is in the stream, whether its
+/// destination still takes bytes.
+struct Pump<'a, F: FnOnce()> {
+    lane: Lane,
+    tap: &'a Tap,
+    buf: BytesMut,
+    /// Bytes of this stream read so far: where an undelivered tail starts.
+    offset: u64,
+    sink_ok: bool,
+    on_sink_closed: Option<F>,
+}
+
+impl<'a, F: FnOnce()> Pump<'a, F> {
+    fn new(lane: Lane, tap: &'a Tap, on_sink_closed: F) -> Self {
+        Pump {
+            lane,
+            tap,
+            buf: BytesMut::new(),
+            offset: 0,
+            sink_ok: true,
+            on_sink_closed: Some(on_sink_closed),
+        }
+    }
+
+    /// Reads one chunk, offers it to the tap and writes it on; false at the source's end.
+    fn copy_chunk(&mut self, mut src: impl Read, mut dst: impl Write) -> bool {
+        if self.buf.len() < READ_SIZE / 16 {
+            self.buf = BytesMut::zeroed(READ_SIZE);
+        }
+        let n = loop {
+            match src.read(&mut self.buf) {
+                Ok(0) => return false,
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
         };
-        let chunk = buf.split_to(n).freeze();
+        let chunk = self.buf.split_to(n).freeze();
         // Queued (never waiting, no copy) just before the write rather than after it: a
         // peer's answer to these bytes can only be read after the write, so the recording
         // can never show an answer before the message it answers.
         let t = Micros::now();
-        tap.offer(lane, t, chunk.clone());
-        if sink_ok {
+        self.tap.offer(self.lane, t, chunk.clone());
+        if self.sink_ok {
             if let Err(delivered) = write_all(&mut dst, &chunk) {
-                sink_ok = false;
-                tap.send(TapMsg::Undelivered(lane, t, offset + delivered as u64));
-                if let Some(f) = on_sink_closed.take() {
-                    f();
-                }
+                self.sink_failed(t, delivered);
             }
         }
-        offset += n as u64;
+        self.offset += n as u64;
+        true
     }
-    tap.send(TapMsg::Eof(lane));
-    if sink_ok {
-        PumpEnd::SourceClosed
-    } else {
-        PumpEnd::SinkClosed
+
+    /// Moves the `n` bytes just teed from `src` to `dst`. False, with nothing moved, when
+    /// `dst` can't be spliced to: the chunk was then copied instead.
+    fn splice_chunk(&mut self, src: &File, dst: &File, t: Micros, n: usize) -> bool {
+        let mut moved = 0;
+        while self.sink_ok && moved < n {
+            match crate::os::splice(src, dst, n - moved) {
+                Ok(0) => self.sink_failed(t, moved),
+                Ok(k) => moved += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if moved == 0 && e.raw_os_error() == Some(libc::EINVAL) => {
+                    self.forward_read(src, dst, t, n);
+                    return false;
+                }
+                Err(_) => self.sink_failed(t, moved),
+            }
+        }
+        if moved < n {
+            // The peer is gone: the rest is recorded (it was teed) but goes nowhere.
+            discard(src, n - moved);
+        }
+        self.offset += n as u64;
+        true
     }
+
+    /// Reads the `n` teed bytes out of `src` and writes them to `dst`.
+    fn forward_read(&mut self, mut src: &File, mut dst: &File, t: Micros, n: usize) {
+        let mut chunk = vec![0u8; n];
+        if src.read_exact(&mut chunk).is_err() {
+            return;
+        }
+        if let Err(delivered) = write_all(&mut dst, &chunk) {
+            self.sink_failed(t, delivered);
+        }
+        self.offset += n as u64;
+    }
+
+    fn sink_failed(&mut self, t: Micros, delivered: usize) {
+        self.sink_ok = false;
+        let at = self.offset + delivered as u64;
+        self.tap.send(TapMsg::Undelivered(self.lane, t, at));
+        if let Some(f) = self.on_sink_closed.take() {
+            f();
+        }
+    }
+
+    fn end(self) -> PumpEnd {
+        self.tap.send(TapMsg::Eof(self.lane));
+        if self.sink_ok {
+            PumpEnd::SourceClosed
+        } else {
+            PumpEnd::SinkClosed
+        }
+    }
+}
+
+/// Reads and drops `n` bytes of `src`.
+fn discard(mut src: &File, n: usize) {
+    let _ = std::io::copy(&mut Read::take(&mut src, n as u64), &mut std::io::sink());
 }

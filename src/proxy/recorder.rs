@@ -44,6 +44,9 @@ pub trait Observer: Send {
 struct Direction {
     decoder: Decoder,
     buf: BytesMut,
+    /// When this direction's last bytes were read: what is left in `buf` at end of file
+    /// arrived then (not when the recorder got to it, which may be after the exit).
+    last: Micros,
 }
 
 /// Bytes the tap could not keep (its spill failed), waiting to be written as one gap.
@@ -56,6 +59,8 @@ struct Lost {
 pub struct Recorder {
     dirs: [Direction; 2],
     stderr: BytesMut,
+    /// When the last stderr bytes were read (see `Direction::last`).
+    stderr_last: Micros,
     seq: u64,
     redact: Vec<String>,
     file: Option<FileSink>,
@@ -81,10 +86,12 @@ impl Recorder {
         let dir = || Direction {
             decoder: Decoder::new(config.framing, config.limits),
             buf: BytesMut::new(),
+            last: Micros::default(),
         };
         Recorder {
             dirs: [dir(), dir()],
             stderr: BytesMut::new(),
+            stderr_last: Micros::default(),
             seq: 0,
             redact: config.redact,
             file,
@@ -128,6 +135,8 @@ impl Recorder {
         for ix in 0..3 {
             self.write_lost(ix);
         }
+        // The spill file (which may share the recording's disk) goes with the receiver.
+        drop(rx);
         if let Some(f) = &mut self.file {
             f.finish();
         }
@@ -143,6 +152,10 @@ impl Recorder {
     fn take(&mut self, msg: TapMsg, rx: &mut TapReceiver) -> bool {
         match msg {
             TapMsg::Data(lane, t, bytes) => self.data(lane, t, bytes),
+            TapMsg::Piped(lane, t, n) => match rx.read_piped(lane, n) {
+                Ok(bytes) => self.data(lane, t, bytes),
+                Err(e) => self.lost(lane, t, n as u64, e.kind()),
+            },
             TapMsg::Spilled(end) => rx.read_spill(end, |item| match item {
                 SpillItem::Data(lane, t, bytes) => {
                     self.progress.fetch_add(1, Ordering::Relaxed);
@@ -230,11 +243,13 @@ impl Recorder {
             Lane::S2c => Dir::S2c,
             Lane::Stderr => {
                 self.stderr.extend_from_slice(&bytes);
+                self.stderr_last = t;
                 self.stderr_lines(t, false);
                 return;
             }
         };
         let d = &mut self.dirs[dir as usize];
+        d.last = t;
         if d.buf.is_empty() {
             // Decode straight from the pump's buffer: no copy while frames end in the chunk
             // (what is left over is copied once, by the conversion or the next extend).
@@ -249,6 +264,13 @@ impl Recorder {
             };
             let framing = d.decoder.framing().unwrap_or(Framing::Ndjson);
             self.frame(dir, t, framing, frame);
+        }
+        // A short leftover moves to a buffer of its own, so that the allocation of the
+        // frames just written (megabytes, maybe) is freed with them rather than kept
+        // alive — and grown — in front of the next frame.
+        let d = &mut self.dirs[dir as usize];
+        if !d.buf.is_empty() && d.buf.len() < 64 * 1024 && d.buf.capacity() > 1 << 20 {
+            d.buf = BytesMut::from(&d.buf[..]);
         }
     }
 
@@ -301,15 +323,23 @@ impl Recorder {
     /// so decoding starts afresh, and one gap line will say how much was lost.
     fn lost(&mut self, lane: Lane, t: Micros, n: u64, why: std::io::ErrorKind) {
         let ix = lane as usize;
-        match lane {
+        // The partial frame buffered before the lost bytes goes with them: count it too.
+        let partial = match lane {
             Lane::C2s | Lane::S2c => {
                 let d = &mut self.dirs[ix];
+                let partial = d.buf.len();
                 d.buf.clear();
                 d.decoder.reset();
+                partial
             }
-            Lane::Stderr => self.stderr.clear(),
-        }
-        if !std::mem::replace(&mut self.warned_lost, true) {
+            Lane::Stderr => std::mem::take(&mut self.stderr).len(),
+        };
+        let n = n + partial as u64;
+        let first = match &mut self.file {
+            Some(f) => f.warn_once(),
+            None => !std::mem::replace(&mut self.warned_lost, true),
+        };
+        if first {
             eprintln!(
                 "rpctap: warning: the recorder's spill file failed ({}); bytes are forwarded \
                  but not recorded until it works again, and the recording says how many",
@@ -354,13 +384,13 @@ impl Recorder {
     }
 
     fn eof(&mut self, lane: Lane) {
-        let t = Micros::now();
         let dir = match lane {
             Lane::C2s => Dir::C2s,
             Lane::S2c => Dir::S2c,
-            Lane::Stderr => return self.stderr_lines(t, true),
+            Lane::Stderr => return self.stderr_lines(self.stderr_last, true),
         };
         let d = &mut self.dirs[dir as usize];
+        let t = d.last;
         if d.buf.is_empty() && d.decoder.framing().is_some() {
             return;
         }

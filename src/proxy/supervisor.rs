@@ -7,12 +7,11 @@
 //! single loop with two deadlines.
 
 use super::file_sink::FileSink;
-use super::pump::{pump, Lane, TapMsg};
+use super::pump::{pump, pump_pipes, Lane, TapMsg};
 use super::recorder::{Recorder, RecorderConfig};
 use super::tap::{tap, Tap};
 use crate::os;
 use crate::record::{Exit, Micros, SessionInfo};
-use anyhow::Context;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGUSR1};
 use std::fs::File;
 use std::os::fd::{AsFd, OwnedFd};
@@ -90,6 +89,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
         return Err(SpawnError(2, "the child's pipes were not created".into()));
     };
     let child_in = Arc::new(File::from(OwnedFd::from(child_in)));
+    let child_out = File::from(OwnedFd::from(child_out));
 
     let spill_dir = config
         .file
@@ -137,7 +137,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
             "stdin",
             Box::new(move || {
                 if let Some(src) = src {
-                    pump(src, &*dst, Lane::C2s, &tap, || {});
+                    pump_pipes(&src, &dst, Lane::C2s, &tap, || {});
                 }
                 let _ = notes.send(Note::StdinClosed);
             }),
@@ -151,7 +151,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
             Box::new(move || {
                 let closed = notes.clone();
                 match dst {
-                    Some(dst) => pump(child_out, dst, Lane::S2c, &tap, move || {
+                    Some(dst) => pump_pipes(&child_out, &dst, Lane::S2c, &tap, move || {
                         let _ = closed.send(Note::StdoutClosed);
                     }),
                     None => pump(child_out, std::io::sink(), Lane::S2c, &tap, || {}),
@@ -348,37 +348,4 @@ impl Shutdown {
             os::signal(self.pid, SIGKILL);
         }
     }
-}
-
-/// The recording file's default path: `sessions/<YYYYMMDD-HHMMSS>-<name>-<pid>.jsonl`.
-pub fn default_record_path(name: &str, started: Micros) -> std::path::PathBuf {
-    let stamp = started.datetime().format("%Y%m%d-%H%M%S");
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    crate::paths::sessions_dir().join(format!("{stamp}-{safe}-{}.jsonl", std::process::id()))
-}
-
-/// Opens the recording file private to the user (0600), creating private directories.
-pub fn open_recording(path: &std::path::Path, default_location: bool) -> anyhow::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    if default_location {
-        crate::paths::ensure_private_dir(&crate::paths::state_dir())?;
-        crate::paths::ensure_private_dir(&crate::paths::sessions_dir())?;
-    }
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot record to '{}'", path.display()))
 }

@@ -63,6 +63,8 @@ struct Inner {
     state: Mutex<State>,
     wake: Condvar,
     limit: usize,
+    /// Per direction (c2s, s2c), the pipe the zero-copy pump tees into: (read, write).
+    pipes: [Option<(File, File)>; 2],
 }
 
 impl Inner {
@@ -103,6 +105,10 @@ pub fn tap(limit: usize, spill_dir: Option<PathBuf>) -> (Tap, TapReceiver) {
         }),
         wake: Condvar::new(),
         limit,
+        pipes: [
+            crate::os::recorder_pipe().ok(),
+            crate::os::recorder_pipe().ok(),
+        ],
     });
     (
         Tap {
@@ -139,6 +145,21 @@ impl Tap {
             },
             Err(e) => self.push(s, TapMsg::Lost(lane, t, n as u64, e.kind())),
         }
+    }
+
+    /// The pipe a zero-copy pump of `lane` tees its chunks into, when there is one.
+    pub fn recorder_pipe(&self, lane: Lane) -> Option<&File> {
+        match lane {
+            Lane::C2s | Lane::S2c => self.inner.pipes[lane as usize].as_ref().map(|p| &p.1),
+            Lane::Stderr => None,
+        }
+    }
+
+    /// Records that `n` bytes of `lane` were teed into its recorder pipe.
+    pub fn piped(&self, lane: Lane, t: Micros, n: usize) {
+        let mut s = self.inner.lock();
+        s.offered += n as u64;
+        self.push(s, TapMsg::Piped(lane, t, n));
     }
 
     /// Bytes the pumps have offered so far (forwarded, or about to be).
@@ -236,6 +257,22 @@ impl TapReceiver {
                 s.sleeping = false;
             }
         }
+    }
+
+    /// Takes the `n` bytes a `Piped` message announced out of the lane's recorder pipe.
+    /// They are there: the pump queued the message after teeing them.
+    pub fn read_piped(&mut self, lane: Lane, n: usize) -> std::io::Result<Bytes> {
+        use std::io::Read;
+        let Some((r, _)) = &self.inner.pipes[lane as usize % 2] else {
+            return Err(std::io::ErrorKind::NotFound.into());
+        };
+        // Read into spare capacity: no pass to zero what is overwritten at once.
+        let mut buf = Vec::with_capacity(n);
+        r.take(n as u64).read_to_end(&mut buf)?;
+        if buf.len() < n {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(Bytes::from(buf))
     }
 
     /// Reads the spilled chunks up to `end` (a `Spilled` mark), in the order they were

@@ -51,7 +51,7 @@ impl std::str::FromStr for Pace {
 pub struct ReplayOptions {
     pub pace: Pace,
     pub timeout: Duration,
-    pub record: Option<std::path::PathBuf>,
+    pub record: Option<crate::files::Created>,
     pub grace: Duration,
     /// The terminal belongs to a viewer: no progress line, and the server's stderr goes
     /// only to the recording.
@@ -100,7 +100,7 @@ pub fn replay(
     let stdout = child.stdout.take().context("child stdout")?;
     let stderr = child.stderr.take().context("child stderr")?;
 
-    let (tap, recorder_done) = start_recorder(store, command, opts.record.as_deref())?;
+    let (tap, recorder_done) = start_recorder(store, command, opts.record.as_ref())?;
     {
         let tap = tap.clone();
         let quiet = opts.quiet;
@@ -369,17 +369,17 @@ type RecorderDone = Option<mpsc::Receiver<()>>;
 fn start_recorder(
     store: &Store,
     command: &[String],
-    path: Option<&std::path::Path>,
+    created: Option<&crate::files::Created>,
 ) -> anyhow::Result<(Tap, RecorderDone)> {
     // Without a recording the receiver is dropped at once and the tap discards.
     let (tap, rx) = crate::proxy::tap(
         8 * 1024 * 1024,
-        path.and_then(|p| p.parent()).map(Into::into),
+        created.and_then(|c| c.path.parent()).map(Into::into),
     );
-    let Some(path) = path else {
+    let Some(created) = created else {
         return Ok((tap, None));
     };
-    let file = crate::proxy::open_recording(path, false)?;
+    let (path, file) = (&created.path, created.file.try_clone()?);
     let name = store
         .info
         .as_ref()

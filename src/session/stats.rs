@@ -1,7 +1,12 @@
-//! Per-method statistics of a session: counts, errors and latency percentiles.
+//! Per-method statistics of a session: counts, errors and latency percentiles — the one
+//! computation behind `rpctap stats` (text and JSON) and the TUI's stats view, so both
+//! always show the same numbers.
+//!
+//! Not responsible for: printing (see `commands::stats`) or drawing (see `tui::render`).
 
 use super::{Status, Store};
 use crate::rpc::Kind;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -24,6 +29,44 @@ impl MethodStats {
         let rank =
             ((q * self.latencies.len() as f64).ceil() as usize).clamp(1, self.latencies.len());
         Some(self.latencies[rank - 1])
+    }
+
+    pub fn max(&self) -> Option<i64> {
+        self.latencies.last().copied()
+    }
+
+    /// Requests and notifications together: the `count` a user sorts by.
+    pub fn count(&self) -> u64 {
+        self.requests + self.notifications
+    }
+
+    /// The JSON form of one method's line (`rpctap stats --format json`).
+    fn to_json(&self, arrow: &str, method: &str) -> Value {
+        json!({
+            "dir": dir_name(arrow),
+            "method": method,
+            "requests": self.requests,
+            "notifications": self.notifications,
+            "errors": self.errors,
+            "pending": self.pending,
+            "cancelled": self.cancelled,
+            "answered": self.latencies.len(),
+            "latency_us": {
+                "p50": self.quantile(0.5),
+                "p90": self.quantile(0.9),
+                "p99": self.quantile(0.99),
+                "max": self.max(),
+            },
+        })
+    }
+}
+
+/// `c2s` or `s2c` for a direction arrow.
+fn dir_name(arrow: &str) -> &'static str {
+    if arrow == crate::record::Dir::S2c.arrow() {
+        "s2c"
+    } else {
+        "c2s"
     }
 }
 
@@ -48,59 +91,156 @@ impl Stats {
     /// Statistics over the rows `only` selects (all when `None`).
     pub fn compute(store: &Store, only: Option<&[usize]>) -> Stats {
         let mut s = Stats::default();
-        let all: Vec<usize>;
-        let rows = match only {
-            Some(r) => r,
-            None => {
-                all = (0..store.len()).collect();
-                &all
-            }
-        };
-        for &i in rows {
-            let row = store.row(i);
-            match row.kind {
-                Kind::Noise => s.noise += 1,
-                Kind::Stderr => s.stderr += 1,
-                Kind::Invalid => s.invalid += 1,
-                _ => {}
-            }
-            if matches!(row.kind, Kind::Noise | Kind::Stderr) {
-                continue;
-            }
-            s.messages += 1;
-            if !matches!(row.kind, Kind::Request | Kind::Notification) {
-                continue;
-            }
-            let method = store.method(i).unwrap_or("?").to_owned();
-            let m = s.methods.entry((row.dir.arrow(), method)).or_default();
-            if row.kind == Kind::Notification {
-                m.notifications += 1;
-                continue;
-            }
-            m.requests += 1;
-            match store.status(i) {
-                Status::Error => m.errors += 1,
-                Status::Pending if store.answer_may_be_lost(i) => s.unknown.push(i),
-                Status::Pending => {
-                    m.pending += 1;
-                    s.pending.push(i);
-                }
-                Status::Cancelled => {
-                    m.cancelled += 1;
-                    s.cancelled.push(i);
-                }
-                _ => {}
-            }
-            if let Some(l) = store.latency(i) {
-                m.latencies.push(l);
-            }
+        match only {
+            Some(rows) => rows.iter().for_each(|&i| s.add(store, i)),
+            None => (0..store.len()).for_each(|i| s.add(store, i)),
         }
-        for m in s.methods.values_mut() {
+        s.finish();
+        s.add_gaps(store);
+        s
+    }
+
+    /// Counts one row. Rows of several stores may be added (a merged view); `pending` and
+    /// `cancelled` then hold row indices of different stores. Call `finish` after the last.
+    pub fn add(&mut self, store: &Store, i: usize) {
+        let row = store.row(i);
+        match row.kind {
+            Kind::Noise => self.noise += 1,
+            Kind::Stderr => self.stderr += 1,
+            Kind::Invalid => self.invalid += 1,
+            _ => {}
+        }
+        if matches!(row.kind, Kind::Noise | Kind::Stderr) {
+            return;
+        }
+        self.messages += 1;
+        if !matches!(row.kind, Kind::Request | Kind::Notification) {
+            return;
+        }
+        let method = store.method(i).unwrap_or("?");
+        let key = (row.dir.arrow(), method);
+        // Look up before allocating: a million rows share a few dozen methods.
+        let m = match self.methods.get_mut(&key as &dyn Key) {
+            Some(m) => m,
+            None => self.methods.entry((key.0, key.1.to_owned())).or_default(),
+        };
+        if row.kind == Kind::Notification {
+            m.notifications += 1;
+            return;
+        }
+        m.requests += 1;
+        match store.status(i) {
+            Status::Error => m.errors += 1,
+            Status::Pending if store.answer_may_be_lost(i) => self.unknown.push(i),
+            Status::Pending => {
+                m.pending += 1;
+                self.pending.push(i);
+            }
+            Status::Cancelled => {
+                m.cancelled += 1;
+                self.cancelled.push(i);
+            }
+            _ => {}
+        }
+        if let Some(l) = store.latency(i) {
+            m.latencies.push(l);
+        }
+    }
+
+    /// Counts the bytes `store`'s recording lost (its gap lines), once per store.
+    pub fn add_gaps(&mut self, store: &Store) {
+        for g in &store.gaps {
+            self.gap_bytes[g.dir.map_or(2, |d| d as usize)] += g.bytes;
+        }
+    }
+
+    /// Sorts the latencies, which the percentiles need.
+    pub fn finish(&mut self) {
+        for m in self.methods.values_mut() {
             m.latencies.sort_unstable();
         }
-        for g in &store.gaps {
-            s.gap_bytes[g.dir.map_or(2, |d| d as usize)] += g.bytes;
-        }
-        s
+    }
+
+    /// The JSON document of `rpctap stats --format json`: the totals, one object per
+    /// method (in the text output's order), the pending and cancelled requests, those whose
+    /// answer may be in a gap, and the bytes the recording lost.
+    pub fn to_json(&self, store: &Store) -> Value {
+        let requests = |rows: &[usize]| -> Vec<Value> {
+            rows.iter()
+                .map(|&i| {
+                    let row = store.row(i);
+                    json!({
+                        "dir": row.dir.as_str(),
+                        "method": store.method(i),
+                        "id": store.id(i).map(|id| id.to_string()),
+                        "seq": row.seq,
+                    })
+                })
+                .collect()
+        };
+        let methods: Vec<Value> = self
+            .methods
+            .iter()
+            .map(|((arrow, method), m)| m.to_json(arrow, method))
+            .collect();
+        json!({
+            "messages": self.messages,
+            "noise": self.noise,
+            "stderr": self.stderr,
+            "invalid": self.invalid,
+            "methods": methods,
+            "pending": requests(&self.pending),
+            "cancelled": requests(&self.cancelled),
+            "unanswered_in_gap": requests(&self.unknown),
+            "gap_bytes": {
+                "c2s": self.gap_bytes[0],
+                "s2c": self.gap_bytes[1],
+                "stderr": self.gap_bytes[2],
+            },
+        })
+    }
+}
+
+/// A map key borrowed as (arrow, method) without building the owned `String`: the
+/// standard trick for looking up `(A, String)` keys by `(A, &str)`.
+trait Key {
+    fn key(&self) -> (&'static str, &str);
+}
+
+impl Key for (&'static str, String) {
+    fn key(&self) -> (&'static str, &str) {
+        (self.0, &self.1)
+    }
+}
+
+impl Key for (&'static str, &str) {
+    fn key(&self) -> (&'static str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn Key + 'a> for (&'static str, String) {
+    fn borrow(&self) -> &(dyn Key + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn Key + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for dyn Key + '_ {}
+
+impl PartialOrd for dyn Key + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn Key + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
     }
 }

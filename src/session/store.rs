@@ -108,6 +108,8 @@ pub struct Store {
     pub protocol: Option<Protocol>,
     /// Conformance results, once `check` has run.
     pub problems: super::problems::Problems,
+    /// Some row's time differs from the first's (see `untimed`).
+    times_vary: bool,
 }
 
 #[derive(Default)]
@@ -203,10 +205,15 @@ impl Store {
         (p != NONE).then_some(p as usize)
     }
 
-    /// Microseconds between a request and its response, for either row of the pair.
+    /// Microseconds between a request and its response, for either row of the pair;
+    /// `None` when unpaired or when the session has no times (`untimed`).
     pub fn latency(&self, i: usize) -> Option<i64> {
         let p = self.pair(i)?;
-        Some((self.rows[i].t.0 - self.rows[p].t.0).abs())
+        if self.untimed() {
+            return None;
+        }
+        // Saturating: a hostile recording may put its times at the ends of the calendar.
+        Some((self.rows[i].t.0.saturating_sub(self.rows[p].t.0)).saturating_abs())
     }
 
     pub fn status(&self, i: usize) -> Status {
@@ -254,7 +261,25 @@ impl Store {
         self.rows[i].flags.set(f);
     }
 
+    /// The session was rebuilt from another tool's log (`record::import` names such
+    /// sessions `import-…`): its bytes were not observed on the wire.
+    pub fn imported(&self) -> bool {
+        self.info
+            .as_ref()
+            .is_some_and(|i| i.id.starts_with("import-"))
+    }
+
+    /// A log without timestamps (lsp-devtools `--to-file`): the importer gives every
+    /// message the file's time, so differences of times would read as measured latencies
+    /// of zero. Such a session has no latencies.
+    pub fn untimed(&self) -> bool {
+        self.imported() && !self.times_vary && self.rows.len() > 1
+    }
+
     fn push_row(&mut self, mut row: Row, body: &[u8]) -> usize {
+        if self.rows.first().is_some_and(|first| first.t != row.t) {
+            self.times_vary = true;
+        }
         row.off = self.arena.len() as u64;
         row.len = body.len().min(u32::MAX as usize) as u32;
         self.arena.extend_from_slice(&body[..row.len as usize]);

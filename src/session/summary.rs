@@ -39,6 +39,9 @@ pub struct Summary {
     pub gap_bytes: u64,
     /// Conformance violations at error level (`rpctap check`).
     pub problems: u64,
+    /// Why the session ended without running, from the exit line's `error` (the command
+    /// could not be started): clients hide the shim's stderr, so lists show this instead.
+    pub failure: Option<String>,
 }
 
 /// What identifies a version of a file: when one of these changes, the file changed.
@@ -129,6 +132,7 @@ impl Scan {
                         exit: None,
                         gap_bytes: 0,
                         problems: 0,
+                        failure: None,
                     }),
                     _ => Err(()),
                 });
@@ -141,7 +145,8 @@ impl Scan {
             match parse_line(line) {
                 Ok(Event::Exit(e)) => {
                     s.problems += errors(self.checker.exit(e.code));
-                    s.exit = Some(e)
+                    s.exit = Some(e);
+                    s.failure = exit_error(line);
                 }
                 Ok(Event::Gap(g)) => {
                     self.checker.lost_history();
@@ -204,6 +209,17 @@ fn errors(found: &[crate::check::Violation]) -> u64 {
         .iter()
         .filter(|v| v.rule.severity == crate::check::Severity::Error)
         .count() as u64
+}
+
+/// The `error` of an exit line, made one line and bounded for a list.
+fn exit_error(line: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ExitError {
+        error: Option<String>,
+    }
+    let e = serde_json::from_slice::<ExitError>(line).ok()?.error?;
+    let one_line: String = e.chars().filter(|c| !c.is_control()).take(300).collect();
+    Some(one_line)
 }
 
 /// Whether `key`, a colon and `value` follow each other somewhere in `body` (JSON allows

@@ -162,10 +162,15 @@ pub struct App {
     /// Terminal size (columns, rows).
     pub size: (u16, u16),
     pub effects: Vec<Effect>,
+    /// The timeline and stats views, and the header's rates.
+    pub charts: super::chart::Charts,
     pub(super) detail_key: Option<DetailKey>,
     pub(super) detail_lines: Vec<Line<'static>>,
     pub(super) now: Option<Instant>,
     pub(super) dirty: bool,
+    /// While errors-only is on: the selection before it was turned on, and the one it
+    /// landed on; `e` again goes back to the first unless the user moved since.
+    pub(super) errors_from: Option<(Option<Ref>, Option<Ref>)>,
 }
 
 impl App {
@@ -200,8 +205,10 @@ impl App {
             filter_history: Vec::new(),
             search_history: Vec::new(),
             status: None,
+            errors_from: None,
             size: (80, 24),
             effects: Vec::new(),
+            charts: Default::default(),
             detail_key: None,
             detail_lines: Vec::new(),
             now: None,
@@ -226,7 +233,11 @@ impl App {
         self.crit.cut = vec![0; n];
         self.crit.marks.clear();
         self.crit.marked_only = false;
+        // A search belongs to the sessions it was typed for.
+        self.search = None;
+        self.errors_from = None;
         (self.cursor, self.top, self.detail_scroll) = (0, 0, 0);
+        self.charts = Default::default();
         self.page = Page::Viewer;
         self.rebuild_view();
     }
@@ -257,7 +268,7 @@ impl App {
 
     /// Whether the frame clock is needed: something to draw, or a status to expire.
     pub fn wants_frame(&self) -> bool {
-        self.dirty || self.status.is_some()
+        self.dirty || self.status.is_some() || self.charts_animate()
     }
 
     pub fn take_dirty(&mut self) -> bool {
@@ -379,6 +390,7 @@ impl App {
     /// Builds the detail pane's lines for the selection if anything they depend on changed.
     /// The loop calls this once per frame, before drawing.
     pub fn prepare(&mut self) {
+        self.sync_charts();
         let area = super::render::layout(self).detail_text();
         let key = self
             .selected()

@@ -87,7 +87,7 @@ fn meta(app: &App, store: &Store, i: usize, out: &mut Vec<Segs>) {
     };
     segs.push((format!("{arrow} "), bold()));
     segs.push((
-        row.kind.as_str().to_owned(),
+        super::labels::kind(row.kind, store.protocol).to_owned(),
         row_style(store, i).add_modifier(Modifier::BOLD),
     ));
     if let Some(m) = store.method(i) {
@@ -103,12 +103,15 @@ fn meta(app: &App, store: &Store, i: usize, out: &mut Vec<Segs>) {
         crate::fmt::size(u64::from(row.len)),
     ];
     if let Some(f) = row.framing {
-        facts.push(f.as_str().to_owned());
+        facts.push(super::labels::framing(f, store.protocol).to_owned());
     }
     let mut segs: Segs = vec![(facts.join(" · "), dim())];
     let note = match store.status(i) {
         Status::Pending => Some("pending".to_owned()),
         Status::Cancelled => Some("cancelled".to_owned()),
+        _ if store.untimed() && store.pair(i).is_some() => {
+            Some("latency – (no times in the log)".to_owned())
+        }
         _ if row.kind.is_response() || row.kind == Kind::Request => store
             .latency(i)
             .map(|l| format!("latency {}", crate::fmt::latency(l))),
@@ -172,7 +175,7 @@ pub fn build(app: &App, key: DetailKey) -> Vec<Line<'static>> {
         Tab::Pair if text_row => out.push(vec![(
             format!(
                 "{} is not part of a request/response pair",
-                row.kind.as_str()
+                super::labels::kind(row.kind, store.protocol)
             ),
             dim(),
         )]),
@@ -191,7 +194,10 @@ fn pair(app: &App, store: &Store, i: usize, out: &mut Vec<Segs>) {
         _ => {
             meta(app, store, i, out);
             out.push(vec![(
-                format!("a {} has no response: nothing to pair", row.kind.as_str()),
+                format!(
+                    "a {} has no response: nothing to pair",
+                    super::labels::kind(row.kind, store.protocol)
+                ),
                 dim(),
             )]);
             out.push(Vec::new());
@@ -238,6 +244,11 @@ fn wire(store: &Store, i: usize, out: &mut Vec<Segs>) {
     let what = match row.kind {
         Kind::Stderr => "stderr line (its line terminator is not recorded)".to_owned(),
         Kind::Noise => format!("{} bytes outside any frame", bytes.len()),
+        // Another tool's log holds bodies only: the framing around them is rpctap's.
+        _ if store.imported() => format!(
+            "{} bytes rebuilt from an imported log (not observed on the wire)",
+            bytes.len()
+        ),
         _ => format!("{} bytes on the wire, headers included", bytes.len()),
     };
     out.push(vec![(what, dim())]);

@@ -185,11 +185,15 @@ fn effects<S: Screen>(
             }
             Effect::Save(path) => {
                 let msg = match save::write_view(app, &path) {
-                    Ok(n) => {
-                        let abs = std::path::absolute(&path).unwrap_or(path);
-                        (format!("saved {n} rows to {}", abs.display()), false)
+                    Ok((n, created)) => {
+                        let abs = std::path::absolute(&created.path).unwrap_or(created.path);
+                        let taken = match created.instead_of {
+                            Some(_) => format!(" ('{}' exists)", path.display()),
+                            None => String::new(),
+                        };
+                        (format!("saved {n} rows to {}{taken}", abs.display()), false)
                     }
-                    Err(e) => (format!("cannot save to '{}': {e}", path.display()), true),
+                    Err(e) => (format!("cannot save to '{}': {e:#}", path.display()), true),
                 };
                 app.set_status(msg.0, msg.1);
             }

@@ -19,11 +19,8 @@ impl App {
                 self.filter_before = t.clone();
                 t.unwrap_or_default()
             }
-            PromptKind::Search => self
-                .search
-                .as_ref()
-                .map(|s| s.text.clone())
-                .unwrap_or_default(),
+            // A new search starts empty (the last ones are a ↑ away in the history).
+            PromptKind::Search => String::new(),
             PromptKind::Save => default_save_path(self),
         };
         self.prompt_error = None;

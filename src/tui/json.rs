@@ -1,7 +1,8 @@
 //! Pretty JSON with syntax highlighting, for the one message on screen.
 //!
 //! It re-indents the body's own tokens instead of re-serialising a parsed value, so key
-//! order, number spelling and string escapes are shown exactly as sent.
+//! order, number spelling and string escapes are shown exactly as sent — except `\/`,
+//! which JSON allows for `/` and which only makes URIs unreadable (`file:\/\/\/src`).
 
 use super::text::Segs;
 use ratatui::style::{Color, Modifier, Style};
@@ -86,7 +87,8 @@ pub fn pretty(body: &[u8], out: &mut Vec<Segs>, max: usize) -> bool {
                 }
                 let end = (j + 1).min(b.len());
                 let is_key = b.get(skip_ws(end)) == Some(&b':');
-                p.push(&s[i..end], if is_key { key() } else { string() });
+                let token = unescape_slashes(&s[i..end]);
+                p.push(&token, if is_key { key() } else { string() });
                 i = end;
             }
             c => {
@@ -112,6 +114,29 @@ pub fn pretty(body: &[u8], out: &mut Vec<Segs>, max: usize) -> bool {
         p.finish();
     }
     true
+}
+
+/// A string token with each `\/` shown as `/` (and every other escape as written).
+fn unescape_slashes(token: &str) -> std::borrow::Cow<'_, str> {
+    if !token.contains("\\/") {
+        return token.into();
+    }
+    let mut out = String::with_capacity(token.len());
+    let mut chars = token.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('/') => out.push('/'),
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push('\\'),
+            },
+            (c, false) => out.push(c),
+        }
+    }
+    out.into()
 }
 
 struct Printer<'a> {
@@ -184,6 +209,12 @@ mod tests {
         let styles: Vec<_> = out[1].iter().map(|(t, s)| (t.trim(), s.fg)).collect();
         assert_eq!(styles[1], ("\"k\"", Some(Color::Cyan)));
         assert_eq!(styles[3], ("\"v\"", Some(Color::Green)));
+    }
+
+    #[test]
+    fn escaped_slashes_show_as_slashes_and_other_escapes_stay() {
+        let got = text(r#"{"uri":"file:\/\/\/a\\\/b\n"}"#).unwrap();
+        assert_eq!(got[1], r#"  "uri": "file:///a\\/b\n""#);
     }
 
     #[test]

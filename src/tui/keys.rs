@@ -54,6 +54,9 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
             _ => return None,
         });
     }
+    if let Some(a) = super::chart::key(app, k) {
+        return Some(a);
+    }
     let list = app.focus == Pane::List;
     Some(match k.code {
         Char('f') if ctrl => Action::OpenPrompt(PromptKind::Search),
@@ -114,6 +117,9 @@ pub fn mouse(app: &App, m: MouseEvent) -> Option<Action> {
         MouseEventKind::Down(MouseButton::Left) => 0,
         _ => return None,
     };
+    if app.charts.mode != super::chart::Mode::List && app.page == Page::Viewer {
+        return super::chart::mouse(app, m);
+    }
     if app.page == Page::Hub {
         return match wheel {
             0 => {

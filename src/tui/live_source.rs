@@ -6,6 +6,10 @@
 //! why. A gap line is therefore held back until the next line shows it was a gap in the
 //! session (the recorder lost bytes) rather than the end of the feed, which is reported as
 //! `Update::CutOff` and is not part of the session.
+//!
+//! A feed that ends without the session's exit line ended early: the shim exited (or was
+//! killed) while this viewer was still behind, and the rest never came. That is said as
+//! such (`Update::Failed`), and an unfinished last line is dropped, never shown.
 
 use super::source::{Out, Update, BATCH, CHUNK};
 use crate::record::Event;
@@ -28,7 +32,7 @@ pub(super) async fn live(socket: PathBuf, out: Out) {
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
     let mut batch = Vec::with_capacity(BATCH);
     let mut held = None;
-    let (mut line_no, mut caught_up) = (0usize, false);
+    let (mut line_no, mut caught_up, mut exited) = (0usize, false, false);
     loop {
         buf.reserve(CHUNK);
         let room = buf.capacity() - buf.len();
@@ -45,13 +49,15 @@ pub(super) async fn live(socket: PathBuf, out: Out) {
             out.flush(&mut batch).await;
             let end = match held {
                 Some(Event::Gap(g)) => Update::CutOff(g.reason),
-                _ => Update::Ended,
+                _ if exited => Update::Ended,
+                _ => Update::Failed(early_end(buf.len())),
             };
             out.send(end).await;
             return;
         }
         let not_ours = || format!("'{}' is not an rpctap live feed", socket.display());
         let take = |ev: Event, batch: &mut Vec<Event>| {
+            exited |= matches!(ev, Event::Exit(_));
             if let Some(earlier) = held.take() {
                 batch.push(earlier);
             }
@@ -79,6 +85,19 @@ pub(super) async fn live(socket: PathBuf, out: Out) {
             }
         }
     }
+}
+
+/// The notice for a feed that ended before the session's exit line.
+fn early_end(unfinished: usize) -> String {
+    let mut msg = "the live feed ended before the session did: the shim exited or was killed \
+                   while this viewer was behind, and the rest was not received"
+        .to_owned();
+    if unfinished > 0 {
+        msg.push_str(&format!(
+            " (an unfinished line of {unfinished} bytes was dropped)"
+        ));
+    }
+    msg
 }
 
 #[cfg(test)]
@@ -147,6 +166,21 @@ mod tests {
             ]
         ));
         assert!(matches!(end, Update::Ended));
+    }
+
+    #[tokio::test]
+    async fn a_feed_cut_mid_line_before_the_exit_says_so_and_drops_the_fragment() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = serve(dir.path(), format!("{HEAD}\n{MSG}\n{}", &MSG[..40])).await;
+        let (events, end) = read_all(socket).await;
+        assert!(matches!(
+            &events[..],
+            [Event::Session(_), Event::Message(_)]
+        ));
+        assert!(
+            matches!(&end, Update::Failed(m) if m.contains("ended before the session did") && m.contains("40 bytes")),
+            "{end:?}"
+        );
     }
 
     #[tokio::test]

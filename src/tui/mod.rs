@@ -9,12 +9,14 @@
 //! `rpctap demo`), `run_file`/`run_files`/`run_hub` (blocking, building their own runtime).
 
 pub mod app;
+pub mod chart;
 pub mod detail;
 pub mod event_loop;
 mod filtering;
 pub mod hub;
 pub mod json;
 pub mod keys;
+mod labels;
 mod live_source;
 pub mod problems;
 pub mod prompt;
@@ -59,8 +61,8 @@ pub fn target_session(t: &Target) -> Session {
 
 /// Shows recordings until the user quits: one file, or several merged by time with a
 /// session column. Each file is followed while it is written (until its `exit` line), so
-/// the recording of a running shim shows live. With `follow`, the selection follows new
-/// messages from the start. Must run inside a multi-threaded tokio runtime.
+/// the recording of a running shim shows live. The selection follows new messages from the
+/// start with `follow`, or when a file is still being written (the hub's rule). Must run inside a multi-threaded tokio runtime.
 pub async fn view_files(paths: &[PathBuf], follow: bool) -> anyhow::Result<()> {
     let targets: Vec<Target> = paths
         .iter()
@@ -73,7 +75,8 @@ pub async fn view_files(paths: &[PathBuf], follow: bool) -> anyhow::Result<()> {
         })
         .collect();
     let mut app = App::new(targets.iter().map(target_session).collect());
-    app.follow = follow;
+    // The hub's rule: a session still being written opens following its new messages.
+    app.follow = follow || paths.iter().any(|p| crate::catalog::recording_is_live(p));
     let feeds = Feeds::new();
     for (i, t) in targets.iter().enumerate() {
         feeds.spawn(t.source.clone(), i);

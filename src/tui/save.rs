@@ -9,9 +9,20 @@ use bytes::Bytes;
 use std::io::Write;
 use std::path::Path;
 
-/// Writes the view to `path`; returns the number of rows written.
-pub fn write_view(app: &App, path: &Path) -> std::io::Result<usize> {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+/// Writes the view to a new file at `path` (see `crate::files`: never over an existing
+/// file or through a link); returns the number of rows written and where they went.
+pub fn write_view(app: &App, path: &Path) -> anyhow::Result<(usize, crate::files::Created)> {
+    let vars = crate::files::Vars {
+        name: app
+            .timeline
+            .sessions
+            .first()
+            .map_or("view", |s| s.label.as_str()),
+        pid: std::process::id(),
+        time: crate::record::Micros::now(),
+    };
+    let created = crate::files::create(path, &vars)?;
+    let mut out = std::io::BufWriter::new(&created.file);
     let tl = &app.timeline;
     let merged = tl.is_merged();
     let mut info = tl
@@ -77,5 +88,6 @@ pub fn write_view(app: &App, path: &Path) -> std::io::Result<usize> {
     }
     out.write_all(&buf)?;
     out.flush()?;
-    Ok(app.view.len())
+    drop(out);
+    Ok((app.view.len(), created))
 }

@@ -66,6 +66,8 @@ pub enum Action {
     HubListing(Vec<crate::catalog::Entry>),
     /// `r`: read the sessions again after the live feed cut this viewer off.
     Reattach,
+    /// The timeline and stats views (`T`, `S` and their keys).
+    Chart(super::chart::ChartAction),
 }
 
 impl App {
@@ -104,6 +106,9 @@ impl App {
                 });
                 if expired {
                     self.status = None;
+                    self.dirty = true;
+                }
+                if self.chart_tick() {
                     self.dirty = true;
                 }
             }
@@ -172,8 +177,17 @@ impl App {
                 None => self.open_prompt(PromptKind::Search),
             },
             Action::ToggleErrors => {
+                let before = self.selected();
                 self.crit.errors_only = !self.crit.errors_only;
                 self.rebuild_view();
+                if self.crit.errors_only {
+                    self.errors_from = Some((before, self.selected()));
+                } else if let Some((Some(from), landed)) = self.errors_from.take() {
+                    // Back to where the user was, unless they chose another row since.
+                    if landed == before && !self.follow {
+                        self.reselect(Some(from));
+                    }
+                }
                 let what = if self.crit.errors_only {
                     format!("errors only: {} rows", self.view.len())
                 } else {
@@ -253,6 +267,7 @@ impl App {
                 }
             }
             Action::Reattach => self.reattach(),
+            Action::Chart(a) => self.chart(a),
         }
     }
 

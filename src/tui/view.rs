@@ -251,6 +251,10 @@ pub struct View {
     pub rows: Vec<u32>,
     /// Timeline positions below this have been considered.
     pub scanned: usize,
+    /// The lowest view index whose row was removed or inserted (not appended) since the
+    /// last `take_changed`: what an index built over the view must rebuild from. A new
+    /// view starts at 0 (everything is new).
+    changed_from: usize,
 }
 
 impl View {
@@ -271,6 +275,7 @@ impl View {
     pub fn truncate_from(&mut self, pos: usize) {
         let keep = self.rows.partition_point(|&p| (p as usize) < pos);
         self.rows.truncate(keep);
+        self.changed_from = self.changed_from.min(keep);
         self.scanned = self.scanned.min(pos);
     }
 
@@ -292,10 +297,21 @@ impl View {
         match (self.find(pos), passes) {
             (Ok(i), false) => {
                 self.rows.remove(i);
+                self.changed_from = self.changed_from.min(i);
             }
-            (Err(i), true) => self.rows.insert(i, pos as u32),
+            (Err(i), true) => {
+                self.rows.insert(i, pos as u32);
+                self.changed_from = self.changed_from.min(i);
+            }
             _ => {}
         }
+    }
+
+    /// The lowest view index changed other than by appending since the last call (the
+    /// view's length when nothing was); for the one index kept over the view, the
+    /// timeline view's (see `chart::spans`).
+    pub fn take_changed(&mut self) -> usize {
+        std::mem::replace(&mut self.changed_from, usize::MAX).min(self.rows.len())
     }
 }
 

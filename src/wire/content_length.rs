@@ -75,7 +75,13 @@ impl ContentLengthDecoder {
         }
         let (head, len) = self.pending?;
         if buf.len() < head + len {
-            buf.reserve(head + len - buf.len());
+            if buf.capacity() < head + len {
+                // Exactly the frame's size, in a buffer of its own: growing in place could
+                // double it, or keep the previous frame's pages alive in front of it.
+                let mut whole = BytesMut::with_capacity(head + len);
+                whole.extend_from_slice(buf);
+                *buf = whole;
+            }
             return None;
         }
         self.pending = None;

@@ -184,3 +184,31 @@ pub fn ended_entry(path: &Path) -> rpctap::catalog::Entry {
         state: rpctap::catalog::State::Exited(exit),
     }
 }
+
+/// The events of a real capture in `assets/`.
+pub fn asset_events(name: &str) -> Vec<Event> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join(name);
+    read_file(&path).unwrap().map(Result::unwrap).collect()
+}
+
+/// A real capture, fully read, in an app of this size.
+pub fn asset_app(name: &str, width: u16, height: u16) -> App {
+    let mut app = App::new(vec![Session::new("", None, 0)]);
+    app.update(events(0, asset_events(name)));
+    app.update(Action::Feed(Feed {
+        session: 0,
+        update: Update::Ended,
+    }));
+    app.time = TimeFormat::Relative;
+    app.update(Action::Resize(width, height));
+    app
+}
+
+/// One key through `update`, without the loop.
+pub fn press(app: &mut App, c: char) {
+    if let crossterm::event::Event::Key(k) = k(c) {
+        app.update(Action::Key(k));
+    }
+}

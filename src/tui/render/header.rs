@@ -79,7 +79,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                     ],
                 );
             }
-            let f = |d: Option<crate::wire::Framing>| d.map_or("?", |f| f.as_str());
+            let proto = s.store.protocol;
+            let f = |d: Option<crate::wire::Framing>| {
+                d.map_or("?", |f| crate::tui::labels::framing(f, proto))
+            };
             let [c2s, s2c] = s.store.framing;
             if c2s.is_some() || s2c.is_some() {
                 let text = format!("→ {}  ← {}", f(c2s), f(s2c));
@@ -133,6 +136,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             ];
             parts.add(prio, spans);
         }
+    }
+    for (prio, spans) in super::header_parts(app, bar()) {
+        parts.add(prio, spans);
     }
     // The state goes last but must survive: give it the top priority.
     parts.add(0, vec![sep(), state(app)]);
@@ -230,6 +236,8 @@ pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         let hints = if app.hub.is_some() && app.page == crate::tui::app::Page::Hub {
             HUB_HINTS
+        } else if let Some(h) = crate::tui::chart::hints(app) {
+            h
         } else if (area.width as usize) < HINTS.len() {
             SHORT_HINTS
         } else {

@@ -1,4 +1,5 @@
-//! The `?` overlay: every key, in two columns that fit an 80×24 terminal.
+//! The `?` overlay: every key of what is showing (hub, list, timeline, stats), in two
+//! columns that fit an 80×24 terminal.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -16,9 +17,10 @@ const LEFT: &[(&str, &str)] = &[
     ("1 2 3  h l", "JSON / pair / wire"),
     ("p", "jump to pair"),
     ("P", "conformance problems"),
-    ("f", "follow new messages"),
+    ("f", "follow (on when live)"),
     ("t", "absolute/relative time"),
     ("s", "stderr pane"),
+    ("T  S", "timeline / stats view"),
     ("mouse", "wheel, click"),
 ];
 
@@ -38,6 +40,62 @@ const RIGHT: &[(&str, &str)] = &[
     ("q", "quit"),
 ];
 
+/// The timeline's keys; the list's filter, search, marks and follow work there too.
+const TIMELINE_LEFT: &[(&str, &str)] = &[
+    ("j k ↑ ↓", "select a request"),
+    ("PgUp PgDn", "page"),
+    ("g G Home End", "first / last"),
+    ("+ -", "zoom in / out"),
+    ("h l ← →", "pan the time axis"),
+    ("0 z", "fit the rows shown"),
+    ("f", "follow the live edge"),
+    ("Enter", "this message in the list"),
+    ("mouse", "wheel, click"),
+];
+
+const TIMELINE_RIGHT: &[(&str, &str)] = &[
+    ("━ ═", "request → / ←, send→answer"),
+    ("▶", "pending (grows live)"),
+    ("✗ ✕", "error / cancelled"),
+    ("● ◆", "notification → / ←"),
+    ("/ e", "filter / errors only"),
+    ("n N p", "search / pair"),
+    ("S", "stats view"),
+    ("T Esc", "back to the list"),
+    ("?", "this help"),
+    ("q", "quit"),
+];
+
+/// The stats view's keys.
+const STATS_LEFT: &[(&str, &str)] = &[
+    ("j k ↑ ↓", "select a method"),
+    ("PgUp PgDn", "page"),
+    ("g G Home End", "first / last"),
+    ("o > →  < ←", "sort: next / previous"),
+    ("O", "reverse the order"),
+    ("Enter", "timeline of this method"),
+    ("mouse", "wheel, click"),
+];
+
+const STATS_RIGHT: &[(&str, &str)] = &[
+    ("█ ▓ ▒ ░", "≤p50 ≤p90 ≤p99 ≤max"),
+    ("axis", "latency, logarithmic"),
+    ("/ e", "filter / errors only"),
+    ("T", "timeline view"),
+    ("S Esc", "back to the list"),
+    ("?", "this help"),
+    ("q", "quit"),
+];
+
+/// Which keys the overlay lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    Hub,
+    Viewer,
+    Timeline,
+    Stats,
+}
+
 /// The hub's keys.
 const HUB_LEFT: &[(&str, &str)] = &[
     ("j k ↑ ↓", "move"),
@@ -53,12 +111,13 @@ const HUB_RIGHT: &[(&str, &str)] = &[
     ("q", "quit (viewer: back here)"),
 ];
 
-/// The keys of the hub (`hub`) or of the viewer.
-pub fn draw(screen: Rect, buf: &mut Buffer, hub: bool) {
-    let (left, right) = if hub {
-        (HUB_LEFT, HUB_RIGHT)
-    } else {
-        (LEFT, RIGHT)
+/// The keys of what is showing.
+pub fn draw(screen: Rect, buf: &mut Buffer, keys: Keys) {
+    let (left, right) = match keys {
+        Keys::Hub => (HUB_LEFT, HUB_RIGHT),
+        Keys::Viewer => (LEFT, RIGHT),
+        Keys::Timeline => (TIMELINE_LEFT, TIMELINE_RIGHT),
+        Keys::Stats => (STATS_LEFT, STATS_RIGHT),
     };
     let w = 78.min(screen.width);
     let h = (left.len().max(right.len()) as u16 + 4).min(screen.height);

@@ -168,7 +168,12 @@ fn row(e: &Entry, hub: &Hub, wide: bool) -> Line<'static> {
             "{:<COMMAND$}  ",
             clip(&e.info.command.join(" "), COMMAND)
         )),
-        Span::styled(place, dim()),
+        // Why it never ran (the client hid the shim's stderr) matters more than where
+        // its three-line recording is.
+        match s.and_then(|s| s.failure.as_deref()) {
+            Some(why) => Span::styled(why.to_owned(), Style::default().fg(Color::LightRed)),
+            None => Span::styled(place, dim()),
+        },
     ])
 }
 

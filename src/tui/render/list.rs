@@ -174,6 +174,8 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
     let latency = match (row.kind, store.status(i)) {
         (Kind::Request, Status::Pending) => "pending".to_owned(),
         (Kind::Request, Status::Cancelled) if store.pair(i).is_none() => "cancel".to_owned(),
+        // Not zero: unknown, the log has no times.
+        _ if store.untimed() && store.pair(i).is_some() => "–".to_owned(),
         _ if row.kind == Kind::Request || row.kind.is_response() => store
             .latency(i)
             .map(crate::fmt::latency)
@@ -194,7 +196,7 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
         session.to_owned(),
         time,
         dir,
-        short_kind(row.kind).to_owned(),
+        super::super::labels::short_kind(row.kind, store.protocol).to_owned(),
         method,
         store.id(i).map(|id| id.to_string()).unwrap_or_default(),
         latency,
@@ -216,20 +218,6 @@ fn marker(store: &Store, i: usize, marked: bool) -> &'static str {
         "!"
     } else {
         " "
-    }
-}
-
-fn short_kind(k: Kind) -> &'static str {
-    match k {
-        Kind::Request => "req",
-        Kind::Notification => "notif",
-        Kind::Response => "resp",
-        Kind::Error => "error",
-        Kind::Batch => "batch",
-        Kind::Invalid => "inval",
-        Kind::Noise => "noise",
-        Kind::Stderr => "stderr",
-        Kind::Oversized => "big",
     }
 }
 
@@ -311,7 +299,7 @@ impl Columns {
 }
 
 /// `s` cut or padded to exactly `w` columns; cut text ends in `…`.
-fn fit(s: &str, w: usize, right: bool) -> String {
+pub(super) fn fit(s: &str, w: usize, right: bool) -> String {
     use unicode_width::UnicodeWidthChar;
     let mut out = String::with_capacity(w + 4);
     let mut used = 0;

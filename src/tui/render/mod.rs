@@ -8,8 +8,14 @@ mod hub;
 mod list;
 mod pane;
 pub(super) mod problems;
+mod spark;
+mod stats;
+mod timeline;
+
+pub use spark::header_parts;
 
 use super::app::{App, Page, Tab};
+use super::chart::Mode;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -45,6 +51,11 @@ impl Areas {
     /// Rows of the hub's list, below its title and column header.
     pub fn hub_rows(&self) -> usize {
         self.hub().height.saturating_sub(2) as usize
+    }
+
+    /// The list and the detail together: where the timeline and stats views go.
+    pub fn body(&self) -> Rect {
+        self.list.union(self.detail)
     }
 
     pub fn list_rows(&self) -> usize {
@@ -129,6 +140,15 @@ pub fn layout_in(app: &App, full: Rect) -> Areas {
     }
 }
 
+/// The rows of the timeline's items or of the stats table, for scrolling and the mouse.
+pub fn chart_rows(app: &App) -> Rect {
+    let body = layout(app).body();
+    match app.charts.mode {
+        Mode::Stats => stats::rows_area(body),
+        _ => timeline::rows_area(body),
+    }
+}
+
 /// The detail tab whose title is at column `x` of the detail's title line.
 pub fn tab_at(areas: &Areas, x: u16) -> Option<Tab> {
     let mut at = areas.detail.x + pane::TABS_X;
@@ -151,8 +171,14 @@ pub fn render(app: &App, frame: &mut Frame) {
         Page::Hub => hub::draw(app, &areas, buf),
         Page::Viewer => {
             header::draw(app, areas.header, buf);
-            list::draw(app, &areas, buf);
-            pane::draw(app, &areas, buf);
+            match app.charts.mode {
+                Mode::List => {
+                    list::draw(app, &areas, buf);
+                    pane::draw(app, &areas, buf);
+                }
+                Mode::Timeline => timeline::draw(app, areas.body(), buf),
+                Mode::Stats => stats::draw(app, areas.body(), buf),
+            }
             if let Some(r) = areas.stderr {
                 pane::stderr(app, r, buf);
             }
@@ -163,7 +189,13 @@ pub fn render(app: &App, frame: &mut Frame) {
         problems::draw(app, frame.area(), frame.buffer_mut());
     }
     if app.help {
-        help::draw(frame.area(), frame.buffer_mut(), app.page == Page::Hub);
+        let keys = match (app.page, app.charts.mode) {
+            (Page::Hub, _) => help::Keys::Hub,
+            (_, Mode::List) => help::Keys::Viewer,
+            (_, Mode::Timeline) => help::Keys::Timeline,
+            (_, Mode::Stats) => help::Keys::Stats,
+        };
+        help::draw(frame.area(), frame.buffer_mut(), keys);
     }
     if let Some(p) = &app.prompt {
         let x = areas.footer.x + header::prompt_prefix(p.kind).chars().count() as u16;
