@@ -2,6 +2,9 @@
 //! each recorded event to a checker thread of its own through a bounded queue, so the
 //! recorder never waits for checking and the pumps never see it.
 //!
+//! Events go in batches (up to `BATCH`, or what gathered in `BATCH_AGE`), so the recorder
+//! pays one queue operation and at most one wake-up per batch, not per event; the checker
+//! thread runs at the lowest CPU priority so that it takes only what forwarding leaves.
 //! When the checker falls behind, the queue is full and events are skipped, counted and
 //! reported at the end; after a skip the checker no longer judges what depends on the
 //! skipped history (pairing, lifecycle order), only each message on its own.
@@ -12,14 +15,19 @@ use crate::record::Event;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
-/// Events waiting for the checker, at most: about 4 MiB of bodies at the typical few
-/// hundred bytes; the bodies are shared with the recorder (`Bytes`), not copied.
-const QUEUE: usize = 8192;
+/// Batches waiting for the checker, at most (`QUEUE * BATCH` events): about 4 MiB of
+/// bodies at the typical few hundred bytes; the bodies are shared with the recorder
+/// (`Bytes`), not copied.
+const QUEUE: usize = 32;
+/// Events per batch, at most.
+const BATCH: usize = 256;
+/// A batch older than this is sent even when not full, so violations show promptly.
+const BATCH_AGE: std::time::Duration = std::time::Duration::from_millis(50);
 /// Violations printed on stderr, at most; the summary counts them all.
 const MAX_PRINTED: u64 = 200;
 
 enum Note {
-    Event(Event),
+    Events(Vec<Event>),
     /// Events were skipped before the next one.
     Skipped,
 }
@@ -27,6 +35,9 @@ enum Note {
 /// The observer half, on the recorder's thread.
 pub struct LiveCheck {
     tx: Option<SyncSender<Note>>,
+    batch: Vec<Event>,
+    /// When the first event of `batch` arrived.
+    since: Option<std::time::Instant>,
     /// Skipped since the last event the checker got.
     skipped_run: u64,
     skipped: u64,
@@ -49,9 +60,14 @@ impl LiveCheck {
         let (tx, rx) = sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("rpctap-check".into())
-            .spawn(move || run(rx, &mut report))?;
+            .spawn(move || {
+                crate::os::lower_thread_priority();
+                run(rx, &mut report)
+            })?;
         Ok(LiveCheck {
             tx: Some(tx),
+            batch: Vec::with_capacity(BATCH),
+            since: None,
             skipped_run: 0,
             skipped: 0,
             thread: Some(thread),
@@ -80,6 +96,12 @@ impl LiveCheck {
 
     /// Ends the thread and returns its tally and the number of events skipped.
     pub fn stop(&mut self) -> Option<(Tally, u64)> {
+        if !self.batch.is_empty() {
+            if let Some(tx) = &self.tx {
+                let batch = std::mem::take(&mut self.batch);
+                let _ = tx.send(Note::Events(batch));
+            }
+        }
         if self.skipped_run > 0 {
             if let Some(tx) = &self.tx {
                 let _ = tx.send(Note::Skipped);
@@ -94,26 +116,14 @@ impl LiveCheck {
 
 impl Observer for LiveCheck {
     fn event(&mut self, event: &Event) {
-        let Some(tx) = &self.tx else {
+        if self.tx.is_none() {
             return;
-        };
-        if self.skipped_run > 0 {
-            match tx.try_send(Note::Skipped) {
-                Ok(()) => self.skipped_run = 0,
-                Err(_) => {
-                    self.skipped_run += 1;
-                    self.skipped += 1;
-                    return;
-                }
-            }
         }
-        match tx.try_send(Note::Event(event.clone())) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                self.skipped_run += 1;
-                self.skipped += 1;
-            }
-            Err(TrySendError::Disconnected(_)) => self.tx = None,
+        self.batch.push(event.clone());
+        let now = std::time::Instant::now();
+        let since = *self.since.get_or_insert(now);
+        if self.batch.len() >= BATCH || now.duration_since(since) >= BATCH_AGE {
+            self.send_batch();
         }
     }
 
@@ -132,24 +142,60 @@ impl Observer for LiveCheck {
     }
 }
 
+impl LiveCheck {
+    fn send_batch(&mut self) {
+        self.since = None;
+        let Some(tx) = &self.tx else {
+            return;
+        };
+        if self.skipped_run > 0 {
+            match tx.try_send(Note::Skipped) {
+                Ok(()) => self.skipped_run = 0,
+                Err(_) => {
+                    self.skip_batch();
+                    return;
+                }
+            }
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        match tx.try_send(Note::Events(batch)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(Note::Events(b))) => {
+                self.batch = b;
+                self.skip_batch();
+            }
+            Err(_) => self.tx = None,
+        }
+    }
+
+    fn skip_batch(&mut self) {
+        let n = self.batch.len() as u64;
+        self.skipped_run += n;
+        self.skipped += n;
+        self.batch.clear();
+    }
+}
+
 fn run(rx: Receiver<Note>, report: &mut impl FnMut(&Violation)) -> Tally {
     let mut checker = Checker::new();
     let mut tally = Tally::default();
     for note in rx {
-        let event = match note {
-            Note::Event(e) => e,
+        let events = match note {
+            Note::Events(e) => e,
             Note::Skipped => {
                 checker.lost_history();
                 continue;
             }
         };
-        tally.checked += 1;
-        for v in checker.event(&event) {
-            match v.rule.severity {
-                Severity::Error => tally.errors += 1,
-                Severity::Warning => tally.warnings += 1,
+        for event in &events {
+            tally.checked += 1;
+            for v in checker.event(event) {
+                match v.rule.severity {
+                    Severity::Error => tally.errors += 1,
+                    Severity::Warning => tally.warnings += 1,
+                }
+                report(v);
             }
-            report(v);
         }
     }
     tally
@@ -210,12 +256,13 @@ mod tests {
             Dir::S2c,
             r#"{"jsonrpc":"2.0","id":7,"result":null}"#,
         ));
-        for seq in 2..(QUEUE as u64 + 100) {
+        let total = ((QUEUE + 4) * BATCH) as u64;
+        for seq in 2..=total {
             live.event(&msg(seq, Dir::C2s, r#"{"jsonrpc":"2.0","method":"n"}"#));
         }
         drop(held);
         let (tally, skipped) = live.stop().unwrap();
         assert!(skipped > 0, "nothing skipped");
-        assert_eq!(tally.checked + skipped, QUEUE as u64 + 99);
+        assert_eq!(tally.checked + skipped, total);
     }
 }
