@@ -11,7 +11,7 @@ use super::pump::{Lane, TapMsg};
 use super::tap::{Batch, SpillItem, TapReceiver};
 use crate::live::Publisher;
 use crate::record::{
-    canonical_head, encode_event, encode_message_head, Dir, Event, Gap, MessageEvent, Micros,
+    encode_event, encode_message_head, is_canonical_head, Dir, Event, Gap, MessageEvent, Micros,
     NoiseEvent, SessionInfo, StderrEvent, Undelivered, MESSAGE_TAIL,
 };
 use crate::wire::{Decoder, Frame, FrameKind, Framing, Limits};
@@ -295,7 +295,7 @@ impl Recorder {
                 // An oversized frame's canonical header announces its length, not 0.
                 let announced = oversized.flatten().map_or(frame.body.len(), |n| n as usize);
                 let headers = match framing {
-                    Framing::Lsp if frame.head[..] != *canonical_head(announced).as_bytes() => {
+                    Framing::Lsp if !is_canonical_head(&frame.head, announced) => {
                         Some(frame.head.clone())
                     }
                     Framing::Ndjson if oversized.is_none() && &frame.tail[..] != b"\n" => {

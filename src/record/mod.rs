@@ -16,4 +16,6 @@ pub use event::{
 pub use import::{open, Format};
 pub use reader::{parse_line, read_file, ReadError, Reader};
 pub use time::Micros;
-pub use writer::{canonical_head, encode_event, encode_message_head, wire_bytes, MESSAGE_TAIL};
+pub use writer::{
+    canonical_head, encode_event, encode_message_head, is_canonical_head, wire_bytes, MESSAGE_TAIL,
+};

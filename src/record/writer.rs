@@ -10,6 +10,32 @@ pub fn canonical_head(len: usize) -> String {
     format!("Content-Length: {len}\r\n\r\n")
 }
 
+/// Is `head` exactly `canonical_head(len)`? Checked without building it: the recorder
+/// asks for every Content-Length message.
+pub fn is_canonical_head(head: &[u8], len: usize) -> bool {
+    let Some(rest) = head.strip_prefix(b"Content-Length: ") else {
+        return false;
+    };
+    let Some(digits) = rest.strip_suffix(b"\r\n\r\n") else {
+        return false;
+    };
+    let mut buf = [0u8; 20];
+    decimal(len as u64, &mut buf) == digits
+}
+
+/// The decimal digits of `n`, written into the end of `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
 /// The exact wire bytes of a message: its header (recorded or canonical) and body for
 /// Content-Length framing; its body and line terminator for newline framing.
 pub fn wire_bytes(
@@ -65,7 +91,7 @@ fn push_text(out: &mut Vec<u8>, key: &str, bytes: &[u8]) {
 
 fn push_prefix(out: &mut Vec<u8>, seq: u64, t: super::Micros, dir: &str) {
     out.extend_from_slice(b"{\"seq\":");
-    out.extend_from_slice(seq.to_string().as_bytes());
+    out.extend_from_slice(decimal(seq, &mut [0; 20]));
     out.extend_from_slice(b",\"t\":\"");
     t.write_rfc3339(out);
     out.extend_from_slice(b"\",\"dir\":\"");
@@ -159,5 +185,21 @@ pub fn encode_event(out: &mut Vec<u8>, event: &Event) {
             let _ = serde_json::to_writer(&mut *out, &v);
             out.push(b'\n');
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_heads_are_recognised_without_building_them() {
+        for len in [0, 7, 10, 99, 1 << 20, usize::MAX >> 1] {
+            assert!(is_canonical_head(canonical_head(len).as_bytes(), len));
+            assert!(!is_canonical_head(canonical_head(len + 1).as_bytes(), len));
+        }
+        assert!(!is_canonical_head(b"content-length: 7\r\n\r\n", 7));
+        assert!(!is_canonical_head(b"Content-Length: 07\r\n\r\n", 7));
+        assert!(!is_canonical_head(b"Content-Length: 7\n\n", 7));
     }
 }
