@@ -10,6 +10,11 @@ use crate::check::{Checker, Severity, Violation};
 use crate::rpc::Kind;
 use crate::wire::Framing;
 
+/// Results kept per store, at most: beyond, they are counted and their rows flagged (so
+/// `violation` still selects them) but not listed (so `rule:` and the Problems view miss
+/// them). A session that breaks a rule on every message stays within memory.
+pub const MAX_KEPT: usize = 100_000;
+
 /// One violation, at a row (`NONE`: the session as a whole, e.g. its exit code).
 #[derive(Debug, Clone)]
 pub struct Problem {
@@ -27,6 +32,8 @@ pub struct Problems {
     exit_checked: bool,
     pub errors: u64,
     pub warnings: u64,
+    /// Results counted but not kept (past `MAX_KEPT`).
+    pub dropped: u64,
 }
 
 impl Problems {
@@ -46,6 +53,10 @@ impl Problems {
                 Severity::Error => self.errors += 1,
                 Severity::Warning => self.warnings += 1,
             }
+            if self.list.len() >= MAX_KEPT {
+                self.dropped += 1;
+                continue;
+            }
             self.list.push(Problem {
                 row,
                 violation: v.clone(),
@@ -58,6 +69,18 @@ impl Store {
     /// Checks the rows added since the last call (all of them the first time), and the
     /// exit once it is known. Returns how many results were added.
     pub fn check(&mut self) -> usize {
+        self.check_for(None)
+    }
+
+    /// Rows remain to be checked (`check_for` ran out of time).
+    pub fn check_pending(&self) -> bool {
+        self.problems.next < self.len() || (self.exit.is_some() && !self.problems.exit_checked)
+    }
+
+    /// Like `check`, but stops after about `budget` (the TUI checks a large file in
+    /// slices between frames rather than holding up its loading).
+    pub fn check_for(&mut self, budget: Option<std::time::Duration>) -> usize {
+        let start = std::time::Instant::now();
         let before = self.problems.all().len();
         let mut checker = self.problems.checker.take().unwrap_or_else(|| {
             let mut c = Box::new(Checker::new());
@@ -71,9 +94,15 @@ impl Store {
             checker.lost_history();
         }
         for i in self.problems.next..self.len() {
+            if i % 256 == 0 && budget.is_some_and(|b| start.elapsed() >= b) {
+                break;
+            }
             let row = *self.row(i);
             let found = match row.kind {
-                Kind::Stderr | Kind::Oversized => continue,
+                Kind::Stderr | Kind::Oversized => {
+                    self.problems.next = i + 1;
+                    continue;
+                }
                 Kind::Noise => checker.noise(row.seq, row.dir, self.body(i)),
                 _ => checker.message_parts(
                     row.seq,
@@ -88,9 +117,13 @@ impl Store {
                 self.problems.add(i as u32, &found);
                 self.flag(i, Flags::VIOLATION);
             }
+            self.problems.next = i + 1;
         }
-        self.problems.next = self.len();
-        if let (Some(exit), false) = (self.exit, self.problems.exit_checked) {
+        if let (Some(exit), false, true) = (
+            self.exit,
+            self.problems.exit_checked,
+            self.problems.next == self.len(),
+        ) {
             self.problems.exit_checked = true;
             let found = checker.exit(exit.code).to_vec();
             self.problems.add(NONE, &found);

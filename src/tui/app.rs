@@ -268,7 +268,7 @@ impl App {
 
     /// Whether the frame clock is needed: something to draw, or a status to expire.
     pub fn wants_frame(&self) -> bool {
-        self.dirty || self.status.is_some() || self.charts_animate()
+        self.dirty || self.status.is_some() || self.charts_animate() || self.checking()
     }
 
     pub fn take_dirty(&mut self) -> bool {

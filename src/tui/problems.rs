@@ -37,6 +37,37 @@ pub fn problem(app: &App, e: Entry) -> &Problem {
 }
 
 impl App {
+    /// Some session still has rows to check.
+    pub fn checking(&self) -> bool {
+        self.timeline
+            .sessions
+            .iter()
+            .any(|s| s.store.check_pending())
+    }
+
+    /// On each frame: checks another slice of the sessions' backlog. When a backlog is
+    /// done and the filter tests violations, the view is rebuilt to include them.
+    pub fn check_tick(&mut self) -> bool {
+        let mut added = false;
+        let mut finished = false;
+        for s in &mut self.timeline.sessions {
+            if !s.store.check_pending() {
+                continue;
+            }
+            added |= s.store.check_for(Some(super::view::CHECK_FRAME)) > 0;
+            finished |= !s.store.check_pending();
+        }
+        let filtered = self
+            .crit
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.text.contains("violation") || f.text.contains("rule:"));
+        if finished && filtered {
+            self.rebuild_view();
+        }
+        added || finished
+    }
+
     /// `P`: opens or closes the view.
     pub fn toggle_problems(&mut self) {
         self.problems = match self.problems {

@@ -111,6 +111,9 @@ impl App {
                 if self.chart_tick() {
                     self.dirty = true;
                 }
+                if self.check_tick() {
+                    self.dirty = true;
+                }
             }
             Action::Quit if self.from_hub => self.effects.push(Effect::Back),
             Action::Quit | Action::Exit => self.effects.push(Effect::Quit),
