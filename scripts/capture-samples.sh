@@ -3,6 +3,9 @@
 # (tests/interop/driver.py) runs pygls against pylsp, the MCP SDK against
 # server-everything and a minimal IDE against debugpy, each through `rpctap --record`.
 #
+# pyright's session runs the same LSP steps as pylsp's, for `rpctap diff` on real captures.
+# With names (`capture-samples.sh pyright`), only those sessions are captured again.
+#
 # Needs scripts/interop-setup.sh first, and an rpctap binary (default: a fresh debug
 # build; or RPCTAP=/path/to/rpctap). The sessions run in /tmp/rpctap-sample so that the
 # recordings carry no path of the developer's checkout.
@@ -27,6 +30,9 @@ everything="$work/interop/npm/node_modules/@modelcontextprotocol/server-everythi
 
 capture() { # NAME PROTOCOL SERVER...
     local name=$1 protocol=$2
+    if [[ ${#only[@]} -gt 0 && " ${only[*]} " != *" $name "* ]]; then
+        return
+    fi
     shift 2
     mkdir -p "$work/$name"
     (cd "$work/$name" && "$python" "$root/tests/interop/driver.py" "$protocol" \
@@ -36,7 +42,9 @@ capture() { # NAME PROTOCOL SERVER...
     echo "capture-samples: assets/$name-session.jsonl"
 }
 
+only=("$@")
 mkdir -p "$root/assets"
 capture pylsp lsp "$work/interop/venv/bin/pylsp"
 capture mcp-everything mcp node "$everything" stdio
 capture debugpy dap "$python" -m debugpy.adapter
+capture pyright lsp "$work/interop/npm/node_modules/.bin/pyright-langserver" --stdio

@@ -63,6 +63,10 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Act as the server on stdio, answering from a recording.
     Mock(MockArgs),
+    /// Compare two sessions: added, removed and changed responses, latency changes.
+    Diff(crate::commands::diff::DiffArgs),
+    /// Send recorded sessions to an OpenTelemetry collector (OTLP over HTTP).
+    Export(crate::commands::export::ExportArgs),
     /// The built-in demo language server on stdio (for `rpctap demo`, tests and benchmarks).
     #[command(hide = true)]
     DemoServer(crate::demo::DemoServerArgs),
@@ -145,6 +149,14 @@ pub struct ProxyArgs {
     /// docs/conformance.md); each violation is one line on stderr, a summary at the end.
     #[arg(long)]
     pub check: bool,
+    /// Send each request/response pair as a span to this OpenTelemetry collector
+    /// (OTLP over HTTP; the base URL, `/v1/traces` is appended). Default:
+    /// $OTEL_EXPORTER_OTLP_ENDPOINT when set.
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
+    /// Also send message bodies (after --redact) as span attributes.
+    #[arg(long)]
+    pub otlp_bodies: bool,
     /// Largest message decoded, in bytes (larger ones are forwarded but not decoded).
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_message_size: usize,
@@ -343,6 +355,9 @@ pub struct UiArgs {
     /// as in the hub.
     #[arg(short, long)]
     pub follow: bool,
+    /// Compare two recordings (A B) instead: what `rpctap diff` reports, browsable.
+    #[arg(long, conflicts_with = "follow")]
+    pub diff: bool,
 }
 
 #[derive(Debug, Args)]

@@ -52,9 +52,29 @@ pub fn relative(t: Micros, start: Micros) -> String {
     format!("{sign}{}.{:06}", d / 1_000_000, d % 1_000_000)
 }
 
+/// Text from a recording, with control characters shown as escapes (`\u{1b}`): a hostile
+/// method name or key must not drive the terminal.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(printable("héllo"), "héllo");
+    }
 
     #[test]
     fn units() {

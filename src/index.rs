@@ -48,6 +48,12 @@ pub fn add_to(index: &Path, sessions: &Path, recording: &Path, file: &File) -> a
     crate::paths::ensure_private_dir(index)?;
     let meta = file.metadata()?;
     let entry = index.join(entry_name(&meta));
+    // An entry of the same device and inode is left by a recording since deleted, whose
+    // inode the new file reuses: it names a file that is gone, so it goes. (Only a regular
+    // file is removed; the directory is private to the user.)
+    if std::fs::symlink_metadata(&entry).is_ok_and(|m| m.file_type().is_file()) {
+        let _ = std::fs::remove_file(&entry);
+    }
     let mut out = crate::files::create_exclusive(&entry)
         .with_context(|| format!("cannot create '{}'", entry.display()))?;
     std::io::Write::write_all(&mut out, absolute.as_os_str().as_bytes())?;

@@ -13,6 +13,7 @@ pub mod fmt;
 pub mod index;
 pub mod live;
 pub mod os;
+pub mod otel;
 pub mod paths;
 pub mod proxy;
 pub mod record;

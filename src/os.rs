@@ -105,6 +105,19 @@ pub fn process_exists(pid: u32) -> bool {
     r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
+/// Gives the calling thread the lowest scheduling priority (nice 19), so that background
+/// work (the OpenTelemetry exporter) never takes CPU from the forwarding threads. On Linux
+/// a nice value belongs to a thread, not the whole process. Best effort: a failure leaves
+/// the priority as it was.
+pub fn lower_this_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority takes plain integers and touches no memory; with who = 0 it
+        // changes only the calling thread's nice value.
+        let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+    }
+}
+
 /// The pipe pair the zero-copy pumps tee into for the recorder (Linux): close-on-exec,
 /// and as large as the system lets an unprivileged process make it, so that the recorder
 /// may fall a little behind before chunks take the copying path.

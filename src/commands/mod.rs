@@ -6,6 +6,8 @@ mod cat;
 mod check;
 mod completions;
 mod demo;
+pub mod diff;
+pub mod export;
 mod ls;
 mod mock;
 mod open;
@@ -85,6 +87,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Man(args)) => completions::man(&args),
         Some(Command::Replay(args)) => replay::run(&args),
         Some(Command::Mock(args)) => mock::run(&args),
+        Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
         Some(Command::DemoServer(args)) => crate::demo::run_server(&args),
         Some(Command::DemoClient(args)) => crate::demo::run_client(&args),
         None if !cli.proxy.command.is_empty() => proxy::run(cli.proxy),

@@ -4,14 +4,14 @@
 
 use crate::cli::{FramingArg, ProtocolArg, ProxyArgs};
 use crate::files::Vars;
-use crate::proxy::{FileSink, RecorderConfig, ShimConfig};
+use crate::proxy::{FileSink, Observer, RecorderConfig, ShimConfig};
 use crate::record::{Micros, SessionInfo};
 use crate::wire::{Framing, Limits};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// The recorder's live consumers the options ask for.
-fn observers(check: bool) -> Vec<Box<dyn crate::proxy::Observer>> {
+/// The live conformance checker, when `--check` asks for it.
+fn check_observer(check: bool) -> Vec<Box<dyn crate::proxy::Observer>> {
     let mut list: Vec<Box<dyn crate::proxy::Observer>> = Vec::new();
     if check {
         match crate::check::live::LiveCheck::to_stderr() {
@@ -31,6 +31,9 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     if !(args.grace.is_finite() && args.grace >= 0.0) {
         anyhow::bail!("--grace must be a number of seconds, not {}", args.grace);
     }
+    // Before anything is created: a bad --otlp is a usage error.
+    let mut observers: Vec<Box<dyn Observer>> = otel_observer(&args)?.into_iter().collect();
+    observers.extend(check_observer(args.check));
     let started = Micros::now();
     let name = args.name.clone().unwrap_or_else(|| {
         std::path::Path::new(&args.command[0])
@@ -83,7 +86,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
                 ..Limits::default()
             },
             redact: args.redact,
-            observers: observers(args.check),
+            observers,
         },
         file: file.map(|(path, f)| FileSink::new(Some(path), f)),
         live: !args.no_live,
@@ -99,6 +102,42 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
                 let _ = write_failed_start(f, &info_copy, code, &message);
             }
             Ok(ExitCode::from(code))
+        }
+    }
+}
+
+/// The OpenTelemetry exporter, when `--otlp` or `OTEL_EXPORTER_OTLP_ENDPOINT` asks for
+/// one. A bad `--otlp` is a usage error; a bad environment variable only a warning, so
+/// that a stray variable never keeps a server from starting.
+fn otel_observer(args: &ProxyArgs) -> anyhow::Result<Option<Box<dyn Observer>>> {
+    let url = match crate::otel::endpoint(args.otlp.as_deref()) {
+        Ok(Some(url)) => url,
+        Ok(None) if args.otlp_bodies => {
+            anyhow::bail!("--otlp-bodies needs --otlp URL (or OTEL_EXPORTER_OTLP_ENDPOINT)")
+        }
+        Ok(None) => return Ok(None),
+        Err(e) if args.otlp.is_some() => anyhow::bail!("--otlp {e}"),
+        Err(e) => {
+            eprintln!("rpctap: warning: {e}; OpenTelemetry export is off");
+            return Ok(None);
+        }
+    };
+    let exporter = match crate::otel::Exporter::new(&url, "rpctap") {
+        Ok(x) => x,
+        Err(e) if args.otlp.is_some() => anyhow::bail!(e),
+        Err(e) => {
+            eprintln!("rpctap: warning: {e}; OpenTelemetry export is off");
+            return Ok(None);
+        }
+    };
+    let options = crate::otel::SpanOptions {
+        bodies: args.otlp_bodies,
+    };
+    match crate::otel::LiveExport::start(exporter, options) {
+        Ok(live) => Ok(Some(Box::new(live))),
+        Err(e) => {
+            eprintln!("rpctap: warning: cannot start the OpenTelemetry exporter: {e}");
+            Ok(None)
         }
     }
 }

@@ -6,7 +6,8 @@
 //! incoming id. The server notifications and requests recorded after a client message
 //! are emitted after it is matched.
 
-use super::normalize::{parse_path, remove_path, JsonPath};
+use super::matching::{Matcher, WhenUsedUp};
+use super::normalize::{parse_path, JsonPath};
 use super::{frame, with_id};
 use crate::record::Dir;
 use crate::rpc::{classify, Id, Kind};
@@ -52,9 +53,8 @@ pub struct MockStats {
 }
 
 struct Index {
-    /// Recorded client messages (requests and notifications) by method, in order.
-    by_method: HashMap<String, Vec<usize>>,
-    used: Vec<bool>,
+    /// Recorded client messages (requests and notifications).
+    matcher: Matcher,
     /// Server notifications and requests recorded after each client message, each with
     /// whether it came before that message's response.
     followups: HashMap<usize, Vec<(usize, bool)>>,
@@ -65,8 +65,7 @@ struct Index {
 impl Index {
     fn new(store: &Store) -> Index {
         let mut idx = Index {
-            by_method: HashMap::new(),
-            used: vec![false; store.len()],
+            matcher: Matcher::new(store),
             followups: HashMap::new(),
             preamble: Vec::new(),
         };
@@ -75,10 +74,7 @@ impl Index {
             let row = store.row(i);
             match (row.dir, row.kind) {
                 (Dir::C2s, Kind::Request | Kind::Notification) => {
-                    idx.by_method
-                        .entry(store.method(i).unwrap_or_default().to_owned())
-                        .or_default()
-                        .push(i);
+                    idx.matcher.add(store, i);
                     anchor = Some(i);
                 }
                 (Dir::S2c, Kind::Request | Kind::Notification) => match anchor {
@@ -101,29 +97,8 @@ impl Index {
         params: &Value,
         ignore: &[JsonPath],
     ) -> Option<usize> {
-        let candidates = self.by_method.get(method)?;
-        let norm = |v: &Value| {
-            let mut v = v.clone();
-            for p in ignore {
-                remove_path(&mut v, p);
-            }
-            v
-        };
-        let wanted = norm(params);
-        let params_of = |row: usize| {
-            serde_json::from_slice::<Value>(store.body(row))
-                .ok()
-                .and_then(|mut v| v.get_mut("params").map(Value::take))
-                .unwrap_or(Value::Null)
-        };
-        let found = candidates
-            .iter()
-            .copied()
-            .find(|&r| !self.used[r] && norm(&params_of(r)) == wanted)
-            .or_else(|| candidates.iter().copied().find(|&r| !self.used[r]))
-            .or_else(|| candidates.last().copied())?;
-        self.used[found] = true;
-        Some(found)
+        self.matcher
+            .find(store, method, params, ignore, WhenUsedUp::ReuseLast)
     }
 }
 

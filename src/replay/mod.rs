@@ -6,17 +6,22 @@
 //! - `engine`: drives a fresh server with the script and collects what it answers.
 //! - `report`: compares, and prints the report (text or JSON).
 //! - `mock`: acts as the server on stdio, answering from the recording.
+//! - `matching`: which recorded client message a new one corresponds to (mock, diff).
+//! - `compare`: two sessions side by side (`rpctap diff`), with the report's normalisation.
 
+mod compare;
 mod engine;
+mod matching;
 mod mock;
 mod normalize;
 mod report;
 mod script;
 
+pub use compare::{compare, describe, response_ignores, Change, Comparison, LatencyChange};
 pub use engine::{replay, Pace, ReplayOptions};
 pub use mock::{default_param_ignores, mock, MockOptions, MockStats, Unmatched};
 pub use normalize::{diff, parse_path, remove_path, JsonPath};
-pub use report::{default_ignores, Report, RowFilter};
+pub use report::{default_ignores, normalized, Report, RowFilter};
 
 use crate::wire::Framing;
 

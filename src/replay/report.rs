@@ -48,7 +48,8 @@ pub fn default_ignores(protocol: Option<Protocol>) -> Vec<JsonPath> {
     paths.iter().filter_map(|p| parse_path(p).ok()).collect()
 }
 
-fn normalized(body: &[u8], ignore: &[JsonPath]) -> Value {
+/// A body as compared: parsed (or, if not JSON, its text) with the `ignore` paths removed.
+pub fn normalized(body: &[u8], ignore: &[JsonPath]) -> Value {
     let mut v = serde_json::from_slice(body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
     for p in ignore {

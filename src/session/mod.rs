@@ -5,12 +5,14 @@
 //! Not responsible for: reading files or sockets (see `record`, `live`), drawing (see `tui`).
 
 mod load;
+mod pairing;
 mod problems;
 mod stats;
 mod store;
 mod summary;
 
 pub use load::{describe, io_message, load};
+pub use pairing::OpenRequests;
 pub use problems::{Problem, Problems};
 pub use stats::{MethodStats, Stats};
 pub use store::{Flags, IdKey, Row, Status, Store, NONE};

@@ -96,7 +96,7 @@ pub struct Store {
     methods: Interner,
     strings: Interner,
     /// Requests waiting for their response, keyed by their direction and id.
-    open: HashMap<(Dir, IdKey), u32>,
+    open: super::OpenRequests<IdKey, u32>,
     /// Non-canonical header text of a row, by row index.
     headers: HashMap<u32, Bytes>,
     pub exit: Option<Exit>,
@@ -372,13 +372,13 @@ impl Store {
         let Row { kind, dir, id, .. } = self.rows[i];
         match kind {
             Kind::Request => {
-                if let Some(prev) = self.open.insert((dir, id), i as u32) {
+                if let Some(prev) = self.open.request(dir, id, i as u32) {
                     self.rows[prev as usize].flags.set(Flags::DUPLICATE_ID);
                     self.rows[i].flags.set(Flags::DUPLICATE_ID);
                 }
             }
             Kind::Response | Kind::Error => {
-                if let Some(req) = self.open.remove(&(dir.other(), id)) {
+                if let Some(req) = self.open.response(dir, id) {
                     self.rows[req as usize].pair = i as u32;
                     self.rows[i].pair = req;
                     if self.rows[i].method == NONE {
@@ -396,7 +396,7 @@ impl Store {
             // The cancelled request travelled the same way as its cancellation. It may
             // already be answered, so look among paired requests too (newest first).
             // The search is bounded so that a flood of cancellations stays linear.
-            let found = self.open.get(&(dir, key)).copied().or_else(|| {
+            let found = self.open.get_mut(dir, key).map(|r| *r).or_else(|| {
                 let from = self.rows.len().saturating_sub(100_000);
                 self.rows[from..]
                     .iter()

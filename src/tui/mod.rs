@@ -11,6 +11,7 @@
 pub mod app;
 pub mod chart;
 pub mod detail;
+pub mod diff;
 pub mod event_loop;
 mod filtering;
 pub mod hub;
@@ -131,4 +132,19 @@ pub fn run_files(paths: &[PathBuf], follow: bool) -> anyhow::Result<()> {
 /// Blocking `view_hub`.
 pub fn run_hub() -> anyhow::Result<()> {
     runtime()?.block_on(view_hub())
+}
+
+/// `rpctap ui A B --diff`: the comparison of two sessions until the user quits.
+pub fn run_diff(mut view: diff::DiffView) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("the TUI needs a terminal; to print the comparison use `rpctap diff`");
+    }
+    runtime()?.block_on(async {
+        let mut tty =
+            Tty::enter().map_err(|e| anyhow::anyhow!("cannot set up the terminal: {e}"))?;
+        let input = crossterm::event::EventStream::new();
+        let r = diff::run(&mut view, tty.terminal(), input).await;
+        drop(tty);
+        r.map_err(|e| anyhow::anyhow!("terminal: {e}"))
+    })
 }

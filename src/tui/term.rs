@@ -62,6 +62,13 @@ impl Tty {
     }
 }
 
+impl Tty {
+    /// The terminal itself, for views with a loop of their own (`diff`).
+    pub fn terminal(&mut self) -> &mut Terminal<CrosstermBackend<Stdout>> {
+        &mut self.terminal
+    }
+}
+
 impl Drop for Tty {
     fn drop(&mut self) {
         restore();

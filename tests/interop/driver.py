@@ -142,7 +142,8 @@ async def run_lsp(cmd, workspace):
     items = completion.items if hasattr(completion, "items") else completion
     return relative(
         {
-            "server": plain(init.serverInfo),
+            # pyright sends no serverInfo.
+            "server": plain(getattr(init, "serverInfo", None)),
             "capabilities": plain(init.capabilities),
             "hover": unstructure(hover),
             "completion": sorted(item.label for item in items or []),
