@@ -44,9 +44,10 @@ impl std::str::FromStr for Pace {
             "asap" => Ok(Pace::Asap),
             "recorded" => Ok(Pace::Scaled(1.0)),
             f => match f.parse::<f64>() {
-                Ok(x) if x > 0.0 && x.is_finite() => Ok(Pace::Scaled(x)),
+                // Bounded: a factor near 0 would push deadlines past what the clock holds.
+                Ok(x) if (0.001..=1e6).contains(&x) => Ok(Pace::Scaled(x)),
                 _ => Err(format!(
-                    "expected recorded, asap or a speed factor such as 2, not {f:?}"
+                    "expected recorded, asap or a speed factor from 0.001 to 1000000 such as 2, not {f:?}"
                 )),
             },
         }
