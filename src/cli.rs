@@ -46,6 +46,10 @@ pub enum Command {
     Cat(CatArgs),
     /// Per-method counts, errors and latency percentiles of a recording.
     Stats(StatsArgs),
+    /// Check recordings against JSON-RPC 2.0, the LSP/MCP/DAP lifecycles and their official
+    /// schemas. Exit 0: no error-level result; 1: some; 2: usage or input error.
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
     /// List recorded and live sessions.
     Ls(LsArgs),
     /// Browse one recording in the terminal UI (followed while it is being written).
@@ -146,6 +150,10 @@ pub struct ProxyArgs {
     /// because a key cannot be found in them and they may hold its value.
     #[arg(long, requires = "redact")]
     pub redact_keep_unparsed: bool,
+    /// Check the traffic against the protocol's rules as it is recorded (see
+    /// docs/conformance.md); each violation is one line on stderr, a summary at the end.
+    #[arg(long)]
+    pub check: bool,
     /// Send each request/response pair as a span to this OpenTelemetry collector
     /// (OTLP over HTTP; the base URL, `/v1/traces` is appended). Default:
     /// $OTEL_EXPORTER_OTLP_ENDPOINT when set.
@@ -226,6 +234,48 @@ pub struct StatsArgs {
     /// percentiles in µs, pending and cancelled requests) — the numbers of the TUI's S view.
     #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
     pub format: ReportFormat,
+    /// Do not count conformance violations (see `rpctap check`).
+    #[arg(long)]
+    pub no_check: bool,
+}
+
+const CHECK_HELP: &str = "\
+Examples:
+  rpctap check s.jsonl                         one line per violation, then a summary
+  rpctap check --format sarif s.jsonl > s.sarif  for code-scanning dashboards
+  rpctap check --ignore framing/noise s.jsonl  drop a rule (a prefix ending in / drops an area)
+  rpctap check --list-rules                    every rule with its severity and spec link
+Rules and examples: docs/conformance.md.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// `FILE:LINE: severity[rule]: message`, then a summary line.
+    Text,
+    /// One JSON document: per file, its results.
+    Json,
+    /// SARIF 2.1.0, a result per violation located at its line.
+    Sarif,
+    /// JUnit XML: a suite per file, a case per rule.
+    Junit,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Recordings to check, in any format `rpctap cat` reads.
+    #[arg(value_name = "FILE", required_unless_present = "list_rules")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// Report only this rule (repeatable; `schema/` names every rule of an area).
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+    /// Do not report this rule (repeatable; `schema/` names every rule of an area).
+    #[arg(long, value_name = "ID")]
+    pub ignore: Vec<String>,
+    /// Print the rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! The library holds everything; `main.rs` only maps `run()` to an exit code.
 
 pub mod catalog;
+pub mod check;
 pub mod child;
 pub mod cli;
 pub mod commands;

@@ -233,3 +233,18 @@ pub fn splice(src: &File, dst: &File, len: usize) -> io::Result<usize> {
         Err(io::ErrorKind::Unsupported.into())
     }
 }
+
+/// Gives the calling thread the lowest CPU priority (nice 19, Linux), so that work it
+/// does in the background (live conformance checking) yields the CPU to forwarding and
+/// recording. Best effort: elsewhere, or on failure, nothing changes.
+pub fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no preconditions; setpriority takes plain integers, and on
+        // Linux PRIO_PROCESS with a thread id changes that thread only.
+        unsafe {
+            let tid = libc::gettid();
+            let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+        }
+    }
+}

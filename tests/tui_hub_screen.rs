@@ -89,6 +89,7 @@ fn entry(
         protocol,
         exit: None,
         gap_bytes: 0,
+        problems: 0,
         failure: None,
     });
     Entry {

@@ -135,7 +135,8 @@ fn error_pending_and_cancelled_rows_have_their_colours() {
     let fg_of = |seq: &str, text: &str| {
         let y = rows
             .iter()
-            .position(|l| l.get(..8).is_some_and(|s| s.trim() == seq))
+            // Column 0 is the mark or conformance marker (one character, maybe wide in bytes).
+            .position(|l| l.chars().skip(1).take(7).collect::<String>().trim() == seq)
             .unwrap_or_else(|| panic!("row {seq}"));
         let x = rows[y].find(text).unwrap();
         let col = rows[y][..x].chars().count() as u16;

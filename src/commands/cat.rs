@@ -8,7 +8,7 @@ use crate::filter::Filter;
 use crate::record::export::{write_vscode, Har};
 use crate::record::{encode_event, open, wire_bytes, Dir, Event};
 use crate::rpc::Kind;
-use crate::session::{describe, load, Store};
+use crate::session::{describe, Store};
 use anyhow::anyhow;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -40,9 +40,16 @@ pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
             (Some(dir), _) => wire(path, dir, &mut out)?,
             (None, CatFormat::Jsonl) => jsonl(path, filter, &mut out)?,
             (None, CatFormat::Pretty) => super::cat_pretty::pretty(path, filter, color, &mut out)?,
-            (None, CatFormat::Json) => json(&load(path)?, filter, &mut json_first, &mut out)?,
-            (None, CatFormat::Vscode) => left_out += write_vscode(&load(path)?, &mut out)?,
-            (None, CatFormat::Har) => har.add(&load(path)?),
+            (None, CatFormat::Json) => json(
+                &super::load_checked(path, filter)?,
+                filter,
+                &mut json_first,
+                &mut out,
+            )?,
+            (None, CatFormat::Vscode) => {
+                left_out += write_vscode(&super::load_checked(path, filter)?, &mut out)?
+            }
+            (None, CatFormat::Har) => har.add(&super::load_checked(path, filter)?),
         }
     }
     match args.format {
@@ -180,7 +187,7 @@ fn selected(store: &Store, filter: Option<&Filter>) -> Vec<usize> {
 fn jsonl(path: &Path, filter: Option<&Filter>, out: &mut impl Write) -> anyhow::Result<()> {
     let keep = match filter {
         Some(f) => {
-            let store = load(path)?;
+            let store = super::load_checked(path, Some(f))?;
             let mut keep = vec![false; store.len()];
             for i in f.select(&store) {
                 keep[i] = true;

@@ -11,7 +11,7 @@ use crate::filter::Filter;
 use crate::record::{Event, Exit, Micros};
 use crate::rpc::Kind;
 use crate::session::stream::{Pairer, Timing};
-use crate::session::{load, Status};
+use crate::session::Status;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -39,7 +39,7 @@ pub fn pretty(
     let Some(filter) = filter else {
         return streamed(path, color, out);
     };
-    let store = load(path)?;
+    let store = super::load_checked(path, Some(filter))?;
     for i in filter.select(&store) {
         let r = store.row(i);
         let row = Row {

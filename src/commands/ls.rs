@@ -22,6 +22,9 @@ pub fn run(_args: &LsArgs) -> anyhow::Result<ExitCode> {
             .as_ref()
             .map_or((String::new(), String::new()), |s| {
                 let mut errors = format!("{} errors", s.errors);
+                if s.problems > 0 {
+                    errors.push_str(&format!(" {} violations", s.problems));
+                }
                 if s.gap_bytes > 0 {
                     errors.push_str(&format!(" INCOMPLETE ({} bytes not recorded)", s.gap_bytes));
                 }

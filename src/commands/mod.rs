@@ -4,6 +4,7 @@
 
 mod cat;
 mod cat_pretty;
+mod check;
 mod completions;
 mod demo;
 pub mod diff;
@@ -37,6 +38,19 @@ fn read_events(
     let describe = move |e| anyhow::anyhow!(crate::session::describe(path, &e));
     let (_, events) = crate::record::open(path).map_err(describe)?;
     Ok(events.map(move |r| r.map_err(describe)))
+}
+
+/// Loads a recording; checks its conformance when the filter tests it (`violation`,
+/// `rule:`).
+fn load_checked(
+    path: &std::path::Path,
+    filter: Option<&crate::filter::Filter>,
+) -> anyhow::Result<crate::session::Store> {
+    let mut store = crate::session::load(path)?;
+    if filter.is_some_and(crate::filter::Filter::needs_check) {
+        store.check();
+    }
+    Ok(store)
 }
 
 pub fn main() -> ExitCode {
@@ -119,6 +133,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Cat(args)) => cat::run(&args),
         Some(Command::Stats(args)) => stats::run(&args),
+        Some(Command::Check(args)) => check::run(&args),
         Some(Command::Ls(args)) => ls::run(&args),
         Some(Command::Proxy(args)) => proxy::run(args),
         Some(Command::Completions(args)) => completions::completions(&args),

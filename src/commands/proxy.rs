@@ -10,6 +10,20 @@ use crate::wire::{Framing, Limits};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// The live conformance checker, when `--check` asks for it.
+fn check_observer(check: bool) -> Vec<Box<dyn crate::proxy::Observer>> {
+    let mut list: Vec<Box<dyn crate::proxy::Observer>> = Vec::new();
+    if check {
+        match crate::check::live::LiveCheck::to_stderr() {
+            Ok(c) => list.push(Box::new(c)),
+            Err(e) => {
+                eprintln!("rpctap: warning: cannot start checking: {e}; forwarding continues")
+            }
+        }
+    }
+    list
+}
+
 pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     if args.command.is_empty() {
         anyhow::bail!("no server command given: use `rpctap proxy [OPTIONS] CMD [ARGS]...`");
@@ -18,7 +32,8 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--grace must be a number of seconds, not {}", args.grace);
     }
     // Before anything is created: a bad --otlp is a usage error.
-    let observers: Vec<Box<dyn Observer>> = otel_observer(&args)?.into_iter().collect();
+    let mut observers: Vec<Box<dyn Observer>> = otel_observer(&args)?.into_iter().collect();
+    observers.extend(check_observer(args.check));
     let started = Micros::now();
     let name = args.name.clone().unwrap_or_else(|| {
         std::path::Path::new(&args.command[0])

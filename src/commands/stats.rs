@@ -12,10 +12,26 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
     let filter = super::parse_filter(args.filter.as_deref())?;
     let mut stats = Stats::default();
     let (mut selected, mut rows) = (0, 0);
+    // Conformance (errors, warnings), checked as the events go by unless --no-check.
+    let mut conformance = (!args.no_check).then_some((0u64, 0u64));
     for (n, path) in args.files.iter().enumerate() {
+        let mut checker = conformance.map(|_| crate::check::Checker::new());
+        let mut count = |ev: &crate::record::Event| {
+            if let (Some(c), Some((errors, warnings))) = (&mut checker, &mut conformance) {
+                for v in c.event(ev) {
+                    match v.rule.severity {
+                        crate::check::Severity::Error => *errors += 1,
+                        crate::check::Severity::Warning => *warnings += 1,
+                    }
+                }
+            }
+        };
         let one = match &filter {
             Some(f) => {
-                let store = load(path)?;
+                let mut store = load(path)?;
+                if f.needs_check() {
+                    store.check();
+                }
                 let only = f.select(&store);
                 (selected, rows) = (selected + only.len(), rows + store.len());
                 let mut one = Stats::compute(&store, Some(&only));
@@ -23,9 +39,21 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
                 for u in lists.into_iter().flatten() {
                     u.file = n;
                 }
+                if !args.no_check {
+                    super::read_events(path)?
+                        .flatten()
+                        .for_each(|ev| count(&ev));
+                }
                 one
             }
-            None => Stats::stream(super::read_events(path)?, n)?,
+            None => {
+                let events = super::read_events(path)?.inspect(|ev| {
+                    if let Ok(ev) = ev {
+                        count(ev);
+                    }
+                });
+                Stats::stream(events, n)?
+            }
         };
         stats.merge(one);
     }
@@ -37,6 +65,9 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
         }
         let files: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
         doc["files"] = files.into();
+        if let Some((errors, warnings)) = conformance {
+            doc["conformance"] = serde_json::json!({"errors": errors, "warnings": warnings});
+        }
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
         out.flush()?;
@@ -50,6 +81,12 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "{} files", args.files.len())?;
     }
     write(&stats, args, &mut out)?;
+    if let Some((errors, warnings)) = conformance {
+        writeln!(
+            out,
+            "conformance: {errors} error(s), {warnings} warning(s) (rpctap check for each)"
+        )?;
+    }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

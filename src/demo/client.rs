@@ -260,14 +260,20 @@ impl<W: Write> Session<'_, W> {
         })
     }
 
+    /// `Value::Null` params are left out: JSON-RPC's `params` is an object or an array
+    /// when present (`rpctap check` flags `"params": null`).
     pub fn notify(&mut self, method: &str, params: Value) -> Result<(), Halt> {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+        let mut m = json!({"jsonrpc": "2.0", "method": method, "params": params});
+        drop_null_params(&mut m);
+        self.send(&m)
     }
 
     pub fn request(&mut self, method: &str, params: Value) -> Result<Id, Halt> {
         let id = self.next_id;
         self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        let mut m = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        drop_null_params(&mut m);
+        self.send(&m)?;
         Ok(Id::Num(id))
     }
 
@@ -409,5 +415,13 @@ impl<W: Write> Session<'_, W> {
             }
         }
         self.report
+    }
+}
+
+fn drop_null_params(m: &mut Value) {
+    if let Some(o) = m.as_object_mut() {
+        if o.get("params").is_some_and(Value::is_null) {
+            o.remove("params");
+        }
     }
 }

@@ -48,6 +48,9 @@ pub enum Pred {
     Path(Box<PathPred>),
     /// Shared so that filters clone cheaply; a compiled program is never mutated.
     Jq(Arc<Jq>),
+    /// `violation` (`None`) or `rule:ID,…` (globs over rule ids): the row breaks a
+    /// conformance rule (the store must have been checked, see `Filter::needs_check`).
+    Violation(Option<Vec<Glob>>),
     /// `pair(e)`: the row's request or response — the other half of its exchange — is
     /// accepted by `e`. Rows without a pair never match.
     Pair(Box<Expr>),
@@ -84,6 +87,17 @@ impl Pred {
 }
 
 impl Expr {
+    /// Does any predicate test conformance results?
+    pub fn mentions_violation(&self) -> bool {
+        match self {
+            Expr::All => false,
+            Expr::Pred(Pred::Violation(_)) => true,
+            Expr::Pred(Pred::Pair(e)) | Expr::Not(e) => e.mentions_violation(),
+            Expr::Pred(_) => false,
+            Expr::And(es) | Expr::Or(es) => es.iter().any(Expr::mentions_violation),
+        }
+    }
+
     pub fn cost(&self) -> Cost {
         match self {
             Expr::All => Cost::Summary,

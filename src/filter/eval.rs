@@ -124,6 +124,11 @@ impl Pred {
             Pred::Path(p) => is_message(row.kind) && p.matches(store.body(i)),
             Pred::Jq(jq) => is_message(row.kind) && jq.matches(store.body(i)),
             Pred::Pair(e) => store.pair(i).is_some_and(|p| e.eval(cx, p)),
+            Pred::Violation(None) => row.flags.has(crate::session::Flags::VIOLATION),
+            Pred::Violation(Some(globs)) => store
+                .problems_of(i)
+                .iter()
+                .any(|p| globs.iter().any(|g| g.matches(p.violation.rule.id))),
         }
     }
 }

@@ -75,6 +75,12 @@ impl Filter {
 
     /// Does any predicate read message bodies (text, regex, JSON path, jq)? When not, the
     /// filter runs on row summaries alone and is cheap enough to re-run on every keystroke.
+    /// Does the filter test conformance results (`violation`, `rule:`)? Then the store
+    /// must be checked (`Store::check`) before the filter runs.
+    pub fn needs_check(&self) -> bool {
+        self.expr.mentions_violation()
+    }
+
     pub fn needs_body(&self) -> bool {
         self.expr.cost() > ast::Cost::Summary
     }

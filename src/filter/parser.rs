@@ -247,6 +247,7 @@ impl Parser {
             }
             Tok::Word(w) if w == "has" && self.peek().tok == Tok::LParen => self.has()?,
             Tok::Word(w) if w == "pair" && self.peek().tok == Tok::LParen => self.pair(t.col)?,
+            Tok::Word(w) if w == "violation" => Pred::Violation(None),
             Tok::Word(w) => Pred::Text(Text::substring(&w)),
             Tok::Str(s) => Pred::Text(Text::substring(&s)),
             Tok::Regex { pattern, flags } => Pred::Text(regex(&pattern, &flags, t.col)?),

@@ -10,11 +10,13 @@ pub enum Field {
     Kind,
     Id,
     Status,
+    /// `rule:ID`: the row breaks a conformance rule (glob over rule ids).
+    Rule,
     Jq,
 }
 
 impl Field {
-    pub const NAMES: &'static str = "method, dir, kind, id, status or jq";
+    pub const NAMES: &'static str = "method, dir, kind, id, status, rule or jq";
 
     pub fn parse(s: &str) -> Option<Field> {
         Some(match s {
@@ -23,6 +25,7 @@ impl Field {
             "kind" => Field::Kind,
             "id" => Field::Id,
             "status" => Field::Status,
+            "rule" => Field::Rule,
             "jq" => Field::Jq,
             _ => return None,
         })
@@ -35,6 +38,7 @@ impl Field {
             Field::Kind => "kind",
             Field::Id => "id",
             Field::Status => "status",
+            Field::Rule => "rule",
             Field::Jq => "jq",
         }
     }

@@ -80,6 +80,9 @@ pub fn field(f: Field, value: &Token, slots: &mut usize) -> Result<Pred> {
             }
             Ok(Pred::Status(mask as u8))
         }
+        Field::Rule => Ok(Pred::Violation(Some(
+            items.iter().map(|(s, _)| Glob::new(s)).collect(),
+        ))),
         Field::Jq => Err(err(value.col, "expected a jq program")),
     }
 }

@@ -181,6 +181,11 @@ pub struct Reader<R> {
 }
 
 impl<R: BufRead> Reader<R> {
+    /// The 1-based number of the line the last event came from.
+    pub fn line(&self) -> usize {
+        self.lines.line_no()
+    }
+
     pub fn new(inner: R) -> Self {
         Reader {
             inner,

@@ -6,6 +6,7 @@
 
 mod load;
 mod pairing;
+mod problems;
 mod stats;
 mod stats_stream;
 mod store;
@@ -14,6 +15,8 @@ mod summary;
 
 pub use load::{describe, io_message, load};
 pub use pairing::OpenRequests;
+pub use problems::{Problem, Problems};
 pub use stats::{MethodStats, Stats, Unanswered};
+
 pub use store::{Flags, IdKey, Row, Status, Store, NONE};
 pub use summary::{summarize, Summaries, Summary};

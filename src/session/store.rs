@@ -31,6 +31,8 @@ impl Flags {
     pub const DUPLICATE_ID: u8 = 2;
     pub const REDACTED: u8 = 4;
     pub const NOT_UTF8: u8 = 8;
+    /// The row breaks a conformance rule (`Store::check`).
+    pub const VIOLATION: u8 = 16;
 
     pub fn has(self, f: u8) -> bool {
         self.0 & f != 0
@@ -104,6 +106,8 @@ pub struct Store {
     /// The framing each direction uses, as first seen: [c2s, s2c].
     pub framing: [Option<Framing>; 2],
     pub protocol: Option<Protocol>,
+    /// Conformance results, once `check` has run.
+    pub problems: super::problems::Problems,
     /// Some row's time differs from the first's (see `untimed`).
     times_vary: bool,
 }
@@ -251,6 +255,10 @@ impl Store {
     pub fn is_error(&self, i: usize) -> bool {
         let k = self.rows[i].kind;
         k == Kind::Error || k == Kind::Invalid || self.status(i) == Status::Error
+    }
+
+    pub(super) fn flag(&mut self, i: usize, f: u8) {
+        self.rows[i].flags.set(f);
     }
 
     /// The session was rebuilt from another tool's log (`record::import` names such

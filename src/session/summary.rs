@@ -37,6 +37,8 @@ pub struct Summary {
     pub exit: Option<Exit>,
     /// Bytes the gap lines say were forwarded but not recorded.
     pub gap_bytes: u64,
+    /// Conformance violations at error level (`rpctap check`).
+    pub problems: u64,
     /// Why the session ended without running, from the exit line's `error` (the command
     /// could not be started): clients hide the shim's stderr, so lists show this instead.
     pub failure: Option<String>,
@@ -70,6 +72,8 @@ struct Scan {
     summary: Option<Result<Summary, ()>>,
     offset: u64,
     probes: u32,
+    /// Conformance checking, resumed with the scan (boxed: the scan is cloned rarely).
+    checker: Box<crate::check::Checker>,
 }
 
 impl Scan {
@@ -79,6 +83,7 @@ impl Scan {
             summary: None,
             offset: 0,
             probes: 0,
+            checker: Box::default(),
         }
     }
 
@@ -127,6 +132,7 @@ impl Scan {
                         errors: 0,
                         exit: None,
                         gap_bytes: 0,
+                        problems: 0,
                         failure: None,
                     }),
                     _ => Err(()),
@@ -139,13 +145,22 @@ impl Scan {
         if line.starts_with(b"{\"type\":") {
             match parse_line(line) {
                 Ok(Event::Exit(e)) => {
+                    s.problems += errors(self.checker.exit(e.code));
                     s.exit = Some(e);
                     s.failure = exit_error(line);
                 }
-                Ok(Event::Gap(g)) => s.gap_bytes += g.bytes,
+                Ok(Event::Gap(g)) => {
+                    self.checker.lost_history();
+                    s.gap_bytes += g.bytes
+                }
                 _ => {}
             }
             return;
+        }
+        // Conformance needs every message and noise line parsed: the hub pays it once per
+        // file (the scan resumes where it stopped).
+        if let Ok(ev @ (Event::Message(_) | Event::Noise(_))) = parse_line(line) {
+            s.problems += errors(self.checker.event(&ev));
         }
         // `"dir":"` cannot occur inside a string value (its quotes would be escaped), so
         // the first one is the line's own.
@@ -188,6 +203,13 @@ impl Scan {
             }
         }
     }
+}
+
+fn errors(found: &[crate::check::Violation]) -> u64 {
+    found
+        .iter()
+        .filter(|v| v.rule.severity == crate::check::Severity::Error)
+        .count() as u64
 }
 
 /// The `error` of an exit line, made one line and bounded for a list.

@@ -149,6 +149,8 @@ pub struct App {
     pub time: TimeFormat,
     pub stderr_pane: bool,
     pub help: bool,
+    /// The Problems view is open, with this line selected.
+    pub problems: Option<usize>,
     pub prompt: Option<Prompt>,
     /// Whether the prompt's text compiles, checked as it is typed.
     pub prompt_error: Option<QueryError>,
@@ -193,6 +195,7 @@ impl App {
             focus: Pane::List,
             tab: Tab::Body,
             detail_scroll: 0,
+            problems: None,
             time: TimeFormat::Absolute,
             stderr_pane: false,
             help: false,
@@ -265,7 +268,7 @@ impl App {
 
     /// Whether the frame clock is needed: something to draw, or a status to expire.
     pub fn wants_frame(&self) -> bool {
-        self.dirty || self.status.is_some() || self.charts_animate()
+        self.dirty || self.status.is_some() || self.charts_animate() || self.checking()
     }
 
     pub fn take_dirty(&mut self) -> bool {

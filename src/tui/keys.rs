@@ -41,6 +41,19 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
             _ => return None,
         });
     }
+    if app.problems.is_some() && app.page == Page::Viewer {
+        return Some(match k.code {
+            Char('j') | Down => Action::ProblemsMove(1),
+            Char('k') | Up => Action::ProblemsMove(-1),
+            PageDown => Action::ProblemsMove(10),
+            PageUp => Action::ProblemsMove(-10),
+            Char('g') | Home => Action::ProblemsMove(isize::MIN / 2),
+            Char('G') | End => Action::ProblemsMove(isize::MAX / 2),
+            Enter => Action::ProblemsJump,
+            Esc | Char('P') | Char('q') => Action::ToggleProblems,
+            _ => return None,
+        });
+    }
     if let Some(a) = super::chart::key(app, k) {
         return Some(a);
     }
@@ -69,6 +82,7 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
         Char('r') => Action::Reattach,
         Char('w') => Action::OpenPrompt(PromptKind::Save),
         Char('p') => Action::PairJump,
+        Char('P') => Action::ToggleProblems,
         Char('1') => Action::SetTab(DetailTab::Body),
         Char('2') => Action::SetTab(DetailTab::Pair),
         Char('3') => Action::SetTab(DetailTab::Wire),

@@ -19,6 +19,7 @@ pub mod json;
 pub mod keys;
 mod labels;
 mod live_source;
+pub mod problems;
 pub mod prompt;
 pub mod query;
 pub mod render;

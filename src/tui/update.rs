@@ -51,6 +51,11 @@ pub enum Action {
     ToggleTime,
     Copy,
     ToggleHelp,
+    /// `P`: the Problems view.
+    ToggleProblems,
+    ProblemsMove(isize),
+    /// Enter in the Problems view: select the problem's message.
+    ProblemsJump,
     HubMove(isize),
     /// A click on this row of the hub's list (0: the first row shown).
     HubClick(usize),
@@ -104,6 +109,9 @@ impl App {
                     self.dirty = true;
                 }
                 if self.chart_tick() {
+                    self.dirty = true;
+                }
+                if self.check_tick() {
                     self.dirty = true;
                 }
             }
@@ -232,6 +240,9 @@ impl App {
             }
             Action::Copy => self.copy(),
             Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleProblems => self.toggle_problems(),
+            Action::ProblemsMove(n) => self.problems_move(n),
+            Action::ProblemsJump => self.problems_jump(),
             Action::HubMove(n) => {
                 if let Some(h) = &mut self.hub {
                     h.step(n);
@@ -285,7 +296,7 @@ impl App {
     }
 
     /// Selects `r` if the view shows it; says why not otherwise.
-    fn select_ref(&mut self, r: Ref) -> bool {
+    pub(super) fn select_ref(&mut self, r: Ref) -> bool {
         let found = self.timeline.pos_of(r).map(|p| self.view.find(p));
         match found {
             Some(Ok(i)) => {

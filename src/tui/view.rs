@@ -48,6 +48,12 @@ impl Counts {
     }
 }
 
+/// Time spent checking conformance per batch of ingested rows, at most (the 1,000,000-row
+/// open pays about 250 of them); the backlog is checked `CHECK_FRAME` per frame.
+pub const CHECK_SLICE: std::time::Duration = std::time::Duration::from_millis(1);
+/// Time spent checking the backlog per frame, at most.
+pub const CHECK_FRAME: std::time::Duration = std::time::Duration::from_millis(8);
+
 /// One session being viewed.
 pub struct Session {
     pub store: Store,
@@ -124,6 +130,10 @@ impl Session {
         if self.store.exit.is_some() {
             self.feed = SourceState::Ended;
         }
+        // Conformance as rows arrive (the marker column, the Problems view, `violation`),
+        // a slice at a time: a large file's backlog is checked between frames (`App`'s
+        // tick), never holding up its loading.
+        self.store.check_for(Some(CHECK_SLICE));
         first
     }
 }

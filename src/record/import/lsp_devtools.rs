@@ -151,6 +151,7 @@ pub(super) fn import(text: &[u8], context: &Context) -> Result<Vec<Event>, ReadE
             // A bare JSON-RPC body.
             (None, _) => (line, dirs.of(line)),
         };
+        b.line = n;
         b.message(t, dir, Framing::Lsp, body.to_vec());
     }
     Ok(b.finish(context))

@@ -66,6 +66,7 @@ pub(super) fn import(bytes: &[u8], context: &Context) -> Result<Vec<Event>, Read
             Some(raw) => raw.get().as_bytes().to_vec(),
             None => env.text.as_bytes().to_vec(),
         };
+        b.line = n;
         match env.direction.as_str() {
             "c2s" => b.message(t, Dir::C2s, Framing::Ndjson, body()),
             "s2c" => b.message(t, Dir::S2c, Framing::Ndjson, body()),

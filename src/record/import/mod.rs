@@ -120,6 +120,36 @@ pub type Events = Box<dyn Iterator<Item = Result<Event, ReadError>>>;
 
 /// Opens a file of any supported format.
 pub fn open(path: &Path) -> Result<(Format, Events), ReadError> {
+    let (format, opened) = open_any(path)?;
+    let events: Events = match opened {
+        Opened::Stream(reader) => Box::new(reader),
+        Opened::Imported(events, _) => Box::new(events.into_iter().map(Ok)),
+    };
+    Ok((format, events))
+}
+
+/// Opens an imported format (not rpctap's own) with the line of the file each event
+/// came from (for SQLite, the row; 0 for the synthesised session header).
+pub fn open_with_lines(path: &Path) -> Result<(Vec<Event>, Vec<usize>), ReadError> {
+    match open_any(path)?.1 {
+        Opened::Imported(events, context) => {
+            let lines = context.lines.into_inner();
+            Ok((events, lines))
+        }
+        Opened::Stream(reader) => {
+            let events: Vec<Event> = reader.collect::<Result<_, _>>()?;
+            let lines = (1..=events.len()).collect();
+            Ok((events, lines))
+        }
+    }
+}
+
+enum Opened {
+    Stream(Reader<std::io::BufReader<std::fs::File>>),
+    Imported(Vec<Event>, Context),
+}
+
+fn open_any(path: &Path) -> Result<(Format, Opened), ReadError> {
     let file = super::open_regular(path)?;
     let meta = file.metadata()?;
     let mut reader = std::io::BufReader::with_capacity(SNIFF, file);
@@ -129,7 +159,7 @@ pub fn open(path: &Path) -> Result<(Format, Events), ReadError> {
     }
     let format = detect(head).ok_or(ReadError::UnknownFormat)?;
     if format == Format::Rpctap {
-        return Ok((format, Box::new(Reader::new(reader))));
+        return Ok((format, Opened::Stream(Reader::new(reader))));
     }
     let context = Context {
         name: path
@@ -140,6 +170,7 @@ pub fn open(path: &Path) -> Result<(Format, Events), ReadError> {
             .ok()
             .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(Micros(0), |d| Micros(d.as_micros() as i64)),
+        lines: Default::default(),
     };
     let events = if format == Format::LspDevtoolsSqlite {
         drop(reader);
@@ -149,7 +180,7 @@ pub fn open(path: &Path) -> Result<(Format, Events), ReadError> {
         std::io::Read::read_to_end(&mut reader, &mut bytes)?;
         import_bytes(format, &bytes, &context)?
     };
-    Ok((format, Box::new(events.into_iter().map(Ok))))
+    Ok((format, Opened::Imported(events, context)))
 }
 
 /// Imports a whole file already in memory (any text format).
@@ -176,6 +207,8 @@ pub struct Context {
     /// When the file was last written: the date for formats that log only a time of day,
     /// and the time of formats that log none.
     pub modified: Micros,
+    /// Filled by the import: the line (or row) each event came from, in event order.
+    pub lines: std::cell::RefCell<Vec<usize>>,
 }
 
 /// Collects an import's events and puts a session header in front of them.
@@ -186,6 +219,9 @@ pub(crate) struct Builder {
     pub command: Vec<String>,
     pub cwd: String,
     pub protocol: Option<&'static str>,
+    /// The line (or row) of the file the next event comes from.
+    pub line: usize,
+    lines: Vec<usize>,
 }
 
 impl Builder {
@@ -197,10 +233,13 @@ impl Builder {
             command: Vec::new(),
             cwd: String::new(),
             protocol: None,
+            line: 0,
+            lines: Vec::new(),
         }
     }
 
     fn next(&mut self, t: Micros) -> u64 {
+        self.lines.push(self.line);
         self.started.get_or_insert(t);
         self.seq += 1;
         self.seq
@@ -240,6 +279,10 @@ impl Builder {
             started: started.to_rfc3339(),
             protocol: self.protocol.map(str::to_owned),
         };
+        let mut lines = context.lines.borrow_mut();
+        lines.clear();
+        lines.push(0);
+        lines.extend(self.lines);
         let mut events = Vec::with_capacity(self.events.len() + 1);
         events.push(Event::Session(info));
         events.extend(self.events);

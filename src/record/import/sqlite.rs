@@ -79,6 +79,7 @@ fn messages(db: &Connection, b: &mut Builder, context: &Context) -> Result<(), R
         if let Some(at) = meta.get("timestamp").and_then(parse_time) {
             t = at;
         }
+        b.line = i + 1;
         b.message(t, dir, Framing::Lsp, body.into_bytes());
     }
     Ok(())
@@ -139,6 +140,7 @@ fn protocol(db: &Connection, b: &mut Builder, context: &Context) -> Result<(), R
             }
             None => return Err(row_error(i + 1, "neither a method nor an id")),
         }
+        b.line = i + 1;
         b.message(t, dir, Framing::Lsp, parts.body());
     }
     Ok(())

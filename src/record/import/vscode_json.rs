@@ -63,6 +63,7 @@ pub(super) fn import(text: &[u8], context: &Context) -> Result<Vec<Event>, ReadE
         if let Some(ms) = entry.timestamp {
             last = Micros((ms * 1000.0) as i64);
         }
+        b.line = n;
         b.message(last, dir, Framing::Lsp, message.get().as_bytes().to_vec());
     }
     Ok(b.finish(context))

@@ -288,6 +288,7 @@ pub(super) fn import(text: &[u8], context: &Context) -> Result<Vec<Event>, ReadE
             }
             _ => return Err(malformed()),
         }
+        b.line = e.line;
         b.message(t, dir, Framing::Lsp, parts.body());
     }
     Ok(b.finish(context))

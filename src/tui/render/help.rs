@@ -16,6 +16,7 @@ const LEFT: &[(&str, &str)] = &[
     ("Esc", "back to list"),
     ("1 2 3  h l", "JSON / pair / wire"),
     ("p", "jump to pair"),
+    ("P", "conformance problems"),
     ("f", "follow (on when live)"),
     ("t", "absolute/relative time"),
     ("s", "stderr pane"),

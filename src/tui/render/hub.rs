@@ -153,8 +153,11 @@ fn row(e: &Entry, hub: &Hub, wide: bool) -> Line<'static> {
         Span::raw(format!("{:>COUNT$} ", count(s.map(|s| s.messages)))),
         Span::styled(format!("{:>COUNT$}", count(errors)), err_style),
         Span::styled(
+            // A gap (bytes not recorded) outweighs conformance violations (`rpctap check`).
             if s.is_some_and(|s| s.gap_bytes > 0) {
                 "⚠ "
+            } else if s.is_some_and(|s| s.problems > 0) {
+                "✗ "
             } else {
                 "  "
             },

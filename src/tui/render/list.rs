@@ -83,6 +83,10 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
     if let Some(s) = &app.search {
         facts.push(format!("search \"{}\"", s.text));
     }
+    let problems = super::problems::count(app);
+    if problems > 0 {
+        facts.push(format!("{problems} problem(s): P"));
+    }
     t.push(Span::styled(
         format!("  {}", facts.join(" · ")),
         Style::default().fg(Color::Gray),
@@ -187,7 +191,7 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
         }
     };
     [
-        if marked { "▌".into() } else { " ".into() },
+        marker(store, i, marked).into(),
         row.seq.to_string(),
         session.to_owned(),
         time,
@@ -200,9 +204,29 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
     ]
 }
 
+/// Column 0: a mark, or a row that breaks a conformance rule (`✗` error, `!` warning).
+fn marker(store: &Store, i: usize, marked: bool) -> &'static str {
+    let problems = store.problems_of(i);
+    if marked {
+        "▌"
+    } else if problems
+        .iter()
+        .any(|p| p.violation.rule.severity == crate::check::Severity::Error)
+    {
+        "✗"
+    } else if !problems.is_empty() {
+        "!"
+    } else {
+        " "
+    }
+}
+
 fn cell_style(col: usize, store: &Store, i: usize, base: Style, marked: bool) -> Style {
     let row = store.row(i);
     match col {
+        0 if !marked && row.flags.has(crate::session::Flags::VIOLATION) => {
+            Style::default().fg(Color::LightRed)
+        }
         0 => Style::default().fg(Color::LightYellow),
         1 if marked => Style::default().fg(Color::LightYellow),
         1 | 3 | 9 => dim(),

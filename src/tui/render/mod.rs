@@ -7,6 +7,7 @@ mod help;
 mod hub;
 mod list;
 mod pane;
+pub(super) mod problems;
 mod spark;
 mod stats;
 mod timeline;
@@ -184,6 +185,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
     }
     header::footer(app, areas.footer, buf);
+    if app.page == Page::Viewer {
+        problems::draw(app, frame.area(), frame.buffer_mut());
+    }
     if app.help {
         let keys = match (app.page, app.charts.mode) {
             (Page::Hub, _) => help::Keys::Hub,

@@ -1,0 +1,314 @@
+//! JSON-RPC 2.0 rules: the shape of requests, notifications and responses, ids, the
+//! error object, pairing of responses with requests, and the framing of bodies.
+
+use super::{rules, Msg, Out};
+use crate::record::Dir;
+use crate::wire::Framing;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// How many answered ids per direction are remembered to recognise a second answer; an
+/// older one answered again reads as an unknown response (bounded memory on long sessions).
+const ANSWERED_WINDOW: usize = 1 << 16;
+/// Requests waiting for an answer tracked per direction; beyond, new ones are not paired.
+const MAX_WAITING: usize = 1 << 16;
+
+/// What a message is, with the parts the lifecycle and schema rules look at.
+pub(crate) enum Shape<'a> {
+    Request {
+        method: &'a str,
+        params: Option<&'a Value>,
+    },
+    Notification {
+        method: &'a str,
+        params: Option<&'a Value>,
+    },
+    Response {
+        /// The method of the request it answers, when that request was seen.
+        method: Option<String>,
+        result: Option<&'a Value>,
+        id: &'a Value,
+    },
+    /// Too broken for any further rule.
+    Broken,
+}
+
+/// A request waiting for its answer.
+#[derive(Debug, Clone)]
+struct Waiting {
+    method: String,
+}
+
+/// Requests and their answers, per direction of the request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Pairing {
+    waiting: [HashMap<String, Waiting>; 2],
+    answered: [Recent; 2],
+    /// Every id a side used for a request (bounded like `answered`), for cancellations.
+    sent: [Recent; 2],
+}
+
+/// A bounded set remembering the most recent keys.
+#[derive(Debug, Clone, Default)]
+struct Recent {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+}
+
+impl Recent {
+    fn insert(&mut self, key: String) {
+        if self.set.insert(key.clone()) {
+            self.order.push_back(key);
+            if self.order.len() > ANSWERED_WINDOW {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// An id as a map key: `1` and `"1"` differ.
+pub(crate) fn key(id: &Value) -> String {
+    id.to_string()
+}
+
+impl Pairing {
+    /// Did `dir` ever send a request with this id (as far as the window reaches)?
+    pub fn sent(&self, dir: Dir, id: &Value) -> bool {
+        self.sent[dir as usize].set.contains(&key(id))
+    }
+
+    /// Checks the JSON-RPC shape of one message object and pairs it.
+    pub fn shape<'a>(&mut self, msg: &Msg<'a>, out: &mut Out) -> Shape<'a> {
+        let obj = msg.obj;
+        match obj.get("jsonrpc") {
+            None => out.push(&rules::VERSION, "no \"jsonrpc\" member"),
+            Some(Value::String(s)) if s == "2.0" => {}
+            Some(v) => out.push(&rules::VERSION, format!("\"jsonrpc\" is {v}, not \"2.0\"")),
+        }
+        let params = obj.get("params");
+        if let Some(p) = params {
+            if !p.is_object() && !p.is_array() {
+                out.push(&rules::SHAPE, "`params` is neither an object nor an array");
+            }
+        }
+        match obj.get("method") {
+            Some(Value::String(method)) => self.call(msg, method, params, out),
+            Some(_) => {
+                out.push(&rules::SHAPE, "`method` is not a string");
+                Shape::Broken
+            }
+            None => self.response(msg, out),
+        }
+    }
+
+    fn call<'a>(
+        &mut self,
+        msg: &Msg<'a>,
+        method: &'a str,
+        params: Option<&'a Value>,
+        out: &mut Out,
+    ) -> Shape<'a> {
+        if msg.obj.contains_key("result") || msg.obj.contains_key("error") {
+            out.push(
+                &rules::SHAPE,
+                "a message with `method` carries no `result` or `error`",
+            );
+        }
+        let Some(id) = msg.obj.get("id") else {
+            return Shape::Notification { method, params };
+        };
+        if !id_type(id, out) {
+            return Shape::Broken;
+        }
+        if id.is_null() {
+            out.push(&rules::ID_STYLE, "a request with a null id");
+        }
+        let d = msg.dir as usize;
+        let k = key(id);
+        if self.waiting[d].contains_key(&k) {
+            out.push(
+                &rules::DUPLICATE_ID,
+                format!(
+                    "id {k} is already used by a request of this side still waiting for its answer"
+                ),
+            );
+        } else if self.waiting[d].len() < MAX_WAITING {
+            self.waiting[d].insert(
+                k.clone(),
+                Waiting {
+                    method: method.to_owned(),
+                },
+            );
+        }
+        self.sent[d].insert(k);
+        Shape::Request { method, params }
+    }
+
+    fn response<'a>(&mut self, msg: &Msg<'a>, out: &mut Out) -> Shape<'a> {
+        let obj = msg.obj;
+        let (result, error) = (obj.get("result"), obj.get("error"));
+        let Some(id) = obj.get("id") else {
+            let what = if result.is_some() || error.is_some() {
+                "a response without an id (null when the request's id could not be read)"
+            } else {
+                "neither a request, a notification nor a response"
+            };
+            out.push(&rules::SHAPE, what);
+            return Shape::Broken;
+        };
+        match (result, error) {
+            (Some(_), Some(_)) => out.push(
+                &rules::RESULT_XOR_ERROR,
+                "a response with both `result` and `error`",
+            ),
+            (None, None) => out.push(
+                &rules::RESULT_XOR_ERROR,
+                "a response with neither `result` nor `error`",
+            ),
+            _ => {}
+        }
+        if let Some(e) = error {
+            error_object(e, out);
+        }
+        if !id_type(id, out) {
+            return Shape::Broken;
+        }
+        // A null id answers a request whose id could not be read: nothing to pair.
+        let method = if id.is_null() {
+            None
+        } else {
+            self.pair(msg.dir, id, out)
+        };
+        Shape::Response { method, result, id }
+    }
+
+    /// Pairs a response travelling `dir` with a request that travelled the other way.
+    fn pair(&mut self, dir: Dir, id: &Value, out: &mut Out) -> Option<String> {
+        let r = dir.other() as usize;
+        let k = key(id);
+        match self.waiting[r].remove(&k) {
+            Some(w) => {
+                self.answered[r].insert(k);
+                Some(w.method)
+            }
+            None if self.answered[r].set.contains(&k) => {
+                out.push(
+                    &rules::DUPLICATE_RESPONSE,
+                    format!("request {k} was already answered"),
+                );
+                None
+            }
+            None => {
+                out.push(
+                    &rules::UNKNOWN_RESPONSE,
+                    format!("no request with id {k} was sent by the other side"),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Checks an id's type; false when it is unusable.
+fn id_type(id: &Value, out: &mut Out) -> bool {
+    match id {
+        Value::String(_) | Value::Null => true,
+        Value::Number(n) => {
+            if !(n.is_i64() || n.is_u64()) {
+                out.push(&rules::ID_STYLE, format!("id {n} has a fractional part"));
+            }
+            true
+        }
+        other => {
+            out.push(
+                &rules::ID_TYPE,
+                format!(
+                    "id {} is not a string, a number or null",
+                    super::report::clip(&other.to_string(), 40)
+                ),
+            );
+            false
+        }
+    }
+}
+
+fn error_object(e: &Value, out: &mut Out) {
+    let Some(e) = e.as_object() else {
+        return out.push(&rules::ERROR_OBJECT, "`error` is not an object");
+    };
+    match e.get("code") {
+        Some(Value::Number(n)) if n.is_i64() => {}
+        Some(v) => out.push(
+            &rules::ERROR_OBJECT,
+            format!("`error.code` {v} is not an integer"),
+        ),
+        None => out.push(&rules::ERROR_OBJECT, "`error` has no `code`"),
+    }
+    match e.get("message") {
+        Some(Value::String(_)) => {}
+        Some(_) => out.push(&rules::ERROR_OBJECT, "`error.message` is not a string"),
+        None => out.push(&rules::ERROR_OBJECT, "`error` has no `message`"),
+    }
+}
+
+/// A body that is not JSON: a framing mistake when the body holds one complete message
+/// plus more (or is one cut short), plain invalid JSON otherwise.
+pub(crate) fn unparsable(framing: Framing, body: &[u8], e: &serde_json::Error, out: &mut Out) {
+    let mut values = serde_json::Deserializer::from_slice(body).into_iter::<Value>();
+    let first_ok = matches!(values.next(), Some(Ok(_)));
+    let end = values.byte_offset();
+    match framing {
+        Framing::Lsp if first_ok => out.push(
+            &rules::CONTENT_LENGTH,
+            format!(
+                "Content-Length says {} bytes but the JSON message ends after {end}",
+                body.len()
+            ),
+        ),
+        Framing::Lsp if e.is_eof() => out.push(
+            &rules::CONTENT_LENGTH,
+            format!(
+                "Content-Length says {} bytes, which cut the JSON message short",
+                body.len()
+            ),
+        ),
+        Framing::Ndjson if first_ok => {
+            out.push(&rules::NDJSON, "more than one JSON value on one line")
+        }
+        Framing::Ndjson if e.is_eof() => {
+            out.push(&rules::NDJSON, "a JSON message broken over several lines")
+        }
+        _ => out.push(
+            &rules::INVALID_JSON,
+            format!("not valid JSON: {}", crate::record::import::json_reason(e)),
+        ),
+    }
+}
+
+/// Header rules: the Content-Type charset.
+pub(crate) fn headers(raw: &[u8], out: &mut Out) {
+    let text = String::from_utf8_lossy(raw);
+    for line in text.lines() {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !name.trim().eq_ignore_ascii_case("content-type") {
+            continue;
+        }
+        let charset = value.split(';').skip(1).find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| v.trim().trim_matches('"').to_ascii_lowercase())
+        });
+        // The spec accepts "utf8" for backwards compatibility.
+        if let Some(cs) = charset.filter(|c| c != "utf-8" && c != "utf8") {
+            out.push(
+                &rules::CHARSET,
+                format!("Content-Type charset is {cs:?}; only utf-8 is defined"),
+            );
+        }
+    }
+}
