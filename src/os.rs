@@ -248,3 +248,17 @@ pub fn lower_thread_priority() {
         }
     }
 }
+
+/// Makes every allocation of 1 MiB or more its own mapping (glibc): growing a large buffer
+/// is then an `mremap` rather than a copy into a new block while the old one is still
+/// resident, and freeing it returns the memory at once. glibc otherwise raises this
+/// threshold as large blocks are freed, up to 32 MiB, after which a message-sized buffer
+/// comes from the heap and doubles by copying: the shim's peak memory would be several
+/// times its largest message.
+pub fn map_large_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt takes two ints and is called before the shim starts any thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}

@@ -254,9 +254,28 @@ impl Recorder {
             // Decode straight from the pump's buffer: no copy while frames end in the chunk
             // (what is left over is copied once, by the conversion or the next extend).
             d.buf = BytesMut::from(bytes);
-        } else {
-            d.buf.extend_from_slice(&bytes);
+            return self.decode(dir, t);
         }
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            // A buffer sized for the frame being decoded takes only what fits: the rest
+            // (the next frame's start) follows once the frame is out, so the buffer is
+            // never regrown (doubled) past its frame.
+            let d = &mut self.dirs[dir as usize];
+            let spare = d.buf.capacity() - d.buf.len();
+            let n = if spare > 0 {
+                spare.min(rest.len())
+            } else {
+                rest.len()
+            };
+            d.buf.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            self.decode(dir, t);
+        }
+    }
+
+    /// Takes every complete frame out of the direction's buffer.
+    fn decode(&mut self, dir: Dir, t: Micros) {
         loop {
             let d = &mut self.dirs[dir as usize];
             let Some(frame) = d.decoder.decode(&mut d.buf) else {
