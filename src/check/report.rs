@@ -41,19 +41,6 @@ pub fn clip(s: &str, n: usize) -> String {
     }
 }
 
-/// `s` with control characters (a terminal's escape sequences) shown as `\u{..}`.
-fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
 pub fn errors(reports: &[FileReport]) -> usize {
     reports.iter().map(|r| r.count(Severity::Error)).sum()
 }
@@ -65,11 +52,11 @@ pub fn text(reports: &[FileReport], out: &mut impl Write) -> std::io::Result<()>
             writeln!(
                 out,
                 "{}:{}: {}[{}]: {}",
-                printable(&f.file),
+                crate::fmt::printable(&f.file),
                 f.line,
                 v.rule.severity.as_str(),
                 v.rule.id,
-                printable(&v.message)
+                crate::fmt::printable(&v.message)
             )?;
         }
     }
