@@ -98,7 +98,8 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// Write one page per subcommand (rpctap.1, rpctap-cat.1, ...) into this folder
-    /// instead of printing the main page.
+    /// instead of printing the main page. Existing pages are never overwritten: a page
+    /// that exists is an error, and nothing is left behind.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }

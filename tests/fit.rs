@@ -89,3 +89,67 @@ fn help_shows_examples_and_where_to_go_next() {
         assert!(cat.contains(f), "cat --help lacks {f}");
     }
 }
+
+fn man_into(home: &std::path::Path, pages: &std::path::Path) -> std::process::Output {
+    rpctap(home)
+        .arg("man")
+        .arg("--dir")
+        .arg(pages)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn man_dir_never_overwrites_a_page() {
+    let dir = temp();
+    let pages = path(&dir, "man1");
+    assert!(man_into(dir.path(), &pages).status.success());
+    let cat = std::fs::read_to_string(pages.join("rpctap-cat.1")).unwrap();
+    assert!(cat.contains(".TH"), "the first run wrote real pages");
+    // Only the cat page is left, and it is someone's own file now.
+    for entry in std::fs::read_dir(&pages).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    std::fs::write(pages.join("rpctap-cat.1"), "mine").unwrap();
+    let out = man_into(dir.path(), &pages);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("rpctap-cat.1") && err.contains("exists"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(pages.join("rpctap-cat.1")).unwrap(), b"mine");
+    let left: Vec<_> = std::fs::read_dir(&pages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        ["rpctap-cat.1"],
+        "the pages written before were removed"
+    );
+}
+
+#[test]
+fn man_dir_does_not_follow_a_planted_link() {
+    let dir = temp();
+    let pages = path(&dir, "man1");
+    std::fs::create_dir(&pages).unwrap();
+    let victim = path(&dir, "victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, pages.join("rpctap-stats.1")).unwrap();
+    let out = man_into(dir.path(), &pages);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rpctap-stats.1"));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let left: Vec<_> = std::fs::read_dir(&pages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        ["rpctap-stats.1"],
+        "the pages written before were removed"
+    );
+}
