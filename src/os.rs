@@ -262,3 +262,88 @@ pub fn map_large_allocations() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
+
+/// Binds a Unix socket at `path` that the kernel creates mode 0600, so no chmod by path
+/// (which would follow a link put there after the bind) is needed. A umask is shared by
+/// the whole process, so the bind runs on a short-lived thread that first takes its own
+/// copy of the filesystem attributes (`unshare(CLONE_FS)`) and sets the umask there only;
+/// nothing spawned meanwhile inherits it. Where a sandbox forbids that unshare (seccomp in
+/// some containers), the socket is bound and then given 0600 with
+/// `fchmodat(AT_SYMLINK_NOFOLLOW)`, which refuses a link instead of following it.
+pub fn bind_private_socket(path: &std::path::Path) -> io::Result<std::os::unix::net::UnixListener> {
+    use std::os::unix::net::UnixListener;
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                #[cfg(target_os = "linux")]
+                {
+                    // SAFETY: unshare(CLONE_FS) takes a flag and touches no memory; it
+                    // changes only the calling thread's root, cwd and umask sharing.
+                    if unsafe { libc::unshare(libc::CLONE_FS) } == 0 {
+                        // SAFETY: umask takes a mode and cannot fail; after the unshare
+                        // it sets this thread's mask only.
+                        unsafe { libc::umask(0o177) };
+                        return UnixListener::bind(path);
+                    }
+                }
+                let listener = UnixListener::bind(path)?;
+                chmod_private_no_follow(path).inspect_err(|_| {
+                    let _ = std::fs::remove_file(path);
+                })?;
+                Ok(listener)
+            })
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the socket-binding thread panicked")))
+    })
+}
+
+/// `chmod 0600` on `path` itself: an error, never the link's target, when it is a link.
+fn chmod_private_no_follow(path: &std::path::Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+    // SAFETY: `c` is a NUL-terminated string that outlives the call; fchmodat reads it only.
+    let r = unsafe { libc::fchmodat(libc::AT_FDCWD, c.as_ptr(), 0o600, libc::AT_SYMLINK_NOFOLLOW) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+    fn process_umask() -> String {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("Umask:"));
+        line.unwrap().to_owned()
+    }
+
+    #[test]
+    fn a_private_socket_is_born_0600_and_the_process_umask_is_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        let before = process_umask();
+        let _listener = super::bind_private_socket(&path).unwrap();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(meta.file_type().is_socket());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(process_umask(), before);
+    }
+
+    #[test]
+    fn the_fallback_chmod_refuses_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::write(&target, "x").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(super::chmod_private_no_follow(&link).is_err());
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+        super::chmod_private_no_follow(&target).unwrap();
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

@@ -27,7 +27,8 @@ fn cat_shim(home: &Path, rec: &Path) -> Child {
 fn socket_of(home: &Path, pid: u32) -> PathBuf {
     let sock = home.join("run").join(format!("{pid}.sock"));
     let start = Instant::now();
-    while !sock.exists() {
+    // The discovery file is written just after the bind: wait for both.
+    while !sock.exists() || !sock.with_extension("json").exists() {
         assert!(start.elapsed() < HANG, "no socket at {}", sock.display());
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -227,4 +228,88 @@ fn permissions_are_private_and_unsafe_directories_are_refused() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "one warning line: {err}");
+}
+
+/// Under `umask 000` a socket bound and then chmodded by path is 0777 for a moment, and
+/// the chmod would follow a link put there in between; this one is created 0600 (issue 12).
+/// strace shows the syscalls: the bind, and no chmod of any kind on the socket.
+#[test]
+fn the_socket_is_created_private_with_no_chmod_even_under_umask_000() {
+    let dir = temp();
+    let trace = path(&dir, "trace");
+    let script = "umask 000; exec \"$0\" \"$@\"";
+    let mut cmd = std::process::Command::new("strace");
+    cmd.args(["-f", "-qq", "-e", "trace=%file,bind", "-o"])
+        .arg(&trace)
+        .args(["sh", "-c", script, BIN, "--no-record", "--", "cat"])
+        .env("RPCTAP_HOME", dir.path());
+    let out = match cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn() {
+        Ok(child) => run_child_with_input(child, line(1)),
+        Err(e) => return eprintln!("skipped: strace cannot run here ({e})"),
+    };
+    let Ok(trace) = std::fs::read_to_string(&trace) else {
+        return eprintln!("skipped: strace wrote no trace (ptrace not permitted?)");
+    };
+    assert_eq!(out, line(1), "forwarding goes on under strace");
+    let bind = trace
+        .lines()
+        .find(|l| l.contains("bind(") && l.contains(".sock"));
+    assert!(bind.is_some(), "no bind seen:\n{trace}");
+    let chmods: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains("chmod") && l.contains(".sock"))
+        .collect();
+    assert!(chmods.is_empty(), "the socket was chmodded: {chmods:?}");
+}
+
+fn run_child_with_input(mut child: Child, input: Vec<u8>) -> Vec<u8> {
+    let mut stdin = child.stdin.take().unwrap();
+    let out = drain_stdout(&mut child);
+    stdin.write_all(&input).unwrap();
+    drop(stdin);
+    wait_bounded(&mut child, HANG);
+    out.join().unwrap()
+}
+
+/// The mode the socket is born with, seen from outside under `umask 000`, and the umask
+/// rpctap was given still applies to the rest of the process.
+#[test]
+fn the_socket_is_0600_from_its_first_sighting_under_umask_000() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = temp();
+    let mut shim = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "umask 000; exec \"$0\" \"$@\"",
+            BIN,
+            "--no-record",
+            "--",
+            "cat",
+        ])
+        .env("RPCTAP_HOME", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sock = dir.path().join("run").join(format!("{}.sock", shim.id()));
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    while seen.len() < 100 {
+        assert!(start.elapsed() < HANG, "no socket at {}", sock.display());
+        if let Ok(meta) = std::fs::symlink_metadata(&sock) {
+            assert!(meta.file_type().is_socket());
+            seen.push(meta.permissions().mode() & 0o777);
+        }
+    }
+    let odd: Vec<String> = seen
+        .iter()
+        .filter(|&&m| m != 0o600)
+        .map(|m| format!("{m:o}"))
+        .collect();
+    assert!(odd.is_empty(), "modes seen besides 600: {odd:?}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", shim.id())).unwrap();
+    assert!(status.contains("Umask:\t0000"), "{status}");
+    drop(shim.stdin.take());
+    wait_bounded(&mut shim, HANG);
 }
