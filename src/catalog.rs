@@ -87,6 +87,13 @@ impl Entry {
 }
 
 /// Lists sessions, keeping what it needs between listings (scans, live sessions seen).
+/// One listing: the sessions, and why a directory was not read (`Catalog::refused`).
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub entries: Vec<Entry>,
+    pub refused: Vec<String>,
+}
+
 pub struct Catalog {
     pub sessions_dir: PathBuf,
     pub runtime_dir: PathBuf,
@@ -119,6 +126,16 @@ impl Catalog {
     /// The state directory's sessions and the runtime directory's shims (§3).
     pub fn from_env() -> Catalog {
         Catalog::new(crate::paths::sessions_dir(), crate::live::runtime_dir())
+    }
+
+    /// `list` with the reasons any directory was refused, for the hub to show them as
+    /// `rpctap ls` prints them.
+    pub fn listing(&mut self) -> Listing {
+        let entries = self.list();
+        Listing {
+            entries,
+            refused: self.refused.clone(),
+        }
     }
 
     /// The sessions as they are now, newest first. Removes stale discovery files (see

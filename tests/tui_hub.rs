@@ -311,3 +311,47 @@ async fn the_live_source_reads_a_shim_without_recording_until_its_exit() {
     assert_eq!(messages, 4, "two requests and their echoes");
     assert!(matches!(events.last(), Some(Event::Exit(e)) if e.code == Some(0)));
 }
+
+/// The hub says why it lists nothing from a directory, as `rpctap ls` does on stderr
+/// (issue 12): a runtime directory that is a link, a sessions directory others may write
+/// to. A reason goes when the directory is fixed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_shows_why_it_refused_a_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = common::temp();
+    let sessions = home.path().join("sessions");
+    std::fs::create_dir(&sessions).unwrap();
+    std::fs::set_permissions(&sessions, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let elsewhere = home.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, home.path().join("run")).unwrap();
+    let mut app = App::hub(Hub::watch(catalog(home.path())));
+    let (mut screen, mut frames) = WatchedScreen::new(160, 20);
+    let (keys, input) = key_channel();
+    let mut feeds = Feeds::new();
+    let link = format!(
+        "⚠ not listed: '{}' is a symbolic link",
+        home.path().join("run").display()
+    );
+    let open = format!("⚠ not listed: '{}'", sessions.display());
+    let driver = async {
+        let both = shown(&mut frames, "both reasons", |s| {
+            s.contains(&link) && s.contains(&open)
+        })
+        .await;
+        assert!(both.contains("no sessions yet"), "{both}");
+        let reason = both.lines().find(|l| l.contains(&open)).unwrap();
+        assert!(reason.contains("refusing to use it"), "{reason}");
+        std::fs::set_permissions(&sessions, std::fs::Permissions::from_mode(0o700)).unwrap();
+        shown(&mut frames, "the fixed directory's reason gone", |s| {
+            s.contains(&link) && !s.contains(&open)
+        })
+        .await;
+        keys.send(k('q')).unwrap();
+    };
+    let ui = run(&mut app, &mut screen, input, &mut feeds);
+    let (done, ()) = tokio::time::timeout(HANG, join(ui, driver))
+        .await
+        .expect("bounded");
+    done.unwrap();
+}

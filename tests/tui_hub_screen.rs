@@ -5,7 +5,7 @@ mod common;
 mod support;
 
 use crossterm::event::KeyCode;
-use rpctap::catalog::{Catalog, Entry, State};
+use rpctap::catalog::{Catalog, Entry, Listing, State};
 use rpctap::record::{Exit, Micros, SessionInfo};
 use rpctap::rpc::Protocol;
 use rpctap::session::Summary;
@@ -201,7 +201,7 @@ fn an_empty_hub_says_how_sessions_get_there() {
     assert!(lines(&draw(&mut looking))
         .join("\n")
         .contains("looking for sessions…"));
-    looking.update(Action::HubListing(Vec::new()));
+    looking.update(Action::HubListing(Listing::default()));
     let text = lines(&draw(&mut looking)).join("\n");
     assert!(text.contains("no sessions yet."), "{text}");
     assert!(

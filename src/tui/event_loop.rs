@@ -13,7 +13,7 @@ use super::save;
 use super::source::{Feed, Source};
 use super::term::Screen;
 use super::update::Action;
-use crate::catalog::Entry;
+use crate::catalog::Listing;
 use crossterm::event::Event as TermEvent;
 use futures::{Stream, StreamExt};
 use std::io;
@@ -77,7 +77,7 @@ where
     frame.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut refresh = tokio::time::interval(super::hub::REFRESH);
     refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut listing: Option<JoinHandle<Vec<Entry>>> = None;
+    let mut listing: Option<JoinHandle<Listing>> = None;
     loop {
         for _ in 0..FEED_BUDGET {
             match feeds.rx.try_recv() {
@@ -95,8 +95,8 @@ where
                 Some(Err(e)) => return Err(e),
                 None => {
                     // The input ended (a test's keys ran out): show the final state.
-                    if let Some(Ok(items)) = futures::future::OptionFuture::from(listing).await {
-                        app.update(Action::HubListing(items));
+                    if let Some(Ok(found)) = futures::future::OptionFuture::from(listing).await {
+                        app.update(Action::HubListing(found));
                     }
                     effects(app, screen, feeds, &mut refresh)?;
                     return draw(app, screen, true);
@@ -106,8 +106,8 @@ where
             // Not polled unless a listing runs (the precondition is checked first).
             done = async { listing.as_mut().expect("a listing runs").await }, if listing.is_some() => {
                 listing = None;
-                if let Ok(items) = done {
-                    app.update(Action::HubListing(items));
+                if let Ok(found) = done {
+                    app.update(Action::HubListing(found));
                 }
             }
             _ = refresh.tick(), if listing.is_none() && app.page == Page::Hub && watching(app) => {
@@ -128,12 +128,12 @@ fn watching(app: &App) -> bool {
 }
 
 /// Lists the hub's sessions off the loop, if the hub watches a catalog.
-fn start_listing(app: &App) -> Option<JoinHandle<Vec<Entry>>> {
+fn start_listing(app: &App) -> Option<JoinHandle<Listing>> {
     let catalog = app.hub.as_ref()?.catalog.clone()?;
     Some(tokio::task::spawn_blocking(move || {
         // A listing that panicked leaves the catalog as usable as before.
         let mut c = catalog.lock().unwrap_or_else(|e| e.into_inner());
-        c.list()
+        c.listing()
     }))
 }
 

@@ -28,6 +28,9 @@ pub struct Hub {
     /// Lists the sessions (shared with the loop's listing task). `None` for a fixed list,
     /// which is never refreshed.
     pub catalog: Option<Arc<Mutex<Catalog>>>,
+    /// Why a directory was not read at the last listing (`Catalog::refused`): shown, since
+    /// a hub that silently lists nothing from it looks like no shim is running.
+    pub refused: Vec<String>,
 }
 
 impl Hub {
@@ -40,6 +43,7 @@ impl Hub {
             marks: HashSet::new(),
             loaded: false,
             catalog: Some(Arc::new(Mutex::new(catalog))),
+            refused: Vec::new(),
         }
     }
 
@@ -57,6 +61,7 @@ impl Hub {
             marks: HashSet::new(),
             loaded: true,
             catalog: None,
+            refused: Vec::new(),
         }
     }
 
@@ -72,6 +77,13 @@ impl Hub {
     pub fn step(&mut self, by: isize) {
         let last = self.items.len().saturating_sub(1);
         self.cursor = self.cursor.saturating_add_signed(by).min(last);
+    }
+
+    /// Takes the reasons of a new listing; false when they are the same.
+    pub fn set_refused(&mut self, refused: Vec<String>) -> bool {
+        let changed = refused != self.refused;
+        self.refused = refused;
+        changed
     }
 
     /// Takes a new listing, keeping the cursor on the same session (or, if it went, at

@@ -63,7 +63,7 @@ pub enum Action {
     HubMark,
     HubOpen,
     /// A new listing of the hub's sessions.
-    HubListing(Vec<crate::catalog::Entry>),
+    HubListing(crate::catalog::Listing),
     /// `r`: read the sessions again after the live feed cut this viewer off.
     Reattach,
     /// The timeline and stats views (`T`, `S` and their keys).
@@ -264,9 +264,10 @@ impl App {
                 }
             }
             Action::HubOpen => self.hub_open(),
-            Action::HubListing(items) => {
+            Action::HubListing(found) => {
                 if let Some(h) = &mut self.hub {
-                    self.dirty |= h.set_items(items);
+                    self.dirty |= h.set_refused(found.refused);
+                    self.dirty |= h.set_items(found.entries);
                 }
             }
             Action::Reattach => self.reattach(),

@@ -58,6 +58,12 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
         true,
         buf,
     );
+    // The reasons take the last rows, so they show however long the list is.
+    let noted = refused(hub, area, buf);
+    let area = ratatui::layout::Rect {
+        height: area.height - noted,
+        ..area
+    };
     if hub.items.is_empty() {
         empty(hub, area, buf);
         return;
@@ -175,6 +181,22 @@ fn row(e: &Entry, hub: &Hub, wide: bool) -> Line<'static> {
             None => Span::styled(place, dim()),
         },
     ])
+}
+
+/// Why directories were not read (`Hub::refused`), one line each on the area's last
+/// rows, as `rpctap ls` prints them; returns how many rows they took.
+fn refused(hub: &Hub, area: ratatui::layout::Rect, buf: &mut Buffer) -> u16 {
+    const MOST: u16 = 3;
+    let count = u16::try_from(hub.refused.len()).unwrap_or(MOST);
+    // The title and the column header stay.
+    let rows = count.min(MOST).min(area.height.saturating_sub(3));
+    let top = area.y + area.height - rows;
+    for (y, why) in (top..).zip(hub.refused.iter().take(usize::from(rows))) {
+        let text = format!("⚠ not listed: {}", crate::fmt::printable(why));
+        let line = Line::styled(text, Style::default().fg(Color::LightRed));
+        buf.set_line(area.x + 2, y, &line, area.width.saturating_sub(2));
+    }
+    rows
 }
 
 /// `s` cut to `width` characters, the cut shown with `…`.
