@@ -110,6 +110,23 @@ pub fn process_exists(pid: u32) -> bool {
 /// peak resident memory in KiB (`ru_maxrss`). For tests and benchmarks that measure memory
 /// through the real binary rather than time.
 pub fn wait_peak_rss(pid: u32) -> io::Result<(i32, i64)> {
+    wait_usage(pid).map(|w| (w.status, w.peak_rss_kib))
+}
+
+/// What `wait_usage` reports of a child that ended.
+#[derive(Debug, Clone, Copy)]
+pub struct Waited {
+    /// The raw wait status (`WIFEXITED`, `WEXITSTATUS`, ...).
+    pub status: i32,
+    /// User plus system CPU time of all its threads, exact (not sampled).
+    pub cpu: std::time::Duration,
+    /// Peak resident memory in KiB (`ru_maxrss`).
+    pub peak_rss_kib: i64,
+}
+
+/// Waits for the child `pid` (not yet reaped) to end and returns what `wait4` reports of
+/// it: for tests that bound a process's CPU time or memory rather than the wall clock.
+pub fn wait_usage(pid: u32) -> io::Result<Waited> {
     let mut status = 0;
     // SAFETY: rusage is plain data, for which all zeroes is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -118,7 +135,16 @@ pub fn wait_peak_rss(pid: u32) -> io::Result<(i32, i64)> {
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok((status, usage.ru_maxrss))
+    let time = |t: libc::timeval| {
+        let micros = u64::try_from(t.tv_usec).unwrap_or(0);
+        std::time::Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + std::time::Duration::from_micros(micros)
+    };
+    Ok(Waited {
+        status,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
+        peak_rss_kib: usage.ru_maxrss,
+    })
 }
 
 /// Gives the calling thread the lowest scheduling priority (nice 19), so that background

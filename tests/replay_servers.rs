@@ -1,10 +1,11 @@
 //! `rpctap replay` against servers that misbehave, through the real binary: a slow one,
 //! one that exits early, one that dies mid-message, one that closes its stdout, one that
-//! stops answering, one that answers twice or with ids it was never sent, and one that
-//! floods notifications. Each run must end by itself, say what happened, fail `--check`
-//! when the server did wrong, leave no server process behind, and (except under a flood,
-//! where decoding is real work) spend almost no CPU time while it waits — read from
-//! /proc for the replay process, never the wall clock.
+//! stops answering, one that answers twice or with ids it was never sent, and two that
+//! flood (notifications, responses to ids never sent). Each run must end by itself, say
+//! what happened, fail `--check` when the server did wrong, leave no server process
+//! behind, and bound its CPU time — `wait4`'s rusage of the replay process, never the wall
+//! clock: almost none while it waits, and under a flood a small cost per message, well
+//! under the flood's duration.
 
 mod common;
 
@@ -46,12 +47,13 @@ fn recording(dir: &Path) -> PathBuf {
     path
 }
 
-/// A shell server: `$PIDS` gets its pid; `answer` prints the recorded answer to the
-/// request on `$l`; `body` is what it does with its input.
+/// A shell server: its pid goes to the file `$PIDS` (where a body adds the pids of what
+/// it starts); `answer` prints the recorded answer to the request on `$l`; `body` is what
+/// it does with its input.
 fn server(dir: &Path, body: &str) -> Vec<String> {
     let pids = dir.join("pids");
     let script = format!(
-        r#"echo $$ >> '{pids}'
+        r#"PIDS='{pids}'; echo $$ >> "$PIDS"
 id_of() {{ printf '%s' "$1" | sed -n 's/.*"id":\([0-9]*\).*/\1/p'; }}
 answer() {{ printf '{{"jsonrpc":"2.0","id":%s,"result":{{"n":%s}}}}\n' "$1" "$1"; }}
 {body}"#,
@@ -63,20 +65,32 @@ answer() {{ printf '{{"jsonrpc":"2.0","id":%s,"result":{{"n":%s}}}}\n' "$1" "$1"
 struct Run {
     code: i32,
     stdout: String,
-    /// User + system CPU time of the replay process, in seconds.
+    /// User + system CPU time of the replay process, all its threads, in seconds
+    /// (`wait4`'s rusage: exact, not sampled).
     cpu: f64,
+    /// The server's messages the replay read, counted in its `--record` file.
+    from_server: u64,
+    /// Seconds from the first to the last of them, by their recorded times.
+    server_span: f64,
 }
 
-/// Runs `rpctap replay`, sampling its CPU time from /proc while it runs.
-fn replay(dir: &Path, opts: &[&str], server: &[String]) -> Run {
-    let rec = recording(dir);
-    let mut child = rpctap(dir)
+/// Replays the test recording (with `opts` and `--record`) into a shell server running
+/// `body`, waits for the replay with `wait4` (killing it, and failing, if it hangs), and
+/// checks that the server left no process behind: what every case here needs.
+// The replay is reaped by `wait4` (for its rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
+fn misbehaving(opts: &[&str], body: &str) -> Run {
+    let dir = temp();
+    let rec = recording(dir.path());
+    let replayed = dir.path().join("replayed.jsonl");
+    let mut child = rpctap(dir.path())
         .arg("replay")
         .arg(&rec)
-        .args(["--grace", "0.2"])
+        .args(["--grace", "0.2", "--record"])
+        .arg(&replayed)
         .args(opts)
         .arg("--")
-        .args(server)
+        .args(server(dir.path(), body))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -88,48 +102,75 @@ fn replay(dir: &Path, opts: &[&str], server: &[String]) -> Run {
         let _ = std::io::Read::read_to_string(&mut out, &mut s);
         s
     });
-    let cpu = cpu_until_exit(child.id());
-    let status = child.wait().unwrap();
-    Run {
-        code: status.code().unwrap_or(-1),
+    let waited = wait_killing_on_hang(child.id());
+    let (from_server, server_span) = server_messages(&replayed);
+    let run = Run {
+        code: libc_exit_code(waited.status),
         stdout: reader.join().unwrap(),
-        cpu,
+        cpu: waited.cpu.as_secs_f64(),
+        from_server,
+        server_span,
+    };
+    eprintln!(
+        "replay CPU {:.3}s; {} server messages over {:.3}s",
+        run.cpu, run.from_server, run.server_span
+    );
+    assert_no_server_left(dir.path());
+    run
+}
+
+/// `wait4` on the replay, with a watchdog that kills it after `HANG`.
+fn wait_killing_on_hang(pid: u32) -> rpctap::os::Waited {
+    let (done, watch) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let hung = watch.recv_timeout(HANG).is_err();
+        if hung {
+            rpctap::os::signal(pid, 9);
+        }
+        hung
+    });
+    let waited = rpctap::os::wait_usage(pid).expect("wait4 on the replay");
+    done.send(()).unwrap();
+    assert!(!watchdog.join().unwrap(), "replay {pid} hung");
+    waited
+}
+
+/// The exit code in a raw wait status, or -1 when the process was killed.
+fn libc_exit_code(status: i32) -> i32 {
+    if status & 0x7f == 0 {
+        (status >> 8) & 0xff
+    } else {
+        -1
     }
 }
 
-/// The CPU time (user + system, all threads, in seconds) of process `pid` as last seen
-/// alive: /proc/PID/stat is read every 10 ms until the process is a zombie, whose stat no
-/// longer holds its times. What it burns after the last sample is missed (at most one
-/// interval); a replay that spins while it waits shows up all the same.
-fn cpu_until_exit(pid: u32) -> f64 {
-    let hz = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .unwrap_or(100.0);
-    let start = std::time::Instant::now();
-    let mut last = 0.0;
-    loop {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            return last;
-        };
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .unwrap()
-            .1
-            .split_whitespace()
-            .collect();
-        // After the command: state is field 3, utime 14 and stime 15 (1-based, man proc).
-        if fields[0] == "Z" {
-            return last;
-        }
-        let ticks = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-        last = ticks / hz;
-        assert!(start.elapsed() < HANG, "replay {pid} hung");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+/// How many server-to-client messages a recording holds, and the seconds between the
+/// first and the last.
+fn server_messages(recording: &Path) -> (u64, f64) {
+    let text = std::fs::read_to_string(recording).unwrap_or_default();
+    let times: Vec<f64> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["dir"] == "s2c" && v.get("msg").is_some())
+        .filter_map(|v| v["t"].as_str().and_then(seconds_of_day))
+        .collect();
+    let span = match (times.first(), times.last()) {
+        (Some(a), Some(b)) => b - a,
+        _ => 0.0,
+    };
+    (times.len() as u64, span)
+}
+
+/// `HH:MM:SS.ffffff` of an RFC 3339 time, in seconds (a test run does not cross midnight
+/// often enough to matter; if it does, the span is negative and the bound using it fails
+/// loudly).
+fn seconds_of_day(t: &str) -> Option<f64> {
+    let clock = t.split_once('T')?.1.trim_end_matches('Z');
+    let mut parts = clock.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
 }
 
 /// Every process the server recorded in its pid file is gone.
@@ -146,10 +187,6 @@ fn assert_no_server_left(dir: &Path) {
 
 /// Waiting for a server costs (almost) no CPU: well under the time the server sleeps.
 fn assert_idle(run: &Run, server_sleeps: f64) {
-    eprintln!(
-        "replay CPU time {:.3}s (the server slept {server_sleeps}s)",
-        run.cpu
-    );
     assert!(
         run.cpu < server_sleeps / 10.0,
         "replay used {:.2}s of CPU while the server slept {server_sleeps}s\n{}",
@@ -158,15 +195,47 @@ fn assert_idle(run: &Run, server_sleeps: f64) {
     );
 }
 
+/// CPU time an uneventful replay of the test recording may take: start-up, reading the
+/// recording, writing `--record`, the report (measured: 0.013-0.025 s in a debug build).
+const BASE_CPU: f64 = 0.1;
+/// CPU time a replay may take per message the server sends: decoding, matching or
+/// counting, recording (measured: about 8 us in a debug build).
+const CPU_PER_MESSAGE: f64 = 40e-6;
+
+/// A flood is real work per message but costs nothing while the replay waits: at most
+/// `BASE_CPU` plus `CPU_PER_MESSAGE` per message the server sent, and well under the
+/// flood's duration, nearly all of which a replay that spun (or decoded an endless flood
+/// it no longer needs) would burn. Robust to a loaded machine: load stretches the flood's
+/// duration, not the replay's CPU time.
+fn assert_flood_cheap(run: &Run) {
+    let budget = BASE_CPU + run.from_server as f64 * CPU_PER_MESSAGE;
+    assert!(
+        run.from_server > 1000,
+        "a flood: {} messages",
+        run.from_server
+    );
+    assert!(
+        run.cpu <= budget,
+        "replay used {:.3}s of CPU for {} server messages (budget {budget:.3}s)",
+        run.cpu,
+        run.from_server
+    );
+    assert!(
+        run.cpu < run.server_span / 4.0,
+        "replay used {:.3}s of CPU during a flood of {:.3}s",
+        run.cpu,
+        run.server_span
+    );
+}
+
 #[test]
 fn a_slow_server_is_waited_for_without_cpu() {
-    let dir = temp();
     let body = r#"while IFS= read -r l; do
   id=$(id_of "$l")
   [ "$id" = 2 ] && sleep 1.5
   answer "$id"
 done"#;
-    let run = replay(dir.path(), &["--check"], &server(dir.path(), body));
+    let run = misbehaving(&["--check"], body);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(
         run.stdout.starts_with("5 responses compared: 5 matched"),
@@ -179,18 +248,16 @@ done"#;
         run.stdout
     );
     assert_idle(&run, 1.5);
-    assert_no_server_left(dir.path());
 }
 
 #[test]
 fn a_server_that_exits_early_is_named_and_fails_the_check() {
-    let dir = temp();
     let body = r#"n=0
 while IFS= read -r l; do
   n=$((n+1)); [ $n -gt 2 ] && { sleep 1; exit 3; }
   answer "$(id_of "$l")"
 done"#;
-    let run = replay(dir.path(), &["--check"], &server(dir.path(), body));
+    let run = misbehaving(&["--check"], body);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stdout
@@ -200,19 +267,17 @@ done"#;
     );
     assert!(run.stdout.contains("missing: test/m3"), "{}", run.stdout);
     assert_idle(&run, 1.0);
-    assert_no_server_left(dir.path());
 }
 
 #[test]
 fn a_server_that_crashes_mid_message_is_reported() {
-    let dir = temp();
     let body = r#"n=0
 while IFS= read -r l; do
   n=$((n+1))
   if [ $n -gt 2 ]; then sleep 1; printf '{"jsonrpc":"2.0","id":3,"res'; exit 70; fi
   answer "$(id_of "$l")"
 done"#;
-    let run = replay(dir.path(), &["--check"], &server(dir.path(), body));
+    let run = misbehaving(&["--check"], body);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stdout
@@ -226,29 +291,23 @@ done"#;
         run.stdout
     );
     assert_idle(&run, 1.0);
-    assert_no_server_left(dir.path());
 }
 
 #[test]
 fn a_server_that_closes_stdout_is_stopped() {
-    let dir = temp();
-    let pids = dir.path().join("pids");
-    let body = format!(
-        r#"trap '' TERM
+    let body = r#"trap '' TERM
 n=0
 while IFS= read -r l; do
   n=$((n+1))
   if [ $n -gt 2 ]; then
     sleep 1
     exec >&-
-    sleep 1000 & echo $! >> '{}'
+    sleep 1000 & echo $! >> "$PIDS"
     while :; do sleep 0.2; done
   fi
   answer "$(id_of "$l")"
-done"#,
-        pids.display()
-    );
-    let run = replay(dir.path(), &["--check"], &server(dir.path(), &body));
+done"#;
+    let run = misbehaving(&["--check"], body);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stdout
@@ -258,19 +317,13 @@ done"#,
     );
     assert!(run.stdout.contains("killed by signal 9"), "{}", run.stdout);
     assert_idle(&run, 1.0);
-    assert_no_server_left(dir.path());
 }
 
 #[test]
 fn a_server_that_stops_answering_times_out_per_request() {
-    let dir = temp();
     // Reads nothing, ignores its closed stdin and SIGTERM: only SIGKILL ends it.
     let body = "trap '' TERM\nwhile :; do sleep 0.2; done";
-    let run = replay(
-        dir.path(),
-        &["--check", "--timeout", "0.3"],
-        &server(dir.path(), body),
-    );
+    let run = misbehaving(&["--check", "--timeout", "0.3"], body);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(run.stdout.contains("5 missing"), "{}", run.stdout);
     assert!(
@@ -282,16 +335,14 @@ fn a_server_that_stops_answering_times_out_per_request() {
     );
     // Five timeouts of 0.3 s and a grace of 0.2 s twice: 1.9 s of waiting.
     assert_idle(&run, 1.9);
-    assert_no_server_left(dir.path());
 }
 
 #[test]
 fn answers_twice_or_to_unknown_ids_are_extra() {
-    let dir = temp();
     let twice = r#"while IFS= read -r l; do
   id=$(id_of "$l"); [ "$id" = 1 ] && sleep 1; answer "$id"; answer "$id"
 done"#;
-    let run = replay(dir.path(), &["--check"], &server(dir.path(), twice));
+    let run = misbehaving(&["--check"], twice);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stdout
@@ -300,15 +351,9 @@ done"#;
         run.stdout
     );
     assert_idle(&run, 1.0);
-    assert_no_server_left(dir.path());
 
-    let dir = temp();
     let strangers = r#"while IFS= read -r l; do answer "$(( $(id_of "$l") + 100 ))"; done"#;
-    let run = replay(
-        dir.path(),
-        &["--check", "--timeout", "0.3"],
-        &server(dir.path(), strangers),
-    );
+    let run = misbehaving(&["--check", "--timeout", "0.3"], strangers);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stdout
@@ -318,12 +363,10 @@ done"#;
     );
     assert!(run.stdout.contains(r#""id":101"#), "{}", run.stdout);
     assert_idle(&run, 1.5);
-    assert_no_server_left(dir.path());
 }
 
 #[test]
 fn a_flooding_server_does_not_keep_replay_alive() {
-    let dir = temp();
     // Answers everything, then floods notifications forever, deaf to SIGTERM.
     let body = r#"trap '' TERM
 n=0
@@ -331,7 +374,7 @@ while IFS= read -r l; do
   n=$((n+1)); answer "$(id_of "$l")"
   [ $n -eq 5 ] && exec yes '{"jsonrpc":"2.0","method":"log","params":{"x":1}}'
 done"#;
-    let run = replay(dir.path(), &["--check"], &server(dir.path(), body));
+    let run = misbehaving(&["--check"], body);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(
         run.stdout.starts_with("5 responses compared: 5 matched"),
@@ -339,17 +382,17 @@ done"#;
         run.stdout
     );
     assert!(run.stdout.contains("was stopped"), "{}", run.stdout);
-    assert_no_server_left(dir.path());
+    assert_flood_cheap(&run);
 }
 
 #[test]
 fn a_flood_of_unexpected_responses_is_counted_not_kept() {
-    let dir = temp();
+    // Each answer comes after 0.2 s, then 500 answers to an id never sent.
     let body = r#"while IFS= read -r l; do
-  id=$(id_of "$l"); answer "$id"
+  id=$(id_of "$l"); sleep 0.2; answer "$id"
   i=0; while [ $i -lt 500 ]; do answer 999; i=$((i+1)); done
 done"#;
-    let run = replay(dir.path(), &["--check"], &server(dir.path(), body));
+    let run = misbehaving(&["--check"], body);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stdout
@@ -364,5 +407,5 @@ done"#;
         .count();
     assert_eq!(listed, 101, "100 kept and one line for the rest");
     assert!(run.stdout.contains("extra: 2400 more unexpected responses"));
-    assert_no_server_left(dir.path());
+    assert_flood_cheap(&run);
 }
