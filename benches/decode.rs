@@ -112,19 +112,19 @@ fn decoders(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(lsp.len() as u64));
         g.bench_function("memcpy_baseline", |b| {
             let mut buf = BytesMut::with_capacity(READ_SIZE);
-            b.iter(|| copy_only(black_box(&lsp), &mut buf))
+            b.iter(|| copy_only(black_box(&lsp), &mut buf));
         });
         g.bench_function("content_length", |b| {
             b.iter(|| {
                 let mut d = ContentLengthDecoder::new(Limits::default());
                 feed(black_box(&lsp), |buf| d.decode(buf))
-            })
+            });
         });
         g.bench_function("auto_content_length", |b| {
             b.iter(|| {
                 let mut d = Decoder::new(None, Limits::default());
                 feed(black_box(&lsp), |buf| d.decode(buf))
-            })
+            });
         });
         // What the shim's recorder does with each chunk, short of the file write: decode,
         // then encode every message as a recording line (its ceiling in messages/s).
@@ -152,7 +152,7 @@ fn decoders(c: &mut Criterion) {
                     );
                     Some(frame)
                 })
-            })
+            });
         });
         // The newline stream is a few bytes shorter (no headers): its own throughput.
         g.throughput(Throughput::Bytes(nd.len() as u64));
@@ -160,7 +160,7 @@ fn decoders(c: &mut Criterion) {
             b.iter(|| {
                 let mut d = NdjsonDecoder::new(Limits::default());
                 feed(black_box(&nd), |buf| d.decode(buf))
-            })
+            });
         });
         g.finish();
     }
@@ -196,7 +196,7 @@ fn message_events(msgs: &[Vec<u8>], copies: usize) -> Vec<Event> {
         .map(|(seq, m)| {
             Event::Message(MessageEvent {
                 seq: seq as u64,
-                t: Micros(1_763_700_000_000_000 + seq as i64 * 137),
+                t: Micros(1_763_700_000_000_000 + i64::try_from(seq).unwrap() * 137),
                 dir: if seq % 2 == 0 { Dir::C2s } else { Dir::S2c },
                 framing: Framing::Lsp,
                 body: Bytes::from(m.clone()),
@@ -221,14 +221,14 @@ fn per_message(c: &mut Criterion) {
                 out.extend_from_slice(black_box(m));
             }
             out.len()
-        })
+        });
     });
     g.bench_function("classify", |b| {
         b.iter(|| {
             msgs.iter()
                 .map(|m| classify(black_box(m)).kind as usize)
                 .sum::<usize>()
-        })
+        });
     });
     let events = message_events(&msgs, 1);
     g.bench_function("encode_event", |b| {
@@ -239,7 +239,7 @@ fn per_message(c: &mut Criterion) {
                 encode_event(&mut out, black_box(e));
             }
             out.len()
-        })
+        });
     });
     g.finish();
 
@@ -260,7 +260,7 @@ fn per_message(c: &mut Criterion) {
                 store.len()
             },
             BatchSize::LargeInput,
-        )
+        );
     });
     g.finish();
 }
@@ -352,7 +352,8 @@ fn report(since: SystemTime, machine: &str) -> String {
         }
     }
     let msgs = lsp_messages();
-    let total: f64 = msgs.iter().map(|m| m.len() as f64).sum();
+    let bytes: usize = msgs.iter().map(Vec::len).sum();
+    let total = bytes as f64;
     let base = median_ns("per_message", "memcpy_baseline", since).map(|ns| total / ns);
     for (group, name, what, scale) in [
         (
@@ -404,7 +405,7 @@ Machine: {}.
 ",
         rows.join("\n"),
         machine,
-        total = total as usize,
+        total = bytes,
     )
 }
 

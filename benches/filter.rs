@@ -25,7 +25,7 @@ fn session() -> Store {
         seq += 1;
         store.push(Event::Message(MessageEvent {
             seq,
-            t: Micros(1_700_000_000_000_000 + seq as i64 * 1_000),
+            t: Micros(1_700_000_000_000_000 + i64::try_from(seq).unwrap() * 1_000),
             dir,
             framing: Framing::Lsp,
             body: Bytes::from(body),
@@ -135,7 +135,7 @@ fn bench(c: &mut Criterion) {
                 .filter(|&i| store.row(i).method == completion)
                 .collect();
             black_box(hits)
-        })
+        });
     });
     let finder = memchr::memmem::Finder::new("println");
     g.bench_function("baseline: memmem over bodies", |b| {
@@ -144,7 +144,7 @@ fn bench(c: &mut Criterion) {
                 .filter(|&i| finder.find(store.body(i)).is_some())
                 .collect();
             black_box(hits)
-        })
+        });
     });
     g.bench_function("baseline: serde_json::Value parse of every body", |b| {
         b.iter(|| {
@@ -155,7 +155,7 @@ fn bench(c: &mut Criterion) {
                 })
                 .collect();
             black_box(hits)
-        })
+        });
     });
 
     for expr in [
@@ -163,14 +163,14 @@ fn bench(c: &mut Criterion) {
         "method:textDocument/* & !kind:notification & latency>0ms",
         "println",
         "didSave",
-        r#".error.code == -32601"#,
+        r".error.code == -32601",
         r#".params.textDocument.uri ~ "module_7.rs""#,
-        r#"method:textDocument/hover & .params.position.line > 300"#,
+        r"method:textDocument/hover & .params.position.line > 300",
     ] {
         let f = Filter::parse(expr).expect("benchmark filters parse");
         let n = f.select(&store).len();
         g.bench_function(format!("select {expr}  ({n} rows)"), |b| {
-            b.iter(|| black_box(f.select(&store)))
+            b.iter(|| black_box(f.select(&store)));
         });
     }
     g.finish();

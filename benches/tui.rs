@@ -9,7 +9,7 @@
 //! Run: `cargo bench --bench tui`. `RPCTAP_BENCH_MESSAGES=N` for another size,
 //! `RPCTAP_BENCH_KEEP=PATH` to write (and keep) the recording there, `RPCTAP_BENCH_OPEN_ONLY=1`
 //! to stop after the open (for a profiler). Results go to `docs/benchmarks.md` by hand.
-//! Peak memory is the process's VmHWM, so the open is measured first, before anything else
+//! Peak memory is the process's `VmHWM`, so the open is measured first, before anything else
 //! can raise it; the recording is written line by line and takes little memory.
 
 use rpctap::tui::app::{Query, Tab};
@@ -19,6 +19,8 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+// A list of steps, one per figure: splitting it would only scatter the list.
+#[allow(clippy::too_many_lines)]
 fn main() {
     let n: usize = std::env::var("RPCTAP_BENCH_MESSAGES")
         .ok()
@@ -52,7 +54,7 @@ fn main() {
     assert_eq!(app.timeline.len(), n, "every message loaded");
 
     if std::env::var_os("RPCTAP_BENCH_OPEN_ONLY").is_some() {
-        println!("open {open:?}, peak RSS {} kB", hwm);
+        println!("open {open:?}, peak RSS {hwm} kB");
         return;
     }
     let baseline = read_lines(&path);
@@ -206,7 +208,7 @@ fn frames_with(app: &mut App, step: impl Fn(usize) -> Action) -> (Figures, Figur
 fn figures(v: &[Duration], cpu: Duration) -> Figures {
     let sum: Duration = v.iter().sum();
     (
-        sum / v.len() as u32,
+        sum / u32::try_from(v.len()).unwrap(),
         v.iter().copied().max().unwrap_or_default(),
         cpu,
     )
@@ -317,7 +319,7 @@ fn frames(app: &mut App) -> ((Duration, Duration), (Duration, Duration)) {
     let stats = |v: &[Duration]| {
         let sum: Duration = v.iter().sum();
         (
-            sum / v.len() as u32,
+            sum / u32::try_from(v.len()).unwrap(),
             v.iter().copied().max().unwrap_or_default(),
         )
     };
@@ -335,7 +337,8 @@ fn generate(path: &Path, n: usize) {
         .join(",");
     let mut id = 0u64;
     for seq in 1..=n as u64 {
-        let t = rpctap::record::Micros(1_795_255_200_000_000 + seq as i64 * 100).to_rfc3339();
+        let t = rpctap::record::Micros(1_795_255_200_000_000 + i64::try_from(seq).unwrap() * 100)
+            .to_rfc3339();
         let uri = format!("file:///tmp/project/module_{}.py", seq % 97);
         let head = |dir: &str| format!(r#"{{"seq":{seq},"t":"{t}","dir":"{dir}""#);
         let line = match seq % 10 {

@@ -11,7 +11,7 @@ machine; the ratios to the baseline measured in the same run are the figures to 
 
 /// "2 cores, AMD EPYC, 2026-05-20": what a reader needs to weigh the figures.
 pub fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {

@@ -75,7 +75,7 @@ impl Sizes {
 
     /// The workloads of issue 11; fewer runs for the largest, to fit in about 20 minutes.
     pub fn full() -> Sizes {
-        use Shape::*;
+        use Shape::{Concurrent, LockStep, Pipelined};
         Sizes {
             workloads: vec![
                 Workload::new(Pipelined, SMALL, 1_000_000, 5),
@@ -93,7 +93,7 @@ impl Sizes {
 
     /// For checking the harness itself: a couple of minutes, not figures to publish.
     pub fn quick() -> Sizes {
-        use Shape::*;
+        use Shape::{Concurrent, LockStep, Pipelined};
         Sizes {
             workloads: vec![
                 Workload::new(Pipelined, SMALL, 20_000, 1),
@@ -112,7 +112,7 @@ impl Sizes {
     /// Under `cargo test --benches` (a debug build): a few messages of each shape, each
     /// large one past a pipe's buffer.
     pub fn smoke() -> Sizes {
-        use Shape::*;
+        use Shape::{Concurrent, LockStep, Pipelined};
         Sizes {
             workloads: vec![
                 Workload::new(Pipelined, SMALL, 100, 1),

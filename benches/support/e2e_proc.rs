@@ -86,8 +86,9 @@ pub struct Peer {
     /// The state directory (`RPCTAP_HOME`) and the recording's path.
     pub record: Option<(tempfile::TempDir, PathBuf)>,
     /// A live-feed connection that is never read.
-    _stalled: Option<std::os::unix::net::UnixStream>,
-    /// The highest VmHWM read so far, in KiB.
+    /// Held open, never read: the stalled viewer of `Setup::RpctapStalled`.
+    stalled: Option<std::os::unix::net::UnixStream>,
+    /// The highest `VmHWM` read so far, in KiB.
     peak_kib: Option<u64>,
     /// CPU time of the live threads at the last `sample`, in ns (finer than the ticks of
     /// the total read at exit).
@@ -97,7 +98,7 @@ pub struct Peer {
 /// What was seen of the spawned process until it exited.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Exited {
-    /// Peak resident memory (VmHWM) in KiB, as last read before the process ended.
+    /// Peak resident memory (`VmHWM`) in KiB, as last read before the process ended.
     pub peak_rss_kib: Option<u64>,
     /// CPU time of all its threads over its whole life, in ns (clock-tick resolution, or
     /// the finer sum of its live threads after the last message when that is larger).
@@ -140,12 +141,12 @@ pub fn spawn(setup: Setup, framing: Framing, push: Option<Push>) -> io::Result<P
     let mut peer = Peer {
         child,
         record,
-        _stalled: None,
+        stalled: None,
         peak_kib: None,
         cpu_sampled: None,
     };
     if setup == Setup::RpctapStalled {
-        peer._stalled = Some(peer.stall()?);
+        peer.stalled = Some(peer.stall()?);
     }
     Ok(peer)
 }
@@ -208,12 +209,12 @@ impl Peer {
             ..Exited::default()
         };
         loop {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
-            let state = stat.as_deref().and_then(proc_state);
+            let stat_text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+            let state = stat_text.as_deref().and_then(proc_state);
             if state.is_none_or(|s| s == 'Z' || s == 'X') {
                 // The total is truncated to clock ticks: never report less than the
                 // nanosecond sum of the threads seen at the last sample.
-                seen.cpu_ns = stat.as_deref().and_then(cpu_ns).max(self.cpu_sampled);
+                seen.cpu_ns = stat_text.as_deref().and_then(cpu_ns).max(self.cpu_sampled);
                 break;
             }
             seen.peak_rss_kib = seen.peak_rss_kib.max(peak_rss_kib(pid));
@@ -268,7 +269,7 @@ pub fn check_disk(need: u64) -> io::Result<()> {
     }
 }
 
-/// Peak resident set (VmHWM) of a live process, in KiB.
+/// Peak resident set (`VmHWM`) of a live process, in KiB.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -304,7 +305,7 @@ fn cpu_ns(stat: &str) -> Option<u64> {
     Some(ticks * 1_000_000_000 / clock_ticks())
 }
 
-/// USER_HZ: 100 on every Linux this runs on; `getconf` says if not.
+/// `USER_HZ`: 100 on every Linux this runs on; `getconf` says if not.
 fn clock_ticks() -> u64 {
     static HZ: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     *HZ.get_or_init(|| {

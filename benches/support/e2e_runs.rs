@@ -154,7 +154,9 @@ fn duplex(
     let writer = thread::spawn(move || -> io::Result<Digest> {
         let mut bw = BufWriter::with_capacity(BUF, w);
         write(&mut bw)?;
-        let w = bw.into_inner().map_err(|e| e.into_error())?;
+        let w = bw
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
         let _ = close_rx.recv();
         Ok(w.hash.finish())
     });
@@ -165,12 +167,12 @@ fn duplex(
     let result = peer.wait_for(&rx, limit(bytes));
     peer.sample();
     drop(close_tx);
-    let wrote = writer
+    let written = writer
         .join()
         .map_err(|_| io::Error::other("writer panicked"))?;
     let (end, r) = result?;
     let secs = (end - start).as_secs_f64();
-    finish(peer, wrote?, &r, msgs, (secs, bytes, n))
+    finish(peer, written?, &r, msgs, (secs, bytes, n))
 }
 
 /// Pipelined: `n` requests of `len` bytes while their responses are read.
@@ -224,7 +226,7 @@ pub fn lockstep(
     let (tx, rx) = mpsc::channel();
     let (done_tx, done_rx) = mpsc::channel::<()>();
     thread::spawn(move || {
-        let mut samples = Vec::with_capacity(n as usize);
+        let mut samples = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
         let mut start = Instant::now();
         let res = (0..warm + n)
             .try_for_each(|i| {
@@ -236,7 +238,7 @@ pub fn lockstep(
                 w.write_all(tpl.with_id(id))?;
                 r.response(id, len)?;
                 if i >= warm {
-                    samples.push(t0.elapsed().as_nanos() as u64);
+                    samples.push(u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX));
                 }
                 Ok(())
             })

@@ -72,9 +72,10 @@ impl RecordingCheck {
     /// (or, when those agree, what went wrong reading it back).
     pub fn summary(&self) -> String {
         let parts = self.differences();
-        match parts.is_empty() {
-            true => self.problems.join("; "),
-            false => parts.join("; "),
+        if parts.is_empty() {
+            self.problems.join("; ")
+        } else {
+            parts.join("; ")
         }
     }
 

@@ -40,7 +40,8 @@ pub fn generate(path: &Path, n: usize) {
     }
     let mut id = 0u64;
     for seq in 4..=n as u64 {
-        let t = rpctap::record::Micros(1_795_255_200_000_000 + seq as i64 * 100).to_rfc3339();
+        let t = rpctap::record::Micros(1_795_255_200_000_000 + i64::try_from(seq).unwrap() * 100)
+            .to_rfc3339();
         let uri = format!("file:///tmp/project/module_{}.py", seq % 97);
         let head = |dir: &str| format!(r#"{{"seq":{seq},"t":"{t}","dir":"{dir}""#);
         let line = match seq % 10 {

@@ -243,18 +243,14 @@ impl<R: Read> FrameReader<R> {
                             _ => Err(io::ErrorKind::UnexpectedEof.into()),
                         };
                     }
-                    match memchr::memchr(b'\n', buf) {
-                        Some(i) => {
-                            self.keep(i);
-                            self.r.consume(1);
-                            return Ok(Some(len + i));
-                        }
-                        None => {
-                            let n = buf.len();
-                            self.keep(n);
-                            len += n;
-                        }
+                    if let Some(i) = memchr::memchr(b'\n', buf) {
+                        self.keep(i);
+                        self.r.consume(1);
+                        return Ok(Some(len + i));
                     }
+                    let n = buf.len();
+                    self.keep(n);
+                    len += n;
                 }
             }
         }

@@ -47,7 +47,7 @@ impl Default for WireHash {
 impl WireHash {
     /// Each step is a bijection of the lane for a fixed word, and of the word for a fixed
     /// lane: one changed word always changes the digest.
-    #[inline(always)]
+    #[inline]
     fn block(&mut self, b: &[u8]) {
         for (i, lane) in self.lanes.iter_mut().enumerate() {
             let w = u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or_default());
@@ -85,7 +85,7 @@ impl WireHash {
         h.block(&last);
         let mut out = h.len.wrapping_mul(K[0]);
         for (i, lane) in h.lanes.iter().enumerate() {
-            out = (out ^ lane.rotate_left(17 * i as u32)).wrapping_mul(K[3 - i]);
+            out = (out ^ lane.rotate_left(17 * u32::try_from(i).unwrap())).wrapping_mul(K[3 - i]);
             out ^= out >> 31;
         }
         Digest {
