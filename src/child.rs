@@ -137,7 +137,9 @@ pub fn spawn(
             let Ok(status) = child.wait() else { return };
             tracing::debug!(pid, %status, "child exited");
             let (lock, cv) = &*cell;
-            *lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+            *lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(status);
             cv.notify_all();
             on_exit(status);
         })
@@ -168,16 +170,22 @@ impl Child {
 
     /// The exit status, once the child has exited.
     pub fn status(&self) -> Option<ExitStatus> {
-        *self.exit.0.lock().unwrap_or_else(|p| p.into_inner())
+        *self
+            .exit
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Waits up to `limit` for the child to exit.
     pub fn wait_timeout(&self, limit: Duration) -> Option<ExitStatus> {
         let (lock, cv) = &*self.exit;
-        let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (guard, _) = cv
             .wait_timeout_while(guard, limit, |s| s.is_none())
-            .unwrap_or_else(|p| p.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *guard
     }
 
@@ -279,15 +287,12 @@ impl Stop {
             return;
         }
         tracing::debug!(pid = self.pid, "stop sequence begins");
-        match &self.stdin {
-            Some(stdin) => {
-                let _ = os::close_pipe_in_place(stdin);
-                self.term_at = Some(Instant::now() + self.grace);
-            }
-            None => {
-                os::signal(self.pid, libc::SIGTERM);
-                self.kill_at = Some(Instant::now() + self.grace);
-            }
+        if let Some(stdin) = &self.stdin {
+            let _ = os::close_pipe_in_place(stdin);
+            self.term_at = Some(Instant::now() + self.grace);
+        } else {
+            os::signal(self.pid, libc::SIGTERM);
+            self.kill_at = Some(Instant::now() + self.grace);
         }
     }
 
@@ -332,8 +337,8 @@ pub fn shell_code(status: ExitStatus) -> i32 {
 /// The byte rpctap exits with for its child's `status` (1 when it is unknown).
 pub fn exit_byte(status: Option<ExitStatus>) -> u8 {
     match status.map(|s| (s.code(), s.signal())) {
-        Some((Some(c), _)) => (c & 0xff) as u8,
-        Some((None, Some(s))) => (128 + s).min(255) as u8,
+        Some((Some(c), _)) => u8::try_from(c & 0xff).unwrap_or(1),
+        Some((None, Some(s))) => u8::try_from(128 + s).unwrap_or(255),
         _ => 1,
     }
 }

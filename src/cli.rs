@@ -121,6 +121,7 @@ pub enum ProtocolArg {
 }
 
 #[derive(Debug, Clone, Args)]
+#[allow(clippy::struct_excessive_bools)] // one field per command-line flag
 pub struct ProxyArgs {
     /// Session label (default: the basename of CMD).
     #[arg(long)]
@@ -157,7 +158,7 @@ pub struct ProxyArgs {
     pub check: bool,
     /// Send each request/response pair as a span to this OpenTelemetry collector
     /// (OTLP over HTTP; the base URL, `/v1/traces` is appended). Default:
-    /// $OTEL_EXPORTER_OTLP_ENDPOINT when set.
+    /// $`OTEL_EXPORTER_OTLP_ENDPOINT` when set.
     #[arg(long, value_name = "URL")]
     pub otlp: Option<String>,
     /// Also send message bodies (after --redact) as span attributes.
@@ -204,7 +205,7 @@ pub enum WireDir {
 #[derive(Debug, Args)]
 pub struct CatArgs {
     /// Recordings to read: rpctap JSONL, VS Code LSP traces (text or JSON), lsp-devtools
-    /// logs (JSONL or SQLite) or mcpsnoop logs, recognised from their content.
+    /// logs (JSONL or `SQLite`) or mcpsnoop logs, recognised from their content.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format.
@@ -218,7 +219,7 @@ pub struct CatArgs {
     /// the session header and exit lines are kept, so the output is still a recording.
     #[arg(long, value_name = "EXPR", conflicts_with = "wire")]
     pub filter: Option<String>,
-    /// Colour: auto (when stdout is a terminal and NO_COLOR is unset), always, never.
+    /// Colour: auto (when stdout is a terminal and `NO_COLOR` is unset), always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
 }
@@ -256,7 +257,7 @@ pub enum CheckFormat {
     Json,
     /// SARIF 2.1.0, a result per violation located at its line.
     Sarif,
-    /// JUnit XML: a suite per file, a case per rule.
+    /// `JUnit` XML: a suite per file, a case per rule.
     Junit,
 }
 
@@ -390,7 +391,9 @@ pub fn seconds(text: &str) -> Result<f64, String> {
 /// The decoding limit: a byte count from 1 to 4 GiB (a recorded body's length is 32 bits).
 pub fn message_size(text: &str) -> Result<usize, String> {
     match text.trim().parse::<u64>() {
-        Ok(v) if (1..=u64::from(u32::MAX)).contains(&v) => Ok(v as usize),
+        Ok(v) if (1..=u64::from(u32::MAX)).contains(&v) => {
+            Ok(usize::try_from(v).unwrap_or(usize::MAX))
+        }
         _ => Err(format!(
             "expected a number of bytes from 1 to {}, such as 1048576",
             u32::MAX

@@ -1,6 +1,13 @@
 //! The operating-system specific and `unsafe` parts of rpctap, kept in one small module:
 //! parent-death signals, process groups, signals to children, closing a shared pipe.
 #![allow(unsafe_code)]
+// libc speaks pid_t, c_ulong, c_int and ssize_t where rpctap has u32, i32 and usize: the
+// casts between them are the FFI's, on values the kernel gave or will check.
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_truncation
+)]
 
 use std::fs::File;
 use std::io;
@@ -131,7 +138,7 @@ pub fn wait_usage(pid: u32) -> io::Result<Waited> {
     // SAFETY: rusage is plain data, for which all zeroes is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: wait4 fills in the two locals it is given pointers to.
-    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    let r = unsafe { libc::wait4(pid as libc::pid_t, &raw mut status, 0, &raw mut usage) };
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -193,7 +200,7 @@ pub fn wait_readable(fd: &File) -> io::Result<()> {
     };
     loop {
         // SAFETY: poll reads and writes the one pollfd it is given.
-        let r = unsafe { libc::poll(&mut p, 1, -1) };
+        let r = unsafe { libc::poll(&raw mut p, 1, -1) };
         if r >= 0 {
             return Ok(());
         }

@@ -47,7 +47,7 @@ pub fn run(args: &CatArgs) -> anyhow::Result<ExitCode> {
                 &mut out,
             )?,
             (None, CatFormat::Vscode) => {
-                left_out += write_vscode(&super::load_checked(path, filter)?, &mut out)?
+                left_out += write_vscode(&super::load_checked(path, filter)?, &mut out)?;
             }
             (None, CatFormat::Har) => har.add(&super::load_checked(path, filter)?),
         }
@@ -114,7 +114,7 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
             _ => continue,
         }
         if let Some(cut) = cut {
-            buf.truncate(cut.saturating_sub(at) as usize);
+            buf.truncate(usize::try_from(cut.saturating_sub(at)).unwrap_or(usize::MAX));
         }
         at += buf.len() as u64;
         out.write_all(&buf)?;

@@ -13,6 +13,7 @@ use crate::rpc::Kind;
 use crate::session::stream::{Pairer, Timing};
 use crate::session::Status;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
@@ -139,7 +140,7 @@ fn streamed(path: &Path, color: bool, out: &mut impl Write) -> anyhow::Result<()
             kind: r.kind,
             arrow: arrow(r.kind, r.dir),
             method: r.method.as_deref(),
-            id: r.id.as_ref().map(|id| id.to_string()),
+            id: r.id.as_ref().map(std::string::ToString::to_string),
             latency: r.latency().filter(|_| !untimed),
             status,
             body: &r.body,
@@ -179,13 +180,13 @@ fn line(row: &Row, color: bool, out: &mut impl Write) -> std::io::Result<()> {
         text.push_str(&paint(color, "1", &terminal_str(m)));
     }
     if let Some(id) = &row.id {
-        text.push_str(&format!(" #{}", terminal_str(id)));
+        let _ = write!(text, " #{}", terminal_str(id));
     }
     if let Some(l) = row.latency {
-        text.push_str(&format!(" ({})", crate::fmt::latency(l)));
+        let _ = write!(text, " ({})", crate::fmt::latency(l));
     }
     if matches!(row.status, Status::Pending | Status::Cancelled) {
-        text.push_str(&format!(" [{}]", row.status.as_str()));
+        let _ = write!(text, " [{}]", row.status.as_str());
     }
     text.push_str("  ");
     text.push_str(&terminal(row.body.trim_ascii_end()));

@@ -1,4 +1,4 @@
-//! `rpctap check`: conformance of recordings, as text, JSON, SARIF or JUnit. Exit 0 when
+//! `rpctap check`: conformance of recordings, as text, JSON, SARIF or `JUnit`. Exit 0 when
 //! no error-level result, 1 when there are, 2 on usage or input errors.
 
 use crate::check::{self, report, rules, Selection};

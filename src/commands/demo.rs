@@ -37,7 +37,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         "--record",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(std::string::ToString::to_string)
     .chain([recording.display().to_string()])
     .chain(
         [

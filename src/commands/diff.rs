@@ -126,7 +126,7 @@ pub fn to_json(a: &Store, b: &Store, c: &Comparison) -> Value {
             Change::Added(rb) => added.push(entry(b, *rb)),
             Change::Removed(ra) => removed.push(entry(a, *ra)),
             Change::Changed(ra, rb, lines) => {
-                changed.push(json!({"a": entry(a, *ra), "b": entry(b, *rb), "diff": lines}))
+                changed.push(json!({"a": entry(a, *ra), "b": entry(b, *rb), "diff": lines}));
             }
         }
     }

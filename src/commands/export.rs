@@ -11,7 +11,7 @@ use std::process::ExitCode;
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The collector's base URL (OTLP over HTTP; `/v1/traces` is appended). Default:
-    /// $OTEL_EXPORTER_OTLP_ENDPOINT.
+    /// $`OTEL_EXPORTER_OTLP_ENDPOINT`.
     #[arg(long, value_name = "URL")]
     pub otlp: Option<String>,
     /// Also send message bodies as span attributes (as recorded: a recording made with

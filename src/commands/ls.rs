@@ -3,6 +3,7 @@
 
 use crate::catalog::Catalog;
 use crate::cli::LsArgs;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -23,10 +24,10 @@ pub fn run(_args: &LsArgs) -> anyhow::Result<ExitCode> {
             .map_or((String::new(), String::new()), |s| {
                 let mut errors = format!("{} errors", s.errors);
                 if s.problems > 0 {
-                    errors.push_str(&format!(" {} violations", s.problems));
+                    let _ = write!(errors, " {} violations", s.problems);
                 }
                 if s.gap_bytes > 0 {
-                    errors.push_str(&format!(" INCOMPLETE ({} bytes not recorded)", s.gap_bytes));
+                    let _ = write!(errors, " INCOMPLETE ({} bytes not recorded)", s.gap_bytes);
                 }
                 (format!("{} msgs", s.messages), errors)
             });

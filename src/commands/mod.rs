@@ -19,6 +19,7 @@ mod ui;
 
 use crate::cli::{Cli, Command};
 use clap::Parser;
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 /// A failure caused by the user's input (bad file, bad expression): exit code 2.
@@ -102,7 +103,7 @@ fn usage_line(text: &str) -> String {
         out = format!("{out} {}", listed.join(", "));
     }
     for tip in tips {
-        out.push_str(&format!(" ({tip})"));
+        let _ = write!(out, " ({tip})");
     }
     format!("{out}; see '{} --help'", help_target())
 }

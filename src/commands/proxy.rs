@@ -17,7 +17,7 @@ fn check_observer(check: bool) -> Vec<Box<dyn crate::proxy::Observer>> {
         match crate::check::live::LiveCheck::to_stderr() {
             Ok(c) => list.push(Box::new(c)),
             Err(e) => {
-                eprintln!("rpctap: warning: cannot start checking: {e}; forwarding continues")
+                eprintln!("rpctap: warning: cannot start checking: {e}; forwarding continues");
             }
         }
     }

@@ -78,7 +78,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     match args.report {
         ReportFormat::Text => report.write_text(&mut out)?,
         ReportFormat::Json => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&report.to_json())?)?
+            writeln!(out, "{}", serde_json::to_string_pretty(&report.to_json())?)?;
         }
     }
     out.flush()?;

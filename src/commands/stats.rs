@@ -26,34 +26,31 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         };
-        let one = match &filter {
-            Some(f) => {
-                let mut store = load(path)?;
-                if f.needs_check() {
-                    store.check();
-                }
-                let only = f.select(&store);
-                (selected, rows) = (selected + only.len(), rows + store.len());
-                let mut one = Stats::compute(&store, Some(&only));
-                let lists = [&mut one.pending, &mut one.cancelled, &mut one.unknown];
-                for u in lists.into_iter().flatten() {
-                    u.file = n;
-                }
-                if !args.no_check {
-                    super::read_events(path)?
-                        .flatten()
-                        .for_each(|ev| count(&ev));
-                }
-                one
+        let one = if let Some(f) = &filter {
+            let mut store = load(path)?;
+            if f.needs_check() {
+                store.check();
             }
-            None => {
-                let events = super::read_events(path)?.inspect(|ev| {
-                    if let Ok(ev) = ev {
-                        count(ev);
-                    }
-                });
-                Stats::stream(events, n)?
+            let only = f.select(&store);
+            (selected, rows) = (selected + only.len(), rows + store.len());
+            let mut one = Stats::compute(&store, Some(&only));
+            let lists = [&mut one.pending, &mut one.cancelled, &mut one.unknown];
+            for u in lists.into_iter().flatten() {
+                u.file = n;
             }
+            if !args.no_check {
+                super::read_events(path)?
+                    .flatten()
+                    .for_each(|ev| count(&ev));
+            }
+            one
+        } else {
+            let events = super::read_events(path)?.inspect(|ev| {
+                if let Ok(ev) = ev {
+                    count(ev);
+                }
+            });
+            Stats::stream(events, n)?
         };
         stats.merge(one);
     }
