@@ -50,6 +50,7 @@ impl Default for ClientOpts {
 
 /// What happened during a session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)] // independent facts a test checks one by one
 pub struct Report {
     /// Every scripted step ran (through `exit`; with `repeat`, up to the repeating part).
     pub completed: bool,
@@ -140,7 +141,7 @@ pub fn drive(
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name("demo-client-reader".into())
-        .spawn(move || read_loop(reader, tx))
+        .spawn(move || read_loop(reader, &tx))
         .context("cannot start the demo client's reader thread")?;
     let mut session = Session {
         writer: Some(writer),
@@ -168,7 +169,7 @@ enum Incoming {
     Closed(Option<String>),
 }
 
-fn read_loop(reader: impl Read, tx: Sender<Incoming>) {
+fn read_loop(reader: impl Read, tx: &Sender<Incoming>) {
     let mut src = FrameReader::new(reader, None);
     let end = loop {
         let event = match src.next_frame() {
@@ -239,14 +240,14 @@ impl<W: Write> Session<'_, W> {
         encode(self.opts.framing, msg.to_string().as_bytes(), &mut bytes);
         match w.write_all(&bytes).and_then(|()| w.flush()) {
             Ok(()) => Ok(()),
-            Err(e) => Err(self.write_failed(e)),
+            Err(e) => Err(self.write_failed(&e)),
         }
     }
 
     /// The server stopped reading, most likely because it exited. How its output ended
     /// (say, cut off mid-frame by a crash) says more than the broken pipe, so wait
     /// (bounded) for that before giving the reason.
-    fn write_failed(&mut self, e: std::io::Error) -> Halt {
+    fn write_failed(&mut self, e: &std::io::Error) -> Halt {
         self.writer = None;
         let deadline = Instant::now() + self.opts.timeout;
         while self.gone.is_none() {
@@ -263,7 +264,8 @@ impl<W: Write> Session<'_, W> {
     /// `Value::Null` params are left out: JSON-RPC's `params` is an object or an array
     /// when present (`rpctap check` flags `"params": null`).
     pub fn notify(&mut self, method: &str, params: Value) -> Result<(), Halt> {
-        let mut m = json!({"jsonrpc": "2.0", "method": method, "params": params});
+        let mut m = json!({"jsonrpc": "2.0", "method": method});
+        m["params"] = params;
         drop_null_params(&mut m);
         self.send(&m)
     }
@@ -271,7 +273,8 @@ impl<W: Write> Session<'_, W> {
     pub fn request(&mut self, method: &str, params: Value) -> Result<Id, Halt> {
         let id = self.next_id;
         self.next_id += 1;
-        let mut m = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let mut m = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        m["params"] = params;
         drop_null_params(&mut m);
         self.send(&m)?;
         Ok(Id::Num(id))

@@ -35,15 +35,14 @@ pub fn serve(
     let mut body = Vec::new();
     let mut frame_bytes = Vec::new();
     loop {
-        let frame = match src.buffered() {
-            Some(f) => f,
-            None => {
-                // About to block on input: everything answered so far must be on its way.
-                out.flush()?;
-                match src.next_frame()? {
-                    Some(f) => f,
-                    None => break,
-                }
+        let frame = if let Some(f) = src.buffered() {
+            f
+        } else {
+            // About to block on input: everything answered so far must be on its way.
+            out.flush()?;
+            match src.next_frame()? {
+                Some(f) => f,
+                None => break,
             }
         };
         if frame.kind != FrameKind::Message {

@@ -41,7 +41,9 @@ impl Out {
     fn lock(&self) -> std::sync::MutexGuard<'_, Sink> {
         // A thread that panicked mid-write leaves a frame half written either way; carrying
         // on is no worse than poisoning every later write.
-        self.sink.lock().unwrap_or_else(|p| p.into_inner())
+        self.sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Uses the client's framing unless one was forced or already chosen.

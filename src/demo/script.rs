@@ -64,7 +64,9 @@ fn at(needle: &str, offset: usize) -> Value {
 }
 
 fn doc_position(pos: Value) -> Value {
-    json!({"textDocument": {"uri": DEMO_URI}, "position": pos})
+    let mut v = json!({"textDocument": {"uri": DEMO_URI}});
+    v["position"] = pos;
+    v
 }
 
 fn error_code(response: &Value) -> Option<i64> {
@@ -279,7 +281,7 @@ const REPEAT_SPOTS: [(&str, usize); 5] = [
 fn edit_and_hover<W: Write>(s: &mut Session<'_, W>, version: i64) -> Result<(), Halt> {
     s.pause(Duration::from_secs(1))?;
     edit(s, version, version % 2 == 1)?;
-    let (needle, offset) = REPEAT_SPOTS[version as usize % REPEAT_SPOTS.len()];
+    let (needle, offset) = REPEAT_SPOTS[usize::try_from(version).unwrap_or(0) % REPEAT_SPOTS.len()];
     hover(s, at(needle, offset))
 }
 
@@ -290,18 +292,16 @@ mod tests {
 
     #[test]
     fn repeat_spots_are_words_above_the_edit() {
-        let edit_line = at(EDIT_AFTER.trim(), 0)["line"].as_u64().unwrap();
+        let edit_line =
+            usize::try_from(at(EDIT_AFTER.trim(), 0)["line"].as_u64().unwrap()).unwrap();
         for (needle, offset) in REPEAT_SPOTS {
             let pos = at(needle, offset);
             let (line, ch) = (
-                pos["line"].as_u64().unwrap(),
-                pos["character"].as_u64().unwrap(),
+                usize::try_from(pos["line"].as_u64().unwrap()).unwrap(),
+                usize::try_from(pos["character"].as_u64().unwrap()).unwrap(),
             );
             assert!(line <= edit_line, "{needle}");
-            assert!(
-                lsp::word_at(DEMO_TEXT, line as usize, ch as usize).is_some(),
-                "{needle}"
-            );
+            assert!(lsp::word_at(DEMO_TEXT, line, ch).is_some(), "{needle}");
         }
     }
 

@@ -22,7 +22,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The status a `--crash-after` crash exits with (EX_SOFTWARE).
+/// The status a `--crash-after` crash exits with (`EX_SOFTWARE`).
 pub const CRASH_EXIT: i32 = 70;
 
 /// The token of the progress the server creates after `initialized`.
@@ -177,7 +177,9 @@ fn response(id: &Value, outcome: Result<Value, RpcError>) -> Value {
 }
 
 fn notification(method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "method": method, "params": params})
+    let mut m = json!({"jsonrpc": "2.0", "method": method});
+    m["params"] = params;
+    m
 }
 
 impl Server<'_> {
@@ -211,9 +213,9 @@ impl Server<'_> {
                 let params = msg.get("params").cloned().unwrap_or(Value::Null);
                 match c.id {
                     Some(id) if c.kind == Kind::Request => {
-                        self.request(&msg["id"], id, method, params)?
+                        self.request(&msg["id"], id, method, params)?;
                     }
-                    _ => return self.notification(method, params),
+                    _ => return self.notification(method, &params),
                 }
             }
             Kind::Response | Kind::Error => self.answered(c.id, c.kind),
@@ -228,7 +230,7 @@ impl Server<'_> {
                     let reason = c.reason.unwrap_or("not a JSON-RPC message");
                     (-32600, format!("invalid request: {reason}"))
                 };
-                self.out.send(&response(&Value::Null, Err(error)))?
+                self.out.send(&response(&Value::Null, Err(error)))?;
             }
         }
         Ok(Flow::Continue)
@@ -306,7 +308,7 @@ impl Server<'_> {
         // Registered before the next message is read, so a cancel that follows always finds it.
         delayed
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id.clone(), cancel);
         let out = self.out.clone();
         let title = method.to_owned();
@@ -328,7 +330,7 @@ impl Server<'_> {
             };
             delayed
                 .lock()
-                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .remove(&id);
             let reply = if was_cancelled {
                 progress(json!({"kind": "end", "message": "cancelled"}));
@@ -350,12 +352,16 @@ impl Server<'_> {
     /// empty).
     fn at_position(&self, params: &Value, f: impl Fn(&str, usize, usize) -> Value) -> Value {
         let pos = &params["position"];
-        let line = pos["line"].as_u64().unwrap_or(0) as usize;
-        let character = pos["character"].as_u64().unwrap_or(0) as usize;
+        let line = pos["line"]
+            .as_u64()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let character = pos["character"]
+            .as_u64()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
         f(self.doc(params).unwrap_or(""), line, character)
     }
 
-    fn notification(&mut self, method: &str, params: Value) -> io::Result<Flow> {
+    fn notification(&mut self, method: &str, params: &Value) -> io::Result<Flow> {
         match method {
             "exit" => return Ok(Flow::Exit),
             "initialized" => {
@@ -404,7 +410,10 @@ impl Server<'_> {
             "$/cancelRequest" => {
                 let target = id_of(&params["id"]);
                 let switch = target.as_ref().and_then(|id| {
-                    let mut delayed = self.delayed.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut delayed = self
+                        .delayed
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     delayed.remove(id)
                 });
                 match switch {
@@ -423,8 +432,9 @@ impl Server<'_> {
         let id = self.next_id;
         self.next_id += 1;
         self.sent.insert(Id::Num(id), method);
-        self.out
-            .send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+        let mut m = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        m["params"] = params;
+        self.out.send(&m)
     }
 
     fn log(&self, level: u8, message: &str) -> io::Result<()> {

@@ -114,8 +114,8 @@ fn a_stopped_repeating_session_shuts_the_server_down() {
         ..opts()
     };
     let stop = opts.stop.clone();
-    let (report, status) = session(Default::default(), &opts, |_| {
-        stop.store(true, Ordering::Relaxed)
+    let (report, status) = session(DemoServerArgs::default(), &opts, |_| {
+        stop.store(true, Ordering::Relaxed);
     });
     assert_eq!(report.problem(), None, "{report:#?}");
     assert_eq!(report.edits, 1);
@@ -128,8 +128,8 @@ fn a_repeating_session_ends_normally_when_the_server_goes_away() {
         repeat: true,
         ..opts()
     };
-    let (report, _) = session(Default::default(), &opts, |server_out| {
-        server_out.shutdown(std::net::Shutdown::Both).unwrap()
+    let (report, _) = session(DemoServerArgs::default(), &opts, |server_out| {
+        server_out.shutdown(std::net::Shutdown::Both).unwrap();
     });
     assert_eq!(report.problem(), None, "{report:#?}");
     assert!(report.completed);
@@ -143,7 +143,7 @@ fn a_repeating_session_ends_normally_when_the_server_goes_away() {
 fn stopping_during_the_script_is_reported() {
     let opts = opts();
     opts.stop.store(true, Ordering::Relaxed);
-    let (report, status) = session(Default::default(), &opts, |_| {});
+    let (report, status) = session(DemoServerArgs::default(), &opts, |_| {});
     assert!(!report.completed);
     assert_eq!(
         report.problem().as_deref(),
