@@ -90,10 +90,9 @@ impl Expr {
     /// Does any predicate test conformance results?
     pub fn mentions_violation(&self) -> bool {
         match self {
-            Expr::All => false,
             Expr::Pred(Pred::Violation(_)) => true,
             Expr::Pred(Pred::Pair(e)) | Expr::Not(e) => e.mentions_violation(),
-            Expr::Pred(_) => false,
+            Expr::All | Expr::Pred(_) => false,
             Expr::And(es) | Expr::Or(es) => es.iter().any(Expr::mentions_violation),
         }
     }

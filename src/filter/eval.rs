@@ -31,7 +31,10 @@ impl<'s> Ctx<'s> {
     /// the store has interned.
     pub fn bulk(store: &'s Store, expr: &Expr) -> Ctx<'s> {
         let mut names = Vec::new();
-        while let Some(n) = store.method_name(names.len() as u32) {
+        while let Some(n) = u32::try_from(names.len())
+            .ok()
+            .and_then(|i| store.method_name(i))
+        {
             names.push(n);
         }
         let mut methods = Vec::new();
@@ -42,7 +45,6 @@ impl<'s> Ctx<'s> {
 
 fn collect_method_tables(expr: &Expr, names: &[&str], out: &mut Vec<Vec<bool>>) {
     match expr {
-        Expr::All => {}
         Expr::And(es) | Expr::Or(es) => {
             for e in es {
                 collect_method_tables(e, names, out);
@@ -58,7 +60,7 @@ fn collect_method_tables(expr: &Expr, names: &[&str], out: &mut Vec<Vec<bool>>) 
                 .map(|n| globs.iter().any(|g| g.matches(n)))
                 .collect();
         }
-        Expr::Pred(_) => {}
+        Expr::All | Expr::Pred(_) => {}
     }
 }
 

@@ -96,8 +96,12 @@ impl Parser {
     fn starts_operand(t: &Tok) -> bool {
         match t {
             Tok::Word(w) => w != "and" && w != "or",
-            Tok::LParen | Tok::Not | Tok::Str(_) | Tok::Regex { .. } | Tok::Path(_) => true,
-            Tok::Field(_) => true,
+            Tok::LParen
+            | Tok::Not
+            | Tok::Str(_)
+            | Tok::Regex { .. }
+            | Tok::Path(_)
+            | Tok::Field(_) => true,
             _ => false,
         }
     }
@@ -230,7 +234,7 @@ impl Parser {
                         ),
                     )
                 })?;
-                Pred::Latency(ordering(op), us as i64)
+                Pred::Latency(ordering(op), i64::try_from(us).unwrap_or(i64::MAX))
             }
             Tok::Word(w) if matches!(self.peek().tok, Tok::Op(_)) && w == "size" => {
                 let (op, v) = self.comparison()?;

@@ -277,7 +277,10 @@ impl<'de> Visitor<'de> for Step<'_> {
             while let Some(v) = seq.next_element()? {
                 all.push(v);
             }
-            let Some(i) = all.len().checked_sub(n.unsigned_abs() as usize) else {
+            let Some(i) = all
+                .len()
+                .checked_sub(usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX))
+            else {
                 return Ok(None);
             };
             let mut de = serde_json::Deserializer::from_str(all[i].get());

@@ -54,7 +54,7 @@ pub fn field(f: Field, value: &Token, slots: &mut usize) -> Result<Pred> {
                 let d = Dir::parse(s).map(|d| 1u16 << d as u8);
                 mask |= one(d, s, *col, "c2s or s2c")?;
             }
-            Ok(Pred::Dir(mask as u8))
+            Ok(Pred::Dir(u8::try_from(mask).unwrap_or(u8::MAX)))
         }
         Field::Kind => {
             for (s, col) in &items {
@@ -78,7 +78,7 @@ pub fn field(f: Field, value: &Token, slots: &mut usize) -> Result<Pred> {
                     "ok, error, pending or cancelled",
                 )?;
             }
-            Ok(Pred::Status(mask as u8))
+            Ok(Pred::Status(u8::try_from(mask).unwrap_or(u8::MAX)))
         }
         Field::Rule => Ok(Pred::Violation(Some(
             items.iter().map(|(s, _)| Glob::new(s)).collect(),
@@ -146,13 +146,13 @@ pub const SIZES: &[(&str, f64)] = &[
     ("kib", 1024.0),
     ("m", 1e6),
     ("mb", 1e6),
-    ("mib", 1048576.0),
+    ("mib", 1_048_576.0),
     ("g", 1e9),
     ("gb", 1e9),
-    ("gib", 1073741824.0),
+    ("gib", 1_073_741_824.0),
 ];
 
-/// `1.5s` → 1_500_000 with `DURATIONS`; a number without a unit is scaled by `default`.
+/// `1.5s` → `1_500_000` with `DURATIONS`; a number without a unit is scaled by `default`.
 pub fn parse_scaled(v: &Token, units: &[(&str, f64)], default: u64) -> Option<u64> {
     let Tok::Word(w) = &v.tok else { return None };
     let split = w
@@ -167,6 +167,8 @@ pub fn parse_scaled(v: &Token, units: &[(&str, f64)], default: u64) -> Option<u6
         units.iter().find(|(u, _)| *u == unit)?.1
     };
     let v = (n * scale).round();
+    // In range and whole, checked just before: the cast is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     (v.is_finite() && v >= 0.0 && v < u64::MAX as f64).then_some(v as u64)
 }
 
