@@ -64,22 +64,21 @@ struct Meta<'a> {
 /// The facts of one request body; anything unexpected (params an array, a name that is
 /// not a string) just leaves a fact out.
 pub fn request_facts(body: &[u8]) -> RequestFacts {
-    let probe: Probe = match serde_json::from_slice(body) {
-        Ok(p) => p,
-        Err(_) => {
-            // Params of another shape (an array, a non-string name): only the method counts.
-            #[derive(Deserialize)]
-            struct MethodOnly<'a> {
-                #[serde(borrow)]
-                method: Option<Cow<'a, str>>,
-            }
-            match serde_json::from_slice::<MethodOnly>(body) {
-                Ok(m) => Probe {
-                    method: m.method,
-                    params: None,
-                },
-                Err(_) => return RequestFacts::default(),
-            }
+    let probe: Probe = if let Ok(p) = serde_json::from_slice(body) {
+        p
+    } else {
+        // Params of another shape (an array, a non-string name): only the method counts.
+        #[derive(Deserialize)]
+        struct MethodOnly<'a> {
+            #[serde(borrow)]
+            method: Option<Cow<'a, str>>,
+        }
+        match serde_json::from_slice::<MethodOnly>(body) {
+            Ok(m) => Probe {
+                method: m.method,
+                params: None,
+            },
+            Err(_) => return RequestFacts::default(),
         }
     };
     let method = probe.method.as_deref().unwrap_or_default();

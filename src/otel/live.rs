@@ -75,7 +75,8 @@ fn size(event: &Event) -> usize {
 
 fn lock(q: &Shared) -> std::sync::MutexGuard<'_, Queue> {
     // A panic elsewhere while holding the lock leaves a queue that is still sound.
-    q.0.lock().unwrap_or_else(|e| e.into_inner())
+    q.0.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Observer for LiveExport {

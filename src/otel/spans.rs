@@ -70,7 +70,7 @@ pub struct SpanMaker {
 }
 
 pub fn system_time(t: Micros) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_micros(t.0.max(0) as u64)
+    SystemTime::UNIX_EPOCH + Duration::from_micros(u64::try_from(t.0).unwrap_or(0))
 }
 
 fn context(trace: TraceId, span: SpanId, remote: bool) -> SpanContext {
@@ -146,7 +146,7 @@ impl SpanMaker {
             }
         }
         match (c.kind, c.method, c.id) {
-            (Kind::Request, Some(method), Some(id)) => self.request(dir, t, method, id, body, out),
+            (Kind::Request, Some(method), Some(id)) => self.request(dir, t, &method, id, body, out),
             (Kind::Notification, Some(method), _) => self.notification(dir, t, method, body, out),
             (kind @ (Kind::Response | Kind::Error), _, Some(id)) => {
                 let Some(open) = self.open.response(dir, id) else {
@@ -157,7 +157,7 @@ impl SpanMaker {
                 } else {
                     Outcome::Result
                 };
-                out.push(self.finish_span(open, t, outcome, Some(body)));
+                out.push(self.finish_span(open, t, &outcome, Some(body)));
             }
             _ => {}
         }
@@ -167,7 +167,7 @@ impl SpanMaker {
         &mut self,
         dir: Dir,
         t: Micros,
-        method: String,
+        method: &str,
         id: Id,
         body: &[u8],
         out: &mut Vec<SpanData>,
@@ -191,7 +191,7 @@ impl SpanMaker {
         let mcp = self.protocol == Some(Protocol::Mcp);
         let session_id = self.info.as_ref().map(|i| i.id.as_str());
         let attributes = attrs::request(&attrs::RequestContext {
-            method: &method,
+            method,
             id: &id,
             dir,
             protocol: self.protocol,
@@ -203,7 +203,7 @@ impl SpanMaker {
             context: span,
             parent,
             start: t,
-            name: attrs::span_name(&method, mcp, &facts),
+            name: attrs::span_name(method, mcp, &facts),
             kind: match dir {
                 Dir::C2s => SpanKind::Server,
                 Dir::S2c => SpanKind::Client,
@@ -214,7 +214,7 @@ impl SpanMaker {
         };
         if let Some(previous) = self.open.request(dir, id, open) {
             // Its answer can no longer be told apart from the new request's.
-            out.push(self.finish_span(previous, t, Outcome::Unanswered("duplicate id"), None));
+            out.push(self.finish_span(previous, t, &Outcome::Unanswered("duplicate id"), None));
         }
     }
 
@@ -251,7 +251,10 @@ impl SpanMaker {
         let start = events[0].timestamp;
         let end = events[events.len() - 1].timestamp;
         let mut attributes = attrs::common(self.protocol);
-        attributes.push(KeyValue::new("rpctap.notifications", events.len() as i64));
+        attributes.push(KeyValue::new(
+            "rpctap.notifications",
+            i64::try_from(events.len()).unwrap_or(i64::MAX),
+        ));
         out.push(SpanData {
             span_context: context(self.root.trace_id(), self.ids.new_span_id(), false),
             parent_span_id: self.root.span_id(),
@@ -281,7 +284,7 @@ impl SpanMaker {
             } else {
                 "unanswered"
             };
-            out.push(self.finish_span(open, end, Outcome::Unanswered(why), None));
+            out.push(self.finish_span(open, end, &Outcome::Unanswered(why), None));
         }
         self.flush_notifications(out);
         let Some(first) = self.first else { return };
@@ -291,11 +294,14 @@ impl SpanMaker {
             attributes.push(KeyValue::new("rpctap.session.id", i.id.clone()));
             attributes.push(KeyValue::new("process.command_args", i.command.join(" ")));
         }
-        attributes.push(KeyValue::new("rpctap.requests", self.requests as i64));
+        attributes.push(KeyValue::new(
+            "rpctap.requests",
+            i64::try_from(self.requests).unwrap_or(i64::MAX),
+        ));
         if self.untracked > 0 {
             attributes.push(KeyValue::new(
                 "rpctap.untracked_requests",
-                self.untracked as i64,
+                i64::try_from(self.untracked).unwrap_or(i64::MAX),
             ));
         }
         let name = info.map_or_else(|| "session".to_owned(), |i| format!("session {}", i.name));
@@ -320,7 +326,7 @@ impl SpanMaker {
         &mut self,
         open: Open,
         end: Micros,
-        outcome: Outcome,
+        outcome: &Outcome,
         response: Option<&[u8]>,
     ) -> SpanData {
         let mut attributes = open.attributes;
@@ -334,7 +340,7 @@ impl SpanMaker {
         if let (Some(Protocol::Mcp), Some(v)) = (self.protocol, &self.mcp_version) {
             attributes.push(KeyValue::new("mcp.protocol.version", v.clone()));
         }
-        let status = match &outcome {
+        let status = match outcome {
             Outcome::Error(code, message) => {
                 if let Some(code) = code {
                     attributes.push(KeyValue::new("rpc.response.status_code", code.to_string()));

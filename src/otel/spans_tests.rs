@@ -333,7 +333,7 @@ fn notifications_leave_in_bounded_spans() {
     for i in 0..300 {
         events.push(msg(
             i,
-            i as i64,
+            i64::try_from(i).unwrap(),
             Dir::S2c,
             r#"{"jsonrpc":"2.0","method":"window/logMessage"}"#,
         ));
@@ -353,7 +353,10 @@ fn a_server_that_never_answers_cannot_grow_the_exporter() {
     let mut out = Vec::new();
     for i in 0..(MAX_OPEN as u64 + 5) {
         let body = format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"m"}}"#);
-        maker.event(&msg(i, i as i64, Dir::C2s, &body), &mut out);
+        maker.event(
+            &msg(i, i64::try_from(i).unwrap(), Dir::C2s, &body),
+            &mut out,
+        );
     }
     maker.finish(None, &mut out);
     assert_eq!(out.len(), MAX_OPEN + 1, "the tracked requests and the root");
@@ -364,6 +367,6 @@ fn a_server_that_never_answers_cannot_grow_the_exporter() {
     );
     assert_eq!(
         attr(root, "rpctap.requests"),
-        Some(&Value::I64(MAX_OPEN as i64 + 5))
+        Some(&Value::I64(i64::try_from(MAX_OPEN).unwrap() + 5))
     );
 }
