@@ -31,6 +31,7 @@ impl Dir {
         }
     }
 
+    #[must_use]
     pub fn other(self) -> Dir {
         match self {
             Dir::C2s => Dir::S2c,

@@ -59,6 +59,7 @@ struct Line<'a> {
     #[serde(default)]
     redacted: bool,
     #[serde(default, deserialize_with = "some_value")]
+    #[allow(clippy::option_option)] // absent, `null` (length unknown) and a length differ
     oversized: Option<Option<u64>>,
     #[serde(borrow)]
     noise: Option<Cow<'a, str>>,
@@ -77,6 +78,7 @@ struct Line<'a> {
 }
 
 /// Distinguishes `"oversized": null` (present, length unknown) from absent.
+#[allow(clippy::option_option)]
 fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D::Error> {
     Option::<u64>::deserialize(d).map(Some)
 }

@@ -70,7 +70,7 @@ impl Redactor {
     }
 }
 
-/// One JSON value, in UTF-8 (serde_json alone lets bad UTF-8 inside strings pass when it
+/// One JSON value, in UTF-8 (`serde_json` alone lets bad UTF-8 inside strings pass when it
 /// only skips over a value).
 pub fn is_json(body: &[u8]) -> bool {
     std::str::from_utf8(body).is_ok_and(|s| serde_json::from_str::<IgnoredAny>(s).is_ok())
@@ -209,7 +209,10 @@ mod tests {
     use super::*;
 
     fn redact(keys: &[&str], body: &str) -> (String, bool) {
-        let r = Redactor::new(keys.iter().map(|k| k.to_string()).collect(), false);
+        let r = Redactor::new(
+            keys.iter().map(std::string::ToString::to_string).collect(),
+            false,
+        );
         let (out, changed) = r.message(Bytes::copy_from_slice(body.as_bytes()));
         (String::from_utf8(out.to_vec()).unwrap(), changed)
     }

@@ -7,6 +7,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 pub struct Micros(pub i64);
 
 impl Micros {
+    /// A time that a foreign format writes as a float count of units (seconds:
+    /// `micros_per_unit` 1e6; milliseconds: 1e3). A float-to-integer `as` saturates and
+    /// maps NaN to 0, which is what a garbage timestamp should become.
+    #[allow(clippy::cast_possible_truncation)]
+    pub fn from_units(units: f64, micros_per_unit: f64) -> Micros {
+        Micros((units * micros_per_unit) as i64)
+    }
+
     pub fn now() -> Micros {
         Micros(Utc::now().timestamp_micros())
     }
@@ -33,7 +41,7 @@ impl Micros {
         let mut digits = [b'0'; 6];
         let mut m = micros;
         for d in digits.iter_mut().rev() {
-            *d = b'0' + (m % 10) as u8;
+            *d = b'0' + u8::try_from(m % 10).unwrap_or(0);
             m /= 10;
         }
         out.extend_from_slice(&digits);

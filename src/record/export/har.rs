@@ -12,6 +12,7 @@
 use crate::record::Dir;
 use crate::session::Store;
 use serde_json::{json, Value};
+use std::fmt::Write as _;
 use std::io::Write;
 
 /// A HAR log being assembled from one or more sessions.
@@ -28,7 +29,7 @@ fn url_path(method: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~/$!*'(),;=+:@".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

@@ -89,7 +89,7 @@ pub(super) fn source_dir(v: &Value) -> Option<Dir> {
 /// `str(datetime)` (`2024-05-01 10:00:00.123456+00:00`).
 pub(super) fn parse_time(v: &Value) -> Option<Micros> {
     match v {
-        Value::Number(n) => n.as_f64().map(|s| Micros((s * 1e6) as i64)),
+        Value::Number(n) => n.as_f64().map(|s| Micros::from_units(s, 1e6)),
         Value::String(s) => Micros::parse(s).or_else(|| {
             chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z")
                 .ok()
@@ -163,6 +163,7 @@ mod tests {
 
     #[test]
     fn directions_follow_methods_and_requests() {
+        use Dir::*;
         let mut d = Directions::default();
         let dirs: Vec<Dir> = [
             r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#,
@@ -175,7 +176,6 @@ mod tests {
         .iter()
         .map(|b| d.of(b.as_bytes()))
         .collect();
-        use Dir::*;
         assert_eq!(dirs, [C2s, S2c, S2c, C2s, S2c, S2c]);
     }
 

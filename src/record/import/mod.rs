@@ -129,7 +129,7 @@ pub fn open(path: &Path) -> Result<(Format, Events), ReadError> {
 }
 
 /// Opens an imported format (not rpctap's own) with the line of the file each event
-/// came from (for SQLite, the row; 0 for the synthesised session header).
+/// came from (for `SQLite`, the row; 0 for the synthesised session header).
 pub fn open_with_lines(path: &Path) -> Result<(Vec<Event>, Vec<usize>), ReadError> {
     match open_any(path)?.1 {
         Opened::Imported(events, context) => {
@@ -169,14 +169,16 @@ fn open_any(path: &Path) -> Result<(Format, Opened), ReadError> {
             .modified()
             .ok()
             .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(Micros(0), |d| Micros(d.as_micros() as i64)),
-        lines: Default::default(),
+            .map_or(Micros(0), |d| {
+                Micros(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+            }),
+        lines: std::cell::RefCell::default(),
     };
     let events = if format == Format::LspDevtoolsSqlite {
         drop(reader);
         sqlite::import(path, &context)?
     } else {
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
         std::io::Read::read_to_end(&mut reader, &mut bytes)?;
         import_bytes(format, &bytes, &context)?
     };
@@ -297,6 +299,7 @@ pub(crate) struct Parts {
     pub method: Option<String>,
     pub params: Option<Value>,
     /// `Some(None)` is a response whose result is `null`.
+    #[allow(clippy::option_option)] // absent and `null` are different answers
     pub result: Option<Option<Value>>,
     pub error: Option<Value>,
 }

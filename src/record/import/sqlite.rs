@@ -17,6 +17,8 @@ use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 use std::path::Path;
 
+// By value: it is used as `map_err(db_error)`.
+#[allow(clippy::needless_pass_by_value)]
 fn db_error(e: rusqlite::Error) -> ReadError {
     ReadError::Other(format!("cannot read the SQLite database: {e}"))
 }
@@ -86,12 +88,6 @@ fn messages(db: &Connection, b: &mut Builder, context: &Context) -> Result<(), R
 }
 
 fn protocol(db: &Connection, b: &mut Builder, context: &Context) -> Result<(), ReadError> {
-    let mut stmt = db
-        .prepare(
-            "SELECT timestamp, source, CAST(id AS TEXT), method, params, result, error \
-             FROM protocol ORDER BY rowid",
-        )
-        .map_err(db_error)?;
     type Row = (
         Option<f64>,
         Option<String>,
@@ -101,6 +97,12 @@ fn protocol(db: &Connection, b: &mut Builder, context: &Context) -> Result<(), R
         Option<String>,
         Option<String>,
     );
+    let mut stmt = db
+        .prepare(
+            "SELECT timestamp, source, CAST(id AS TEXT), method, params, result, error \
+             FROM protocol ORDER BY rowid",
+        )
+        .map_err(db_error)?;
     let rows = stmt
         .query_map([], |r| -> rusqlite::Result<Row> {
             Ok((
@@ -126,7 +128,7 @@ fn protocol(db: &Connection, b: &mut Builder, context: &Context) -> Result<(), R
             .as_ref()
             .and_then(source_dir)
             .ok_or_else(|| row_error(i + 1, "no client/server source"))?;
-        let t = ts.map_or(context.modified, |s| Micros((s * 1e6) as i64));
+        let t = ts.map_or(context.modified, |s| Micros::from_units(s, 1e6));
         let mut parts = Parts {
             id: id.as_deref().map(id_value),
             params: json("params", params)?,

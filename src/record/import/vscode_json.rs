@@ -61,7 +61,7 @@ pub(super) fn import(text: &[u8], context: &Context) -> Result<Vec<Event>, ReadE
             .message
             .ok_or_else(|| bad(n, "entry without \"message\""))?;
         if let Some(ms) = entry.timestamp {
-            last = Micros((ms * 1000.0) as i64);
+            last = Micros::from_units(ms, 1000.0);
         }
         b.line = n;
         b.message(last, dir, Framing::Lsp, message.get().as_bytes().to_vec());

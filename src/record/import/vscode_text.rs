@@ -63,10 +63,9 @@ fn time_of_day(text: &str) -> Option<NaiveTime> {
     };
     let mut t = NaiveTime::parse_from_str(clock, "%H:%M:%S%.f").ok()?;
     match meridiem.as_deref() {
-        None => {}
         Some("am") if t.format("%H").to_string() == "12" => t -= chrono::Duration::hours(12),
         Some("pm") if t.format("%H").to_string() != "12" => t += chrono::Duration::hours(12),
-        Some("am" | "pm") => {}
+        None | Some("am" | "pm") => {}
         Some(_) => return None,
     }
     Some(t)
@@ -222,9 +221,8 @@ pub(super) fn import(text: &[u8], context: &Context) -> Result<Vec<Event>, ReadE
     let mut open: HashMap<(Dir, String), (String, Micros)> = HashMap::new();
     for e in entries(text, context)? {
         let malformed = || bad(e.line, format!("cannot read trace entry {:?}", e.message));
-        let (verb, rest) = match e.message.split_once(' ') {
-            Some(v) => v,
-            None => continue,
+        let Some((verb, rest)) = e.message.split_once(' ') else {
+            continue;
         };
         let kind = match (verb, rest.split_once(' ')) {
             ("Sending" | "Received", Some((k, after))) => (k, after),
