@@ -245,7 +245,11 @@ impl<'a> Run<'a> {
             Pace::Asap => now,
             Pace::Scaled(f) => {
                 let gap = (self.store.row(step.row).t.0 - self.first_t).max(0) as f64 / f;
-                self.paced_from.unwrap_or(now) + Duration::from_micros(gap as u64)
+                // `--pace` is positive and finite (cli), so is the gap; a float's `as`
+                // saturates anyway.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let gap = gap as u64;
+                self.paced_from.unwrap_or(now) + Duration::from_micros(gap)
             }
         };
         if due <= now {
@@ -343,14 +347,14 @@ impl<'a> Run<'a> {
                     }
                 }
             },
-            Kind::Request => self.answer(c.method.unwrap_or_default(), c.id),
+            Kind::Request => self.answer(c.method.unwrap_or_default(), c.id.as_ref()),
             _ => {}
         }
     }
 
     /// Answers a server request with the recorded client answer, or with an error.
-    fn answer(&mut self, method: String, id: Option<Id>) {
-        let id_value = match &id {
+    fn answer(&mut self, method: String, id: Option<&Id>) {
+        let id_value = match id {
             Some(Id::Num(n)) => serde_json::Value::from(*n),
             Some(Id::Str(s)) => serde_json::Value::from(s.as_str()),
             None => serde_json::Value::Null,
@@ -359,7 +363,7 @@ impl<'a> Run<'a> {
             .script
             .answers
             .get_mut(&method)
-            .and_then(|q| q.pop_front());
+            .and_then(std::collections::VecDeque::pop_front);
         if let Some(row) = recorded {
             self.writer.send(&with_id(self.store.body(row), &id_value));
             self.out.server_requests_answered += 1;

@@ -163,17 +163,14 @@ pub fn mock(
                     send(&mut output, framing, store.body(r))?;
                 }
                 if c.kind == Kind::Request {
-                    match store.pair(row) {
-                        Some(resp) => {
-                            send(&mut output, framing, &with_id(store.body(resp), &id_value))?;
-                            stats.answered += 1;
-                        }
-                        None => {
-                            eprintln!(
-                                "rpctap mock: {method} #{id_value} was recorded without an answer"
-                            );
-                            stats.unmatched(format!("{method} (recorded without an answer)"))
-                        }
+                    if let Some(resp) = store.pair(row) {
+                        send(&mut output, framing, &with_id(store.body(resp), &id_value))?;
+                        stats.answered += 1;
+                    } else {
+                        eprintln!(
+                            "rpctap mock: {method} #{id_value} was recorded without an answer"
+                        );
+                        stats.unmatched(format!("{method} (recorded without an answer)"));
                     }
                 }
                 for &(r, _) in followups.iter().filter(|(_, before)| !*before) {

@@ -2,6 +2,7 @@
 //! what a comparison should ignore, and a readable diff of two JSON values.
 
 use serde_json::Value;
+use std::fmt::Write as _;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -125,7 +126,7 @@ fn walk(old: &Value, new: &Value, path: &mut String, out: &mut Vec<String>) {
         (Value::Array(a), Value::Array(b)) => {
             for i in 0..a.len().max(b.len()) {
                 let len = path.len();
-                path.push_str(&format!("[{i}]"));
+                let _ = write!(path, "[{i}]");
                 match (a.get(i), b.get(i)) {
                     (Some(x), Some(y)) => walk(x, y, path, out),
                     (Some(x), None) => out.push(format!("- {}: {}", at(path), short(x))),

@@ -42,6 +42,7 @@ impl Progress {
     }
 
     fn line(&self, sent: usize, answered: usize) -> String {
+        const WIDTH: usize = 30;
         let text = format!(
             "rpctap replay: {sent}/{} messages sent, {answered} answered",
             self.total
@@ -49,7 +50,6 @@ impl Progress {
         if !self.tty {
             return format!("{text}\n");
         }
-        const WIDTH: usize = 30;
         let done = (sent * WIDTH)
             .checked_div(self.total)
             .unwrap_or(WIDTH)

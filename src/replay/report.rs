@@ -114,7 +114,8 @@ impl Report {
                 continue;
             };
             if let Some(sent) = outcome.sent.get(&row) {
-                lat.1.push(at.saturating_sub(*sent).as_micros() as i64);
+                lat.1
+                    .push(i64::try_from(at.saturating_sub(*sent).as_micros()).unwrap_or(i64::MAX));
             }
             let (old, new) = (
                 normalized(store.body(recorded), ignore),

@@ -218,7 +218,7 @@ fn start_recorder(
         RecorderConfig {
             framing: None,
             limits: Limits::default(),
-            redact: Default::default(),
+            redact: crate::record::redact::Redactor::default(),
             observers: Vec::new(),
         },
         Some(FileSink::new(Some(path.to_owned()), file)),
