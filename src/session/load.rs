@@ -24,9 +24,8 @@ pub fn describe(path: &Path, e: &ReadError) -> String {
 /// Reads a whole recording, in any format `record::open` recognises. A truncated last
 /// line is skipped; any other bad line fails.
 pub fn load(path: &Path) -> anyhow::Result<Store> {
-    let size = std::fs::metadata(path)
-        .map(|m| m.len() as usize)
-        .unwrap_or(0);
+    let size =
+        std::fs::metadata(path).map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));
     let mut store = Store::with_capacity(size);
     let (_, events) = open(path).map_err(|e| anyhow::anyhow!(describe(path, &e)))?;
     for event in events {

@@ -114,7 +114,8 @@ impl Store {
             };
             if !found.is_empty() {
                 let found = found.to_vec();
-                self.problems.add(i as u32, &found);
+                self.problems
+                    .add(u32::try_from(i).unwrap_or(u32::MAX), &found);
                 self.flag(i, Flags::VIOLATION);
             }
             self.problems.next = i + 1;
@@ -138,8 +139,9 @@ impl Store {
             return &[];
         }
         let list = self.problems.all();
-        let start = list.partition_point(|p| p.row < i as u32);
-        let end = start + list[start..].partition_point(|p| p.row == i as u32);
+        let row = u32::try_from(i).unwrap_or(u32::MAX);
+        let start = list.partition_point(|p| p.row < row);
+        let end = start + list[start..].partition_point(|p| p.row == row);
         &list[start..end]
     }
 }
@@ -152,7 +154,7 @@ mod tests {
     fn msg(seq: u64, dir: Dir, body: &str) -> Event {
         Event::Message(MessageEvent {
             seq,
-            t: Micros(seq as i64),
+            t: Micros(i64::try_from(seq).unwrap()),
             dir,
             framing: Framing::Lsp,
             body: bytes::Bytes::copy_from_slice(body.as_bytes()),

@@ -30,6 +30,8 @@ impl MethodStats {
         if self.latencies.is_empty() {
             return None;
         }
+        // A float's `as` saturates (NaN: 0); the clamp makes any result a valid rank.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let rank =
             ((q * self.latencies.len() as f64).ceil() as usize).clamp(1, self.latencies.len());
         Some(self.latencies[rank - 1])
@@ -170,7 +172,7 @@ impl Stats {
         match store.status(i) {
             Status::Error => m.errors += 1,
             Status::Pending if store.answer_may_be_lost(i) => {
-                self.unknown.push(Unanswered::of(store, i))
+                self.unknown.push(Unanswered::of(store, i));
             }
             Status::Pending => {
                 m.pending += 1;

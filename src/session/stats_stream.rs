@@ -126,6 +126,6 @@ fn unanswered(req: &Request, file: usize) -> Unanswered {
         seq: req.seq,
         dir: req.dir,
         method: req.method.as_deref().unwrap_or("?").to_owned(),
-        id: req.id.as_ref().map(|id| id.to_string()),
+        id: req.id.as_ref().map(std::string::ToString::to_string),
     }
 }

@@ -3,6 +3,10 @@
 //! Each event becomes one fixed-size `Row` (about 64 bytes) plus its body bytes appended to
 //! one arena. Method names and string ids are interned. Nothing is parsed beyond the
 //! classification probe; the full JSON of a message is parsed only when it is shown.
+// Rows are compact by design (§10: memory ≤ 1.5× the file): row indices, name indices
+// and body lengths are u32 (a body is cut at u32::MAX, and 4 G rows would be a file of
+// hundreds of GB); arena offsets are u64 into memory this process holds, so usize.
+#![allow(clippy::cast_possible_truncation)]
 
 use crate::record::{Dir, Event, Exit, Gap, Micros, SessionInfo, Undelivered};
 use crate::rpc::{classify, Id, Kind, Protocol};

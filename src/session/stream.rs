@@ -71,7 +71,7 @@ enum IdKey {
     Str(Rc<str>),
 }
 
-fn key(id: &Option<Id>) -> IdKey {
+fn key(id: Option<&Id>) -> IdKey {
     match id {
         None => IdKey::None,
         Some(Id::Num(n)) => IdKey::Num(*n),
@@ -159,14 +159,14 @@ impl Pairer {
                     answer: None,
                 };
                 // A reused id leaves the older request unanswered for good, as in the store.
-                if let Some(old) = self.open.request(out.dir, key(&out.id), req) {
+                if let Some(old) = self.open.request(out.dir, key(out.id.as_ref()), req) {
                     self.replaced.push(old);
                 }
             }
             Kind::Response | Kind::Error => {
-                if let Some(mut req) = self.open.response(out.dir, key(&out.id)) {
+                if let Some(mut req) = self.open.response(out.dir, key(out.id.as_ref())) {
                     if out.method.is_none() {
-                        out.method = req.method.clone();
+                        out.method.clone_from(&req.method);
                     }
                     out.answers = Some(req.clone());
                     req.answer = Some(out.kind == Kind::Error);
@@ -176,19 +176,19 @@ impl Pairer {
             _ => {}
         }
         if let Some(target) = c.cancels {
-            out.cancels = self.cancel(out.dir, key(&Some(target)));
+            out.cancels = self.cancel(out.dir, &key(Some(&target)));
         }
     }
 
     /// Marks the request a cancellation names; returns it if it was not cancelled yet.
-    fn cancel(&mut self, dir: Dir, id: IdKey) -> Option<Request> {
+    fn cancel(&mut self, dir: Dir, id: &IdKey) -> Option<Request> {
         let req = match self.open.get_mut(dir, id.clone()) {
             Some(r) => r,
             None => self
                 .recent
                 .iter_mut()
                 .rev()
-                .find(|r| r.dir == dir && key(&r.id) == id)?,
+                .find(|r| r.dir == dir && key(r.id.as_ref()) == *id)?,
         };
         if std::mem::replace(&mut req.cancelled, true) {
             return None;

@@ -95,7 +95,13 @@ impl Scan {
         }
         let mut f = crate::record::open_regular(path)?;
         f.seek(SeekFrom::Start(self.offset))?;
-        let mut buf = Vec::with_capacity(CHUNK.min(self.stamp.len as usize + 1));
+        let mut buf = Vec::with_capacity(
+            CHUNK.min(
+                usize::try_from(self.stamp.len)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1),
+            ),
+        );
         loop {
             let start = buf.len();
             buf.resize(start + CHUNK, 0);
@@ -151,7 +157,7 @@ impl Scan {
                 }
                 Ok(Event::Gap(g)) => {
                     self.checker.lost_history();
-                    s.gap_bytes += g.bytes
+                    s.gap_bytes += g.bytes;
                 }
                 _ => {}
             }
