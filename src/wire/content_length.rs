@@ -43,7 +43,7 @@ impl Decode for ContentLengthDecoder {
             if buf.is_empty() {
                 return None;
             }
-            let n = (self.skipping.min(buf.len() as u64)) as usize;
+            let n = usize::try_from(self.skipping).map_or(buf.len(), |s| s.min(buf.len()));
             self.skipping -= n as u64;
             let piece = buf.split_to(n).freeze();
             return Some(Frame::new(
@@ -61,7 +61,10 @@ impl Decode for ContentLengthDecoder {
                 Scan::Incomplete => return None,
                 Scan::Noise(n) => return Some(Frame::noise(buf.split_to(n).freeze())),
                 Scan::Header { head, len } => {
-                    if len > self.limits.max_body as u64 {
+                    let fits = usize::try_from(len)
+                        .ok()
+                        .filter(|&n| n <= self.limits.max_body);
+                    let Some(body_len) = fits else {
                         self.skipping = len;
                         let head = buf.split_to(head).freeze();
                         return Some(Frame::new(
@@ -70,8 +73,8 @@ impl Decode for ContentLengthDecoder {
                             Bytes::new(),
                             Bytes::new(),
                         ));
-                    }
-                    self.pending = Some((head, len as usize));
+                    };
+                    self.pending = Some((head, body_len));
                 }
             }
         }

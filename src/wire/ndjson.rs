@@ -126,10 +126,8 @@ fn split_line(line: Bytes) -> Frame {
     }
     let term = if line.ends_with(b"\r\n") {
         2
-    } else if line.ends_with(b"\n") {
-        1
     } else {
-        0
+        usize::from(line.ends_with(b"\n"))
     };
     let body = line.slice(..line.len() - term);
     let tail = line.slice(line.len() - term..);
@@ -218,7 +216,9 @@ mod tests {
         assert_eq!(frames[1].kind, FrameKind::Skipped);
         assert_eq!(frames.last().unwrap().body, Bytes::from_static(b"{}"));
         let mut wire = Vec::new();
-        frames.iter().for_each(|f| f.write_wire(&mut wire));
+        for f in &frames {
+            f.write_wire(&mut wire);
+        }
         assert_eq!(wire, input);
     }
 

@@ -81,10 +81,6 @@ mod tests {
     use crate::wire::{encode, FrameKind};
 
     fn frames(framing: Framing, bodies: &[&str], chunk: usize) -> Vec<(FrameKind, String)> {
-        let mut wire = b"a log line\n".to_vec();
-        for b in bodies {
-            encode(framing, b.as_bytes(), &mut wire);
-        }
         // A reader that returns at most `chunk` bytes per call, to split frames.
         struct Chunked(Vec<u8>, usize);
         impl Read for Chunked {
@@ -94,6 +90,10 @@ mod tests {
                 self.0.drain(..n);
                 Ok(n)
             }
+        }
+        let mut wire = b"a log line\n".to_vec();
+        for b in bodies {
+            encode(framing, b.as_bytes(), &mut wire);
         }
         let mut src = FrameReader::new(Chunked(wire, chunk), None);
         let mut got = Vec::new();
