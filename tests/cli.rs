@@ -103,7 +103,7 @@ fn bad_inputs_are_one_line_errors_with_exit_2() {
     std::fs::write(
         &random,
         (0..4096u32)
-            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
             .collect::<Vec<_>>(),
     )
     .unwrap();

@@ -196,7 +196,7 @@ fn sarif_has_one_located_result_per_violation() {
     let loc = &r["locations"][0]["physicalLocation"];
     assert_eq!(loc["region"]["startLine"], 4);
     assert_eq!(loc["artifactLocation"]["uri"], path_str(&f));
-    let index = r["ruleIndex"].as_u64().unwrap() as usize;
+    let index = usize::try_from(r["ruleIndex"].as_u64().unwrap()).unwrap();
     assert_eq!(
         run["tool"]["driver"]["rules"][index]["id"],
         "jsonrpc/duplicate-response"

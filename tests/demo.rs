@@ -122,11 +122,15 @@ fn answer(msgs: &[Value], id: i64) -> Option<&Value> {
 }
 
 fn request(id: i64, method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+    let mut m = json!({"jsonrpc": "2.0", "id": id, "method": method});
+    m["params"] = params;
+    m
 }
 
 fn notify(method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "method": method, "params": params})
+    let mut m = json!({"jsonrpc": "2.0", "method": method});
+    m["params"] = params;
+    m
 }
 
 const URI: &str = "file:///t/main.rs";

@@ -323,7 +323,7 @@ fn parallel_select_equals_row_by_row() {
     ];
     for seq in 0..70_003u64 {
         let step = steps[(seq * 7 % 5) as usize].clone();
-        store.push(event(seq + 1, Micros(seq as i64), step));
+        store.push(event(seq + 1, Micros(i64::try_from(seq).unwrap()), step));
     }
     for expr in [
         "foo",

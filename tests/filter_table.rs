@@ -138,10 +138,10 @@ fn lsp_body_predicates() {
             ("jq:.params.position.character > 4", &[9, 13]),
             (r#"jq:".result.items | length == 2""#, &[12]),
             (r#"jq:.error.message | test("cancel")"#, &[17]),
-            (r#"kind:response jq:((.error.code // 0) < 0)"#, &[14, 17]),
+            (r"kind:response jq:((.error.code // 0) < 0)", &[14, 17]),
             // Unparenthesised, the program runs to a ')' it did not open.
             (
-                r#"(jq:.error.code != null and .error.code < -32700) | id:1"#,
+                r"(jq:.error.code != null and .error.code < -32700) | id:1",
                 &[1, 3, 17],
             ),
         ],

@@ -160,7 +160,7 @@ fn a_directory_gets_a_new_file_and_placeholders_are_expanded() {
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names
         .iter()
-        .all(|n| n.contains("-cat-") && n.ends_with(".jsonl")));
+        .all(|n| n.contains("-cat-") && Path::new(n).extension().is_some_and(|e| e == "jsonl")));
 
     let template = format!("{}/{{name}}-{{pid}}-{{time}}.jsonl", dir.path().display());
     let out = shim(
@@ -412,11 +412,11 @@ fn the_exit_line_comes_after_the_last_output_in_order_and_time() {
 
 #[test]
 fn another_users_planted_file_and_link_in_a_shared_directory_are_left_alone() {
+    use std::os::unix::fs::MetadataExt;
     if rpctap::os::euid() != 0 {
         eprintln!("skipped: giving files to another user needs root");
         return;
     }
-    use std::os::unix::fs::MetadataExt;
     let nobody = 65534;
     let dir = temp();
     // A shared /tmp: world-writable and sticky.

@@ -37,11 +37,11 @@ fn format_of(path: &Path) -> Format {
 
 #[test]
 fn vscode_text_trace_rebuilds_every_message() {
+    use Dir::*;
+    use Kind::*;
     let path = fixture("vscode-text.log");
     assert_eq!(format_of(&path), Format::VscodeText);
     let store = load(&path).unwrap();
-    use Dir::*;
-    use Kind::*;
     let want = [
         (C2s, Request, "initialize"),
         (S2c, Response, "initialize"),
@@ -84,12 +84,12 @@ fn vscode_text_trace_rebuilds_every_message() {
 
 #[test]
 fn vscode_json_trace_with_and_without_channel_prefixes() {
+    use Dir::*;
     for name in ["vscode-json.log", "vscode-json-bare.jsonl"] {
         let path = fixture(name);
         assert_eq!(format_of(&path), Format::VscodeJson, "{name}");
         let store = load(&path).unwrap();
         let dirs: Vec<Dir> = store.rows().iter().map(|r| r.dir).collect();
-        use Dir::*;
         assert_eq!(dirs, [C2s, S2c, C2s, S2c, C2s, S2c, C2s, S2c], "{name}");
         assert_eq!(store.latency(1), Some(312_000), "{name}");
         assert_eq!(store.status(6), Status::Error, "{name}");
@@ -106,11 +106,11 @@ fn vscode_json_trace_with_and_without_channel_prefixes() {
 
 #[test]
 fn lsp_devtools_bare_bodies_get_inferred_directions() {
+    use Dir::*;
     let path = fixture("lsp-devtools.jsonl");
     assert_eq!(format_of(&path), Format::LspDevtoolsJsonl);
     let store = load(&path).unwrap();
     let dirs: Vec<Dir> = store.rows().iter().map(|r| r.dir).collect();
-    use Dir::*;
     assert_eq!(dirs, [C2s, S2c, C2s, S2c, C2s, S2c, C2s, S2c, C2s]);
     assert!(Stats::compute(&store, None).pending.is_empty());
     // Bodies are kept byte for byte (Python's spacing included).
@@ -125,7 +125,7 @@ fn lsp_devtools_lines_with_source_and_time() {
     assert_eq!(store.latency(0), Some(150_000));
 }
 
-/// A copy in a temporary folder: SQLite may write beside a database it opens.
+/// A copy in a temporary folder: `SQLite` may write beside a database it opens.
 fn copy_to_temp(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     let to = path(dir, name);
     std::fs::copy(fixture(name), &to).unwrap();
@@ -183,6 +183,7 @@ fn lsp_devtools_sqlite_in_the_older_protocol_schema() {
 
 #[test]
 fn mcpsnoop_envelopes_keep_command_stderr_and_non_json_lines() {
+    use Kind::*;
     let path = fixture("mcpsnoop.jsonl");
     assert_eq!(format_of(&path), Format::Mcpsnoop);
     let (_, events) = open(&path).unwrap();
@@ -195,7 +196,6 @@ fn mcpsnoop_envelopes_keep_command_stderr_and_non_json_lines() {
     assert_eq!(info.cwd, "/home/u");
     let store = load(&path).unwrap();
     let kinds: Vec<Kind> = store.rows().iter().map(|r| r.kind).collect();
-    use Kind::*;
     assert_eq!(
         kinds,
         [

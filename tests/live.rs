@@ -78,7 +78,7 @@ fn a_viewer_attaching_mid_session_gets_exactly_the_recording() {
     out.join().unwrap();
     let recording = std::fs::read(&rec).unwrap();
     assert_eq!(
-        recording.iter().filter(|&&b| b == b'\n').count(),
+        memchr::memchr_iter(b'\n', &recording).count(),
         202,
         "session + 200 messages + exit"
     );
@@ -140,7 +140,7 @@ fn a_stalled_viewer_never_slows_the_shim_and_gets_everything_when_it_reads() {
         "a gap was recorded"
     );
     // Session line, 6000 messages each way (cat echoes), exit line.
-    assert_eq!(recording.iter().filter(|&&b| b == b'\n').count(), 12002);
+    assert_eq!(memchr::memchr_iter(b'\n', &recording).count(), 12002);
     assert!(
         good.join().unwrap() == recording,
         "the reading viewer missed events"
@@ -244,7 +244,7 @@ fn the_socket_is_created_private_with_no_chmod_even_under_umask_000() {
         .args(["sh", "-c", script, BIN, "--no-record", "--", "cat"])
         .env("RPCTAP_HOME", dir.path());
     let out = match cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn() {
-        Ok(child) => run_child_with_input(child, line(1)),
+        Ok(child) => run_child_with_input(child, &line(1)),
         Err(e) => return eprintln!("skipped: strace cannot run here ({e})"),
     };
     let Ok(trace) = std::fs::read_to_string(&trace) else {
@@ -262,10 +262,10 @@ fn the_socket_is_created_private_with_no_chmod_even_under_umask_000() {
     assert!(chmods.is_empty(), "the socket was chmodded: {chmods:?}");
 }
 
-fn run_child_with_input(mut child: Child, input: Vec<u8>) -> Vec<u8> {
+fn run_child_with_input(mut child: Child, input: &[u8]) -> Vec<u8> {
     let mut stdin = child.stdin.take().unwrap();
     let out = drain_stdout(&mut child);
-    stdin.write_all(&input).unwrap();
+    stdin.write_all(input).unwrap();
     drop(stdin);
     wait_bounded(&mut child, HANG);
     out.join().unwrap()

@@ -53,7 +53,7 @@ fn a_viewer_that_keeps_reading_gets_the_whole_session() {
     let dir = temp();
     let (mut shim, mut stream) = start(dir.path(), 6000);
     let mut got = Vec::new();
-    let mut buf = [0u8; 32 * 1024];
+    let mut buf = vec![0u8; 32 * 1024];
     // A slow but steady reader (about a second and a half for the session): it never
     // stops for long.
     loop {

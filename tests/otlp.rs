@@ -12,6 +12,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, Span};
 use prost::Message;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -206,7 +207,7 @@ fn the_live_shim_sends_a_span_per_pair_of_a_real_lsp_session() {
                 && store.row(i).kind == rpctap::rpc::Kind::Request
         })
         .filter_map(|i| store.latency(i))
-        .map(|l| l as u64)
+        .map(|l| u64::try_from(l).unwrap())
         .collect();
     let sent: Vec<u64> = spans
         .iter()
@@ -303,14 +304,20 @@ fn export_sends_recordings_with_their_original_times() {
     let init = by_name(&spans, "initialize");
     assert_eq!(
         init.span.start_time_unix_nano / 1000,
-        store.row(init_row).t.0 as u64
+        u64::try_from(store.row(init_row).t.0).unwrap()
     );
-    assert_eq!(init.micros(), store.latency(init_row).unwrap() as u64);
+    assert_eq!(
+        init.micros(),
+        u64::try_from(store.latency(init_row).unwrap()).unwrap()
+    );
     assert_eq!(init.service, "pylsp");
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -24,9 +25,10 @@ const START_LIMIT: Duration = Duration::from_secs(240);
 const INGEST_LIMIT: Duration = Duration::from_secs(60);
 
 fn phoenix_bin() -> Option<PathBuf> {
-    let root = std::env::var_os("RPCTAP_INTEROP_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/interop"));
+    let root = std::env::var_os("RPCTAP_INTEROP_CACHE").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/interop"),
+        PathBuf::from,
+    );
     let bin = root.join("phoenix/bin/phoenix");
     if root.join("ready").is_file() && bin.is_file() {
         return Some(bin);
@@ -35,9 +37,10 @@ fn phoenix_bin() -> Option<PathBuf> {
         "{} has no Phoenix install; run scripts/interop-setup.sh",
         root.display()
     );
-    if std::env::var("RPCTAP_INTEROP").as_deref() == Ok("require") {
-        panic!("RPCTAP_INTEROP=require but {why}");
-    }
+    assert!(
+        std::env::var("RPCTAP_INTEROP").as_deref() != Ok("require"),
+        "RPCTAP_INTEROP=require but {why}"
+    );
     let _ = writeln!(std::io::stderr(), "phoenix test SKIPPED: {why}");
     None
 }
@@ -54,7 +57,7 @@ fn free_port() -> u16 {
 struct Phoenix {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Phoenix {
@@ -92,16 +95,11 @@ fn start(bin: &Path) -> Phoenix {
         .process_group(0)
         .spawn()
         .expect("start phoenix serve");
-    let mut p = Phoenix {
-        child,
-        port,
-        _dir: dir,
-    };
+    let mut p = Phoenix { child, port, dir };
     let started = Instant::now();
     while get(port, "/healthz").is_none() {
         if let Ok(Some(status)) = p.child.try_wait() {
-            let log =
-                std::fs::read_to_string(p._dir.path().join("phoenix.log")).unwrap_or_default();
+            let log = std::fs::read_to_string(p.dir.path().join("phoenix.log")).unwrap_or_default();
             panic!("phoenix exited ({status}) before answering:\n{log}");
         }
         assert!(
@@ -158,7 +156,7 @@ fn all_spans(port: u16) -> Vec<Value> {
     loop {
         let mut path = "/v1/projects/default/spans?limit=500".to_owned();
         if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
+            let _ = write!(path, "&cursor={c}");
         }
         let Some(body) = get(port, &path) else {
             return spans;

@@ -56,14 +56,14 @@ fn read_back(file: &Path) -> Kept {
 }
 
 /// Both directions (cat echoes) recorded whole, and rebuilt byte for byte.
-fn recorded_whole(input: Vec<u8>, n: usize) {
+fn recorded_whole(input: &[u8], n: usize) {
     let dir = temp();
     let rec = path(&dir, "rec.jsonl");
     let mut cmd = rpctap(dir.path());
     cmd.arg("--record")
         .arg(&rec)
         .args(["--no-live", "--", "cat"]);
-    let out = run_with_input(cmd, input.clone(), 1 << 20);
+    let out = run_with_input(cmd, input.to_vec(), 1 << 20);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout == input, "forwarding changed the bytes");
     let kept = read_back(&rec);
@@ -81,12 +81,12 @@ fn recorded_whole(input: Vec<u8>, n: usize) {
 
 #[test]
 fn eight_messages_of_eight_megabytes_are_recorded_whole() {
-    recorded_whole(lsp_frames(8, 8 << 20), 8);
+    recorded_whole(&lsp_frames(8, 8 << 20), 8);
 }
 
 #[test]
 fn a_hundred_thousand_small_messages_unpaced_are_all_recorded() {
-    recorded_whole(ndjson(100_000, 200), 100_000);
+    recorded_whole(&ndjson(100_000, 200), 100_000);
 }
 
 /// A small tmpfs, mounted for the test (needs root); unmounted when dropped.
@@ -153,7 +153,7 @@ fn a_full_disk_leaves_forwarding_unharmed_and_a_readable_file_that_counts_the_lo
         let lost: u64 = kept
             .gaps
             .iter()
-            .filter(|g| g.dir.map(|d| d.as_str()) == Some(dir))
+            .filter(|g| g.dir.map(rpctap::record::Dir::as_str) == Some(dir))
             .map(|g| g.bytes)
             .sum();
         let rebuilt = wire(home.path(), &rec, dir).len() as u64;

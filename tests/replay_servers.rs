@@ -10,8 +10,10 @@
 mod common;
 
 use common::*;
+use std::fmt::Write as _;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 /// Requests in the test recording.
@@ -28,16 +30,18 @@ fn recording(dir: &Path) -> PathBuf {
     for id in 1..=REQUESTS {
         let t = |ms: u64| format!("2026-01-01T00:00:00.{:06}Z", ms * 1000);
         seq += 1;
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             r#"{{"seq":{seq},"t":"{}","dir":"c2s","framing":"ndjson","msg":{{"jsonrpc":"2.0","id":{id},"method":"test/m{id}","params":{{}}}}}}"#,
             t(id * 10)
-        ));
+        );
         text.push('\n');
         seq += 1;
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             r#"{{"seq":{seq},"t":"{}","dir":"s2c","framing":"ndjson","msg":{{"jsonrpc":"2.0","id":{id},"result":{{"n":{id}}}}}}}"#,
             t(id * 10 + 5)
-        ));
+        );
         text.push('\n');
     }
     text.push_str(r#"{"type":"exit","t":"2026-01-01T00:00:01.000000Z","code":0,"signal":null}"#);
@@ -105,7 +109,7 @@ fn misbehaving(opts: &[&str], body: &str) -> Run {
     let waited = wait_killing_on_hang(child.id());
     let (from_server, server_span) = server_messages(&replayed);
     let run = Run {
-        code: libc_exit_code(waited.status),
+        code: ExitStatus::from_raw(waited.status).code().unwrap_or(-1),
         stdout: reader.join().unwrap(),
         cpu: waited.cpu.as_secs_f64(),
         from_server,
@@ -133,15 +137,6 @@ fn wait_killing_on_hang(pid: u32) -> rpctap::os::Waited {
     done.send(()).unwrap();
     assert!(!watchdog.join().unwrap(), "replay {pid} hung");
     waited
-}
-
-/// The exit code in a raw wait status, or -1 when the process was killed.
-fn libc_exit_code(status: i32) -> i32 {
-    if status & 0x7f == 0 {
-        (status >> 8) & 0xff
-    } else {
-        -1
-    }
 }
 
 /// How many server-to-client messages a recording holds, and the seconds between the

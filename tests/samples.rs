@@ -68,7 +68,7 @@ fn each_sample_is_a_complete_session() {
         let file = asset(name);
         let store = load(&file).unwrap();
         assert_eq!(
-            store.protocol.map(|p| p.as_str()),
+            store.protocol.map(rpctap::rpc::Protocol::as_str),
             Some(*protocol),
             "{name}"
         );

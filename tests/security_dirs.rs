@@ -13,7 +13,7 @@ use std::process::Command;
 /// A pid that no process has (beyond the kernel's limit).
 const DEAD_PID: u32 = 4_194_305;
 
-/// `rpctap` with XDG directories under `root` (no RPCTAP_HOME, so the runtime directory
+/// `rpctap` with XDG directories under `root` (no `RPCTAP_HOME`, so the runtime directory
 /// is `$XDG_RUNTIME_DIR/rpctap`).
 fn xdg_rpctap(root: &Path) -> Command {
     let mut cmd = Command::new(BIN);

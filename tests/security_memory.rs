@@ -9,6 +9,7 @@ mod tmux;
 
 use common::*;
 use std::ffi::OsStr;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -26,11 +27,10 @@ fn deep_recording(dir: &Path) -> std::path::PathBuf {
     let objects = format!("{}1{}", "{\"a\":".repeat(DEPTH), "}".repeat(DEPTH));
     let mut text = format!("{header}\n");
     for (seq, (dir, body)) in [("c2s", arrays), ("s2c", objects)].into_iter().enumerate() {
-        text.push_str(&format!(
-            "{{\"seq\":{},\"t\":\"2026-12-01T09:00:00.00000{}Z\",\"dir\":\"{dir}\",\"framing\":\"ndjson\",\"msg\":{body}}}\n",
+        let _ = writeln!(text, "{{\"seq\":{},\"t\":\"2026-12-01T09:00:00.00000{}Z\",\"dir\":\"{dir}\",\"framing\":\"ndjson\",\"msg\":{body}}}",
             seq + 1,
             seq + 1
-        ));
+        );
     }
     let path = dir.join("deep.jsonl");
     std::fs::write(&path, text).unwrap();

@@ -14,6 +14,7 @@ use std::path::Path;
 /// A pseudo-random session: requests both ways with numeric and string ids (reused ids
 /// too), results, errors, cancellations before and after answers, notifications, noise,
 /// stderr, and requests never answered.
+#[allow(clippy::many_single_char_names)] // d, t, x: a generator's short-lived parts
 fn session(seed: u64, n: usize) -> String {
     let mut x = seed | 1;
     let mut next = move |m: u64| {
@@ -38,7 +39,8 @@ fn session(seed: u64, n: usize) -> String {
             0 => format!("\"s{}\"", next(20)),
             _ => next(30).to_string(),
         };
-        let method = ["a/b", "c", "textDocument/hover", "x\u{1b}]0;t\u{7}"][next(4) as usize];
+        let method = ["a/b", "c", "textDocument/hover", "x\u{1b}]0;t\u{7}"]
+            [usize::try_from(next(4)).unwrap()];
         let method = serde_json::to_string(method).unwrap();
         let (d, msg) = match next(9) {
             0..=2 => (
@@ -269,7 +271,7 @@ fn pretty_cat_and_stats_do_not_hold_the_file() {
         .unwrap();
     }
     drop(w);
-    let size_kb = std::fs::metadata(&file).unwrap().len() as i64 / 1024;
+    let size_kb = i64::try_from(std::fs::metadata(&file).unwrap().len()).unwrap() / 1024;
     for args in [&["cat"][..], &["cat", "--format", "jsonl"], &["stats"]] {
         let mut cmd = rpctap(dir.path());
         cmd.args(args).arg(&file);

@@ -35,7 +35,7 @@ fn hard_ndjson_stream() -> Vec<u8> {
     s
 }
 
-fn echo_through_shim(input: Vec<u8>, chunk: usize, extra: &[&str]) {
+fn echo_through_shim(input: &[u8], chunk: usize, extra: &[&str]) {
     let dir = temp();
     let rec = path(&dir, "rec.jsonl");
     let mut cmd = rpctap(dir.path());
@@ -43,7 +43,7 @@ fn echo_through_shim(input: Vec<u8>, chunk: usize, extra: &[&str]) {
         .arg(&rec)
         .args(extra)
         .args(["--", "cat"]);
-    let out = run_with_input(cmd, input.clone(), chunk);
+    let out = run_with_input(cmd, input.to_vec(), chunk);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -71,18 +71,18 @@ fn echo_through_shim(input: Vec<u8>, chunk: usize, extra: &[&str]) {
 
 #[test]
 fn lsp_stream_is_byte_exact_byte_by_byte() {
-    echo_through_shim(hard_lsp_stream(), 1, &[]);
+    echo_through_shim(&hard_lsp_stream(), 1, &[]);
 }
 
 #[test]
 fn lsp_stream_is_byte_exact_in_large_writes() {
-    echo_through_shim(hard_lsp_stream().repeat(50), 4096, &[]);
+    echo_through_shim(&hard_lsp_stream().repeat(50), 4096, &[]);
 }
 
 #[test]
 fn ndjson_stream_is_byte_exact() {
-    echo_through_shim(hard_ndjson_stream(), 3, &[]);
-    echo_through_shim(hard_ndjson_stream(), 1 << 16, &["--framing", "ndjson"]);
+    echo_through_shim(&hard_ndjson_stream(), 3, &[]);
+    echo_through_shim(&hard_ndjson_stream(), 1 << 16, &["--framing", "ndjson"]);
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn twenty_megabyte_message_both_ways() {
     );
     let mut input = lsp(&body);
     input.extend(lsp(r#"{"jsonrpc":"2.0","method":"after"}"#));
-    echo_through_shim(input, 1 << 16, &[]);
+    echo_through_shim(&input, 1 << 16, &[]);
 }
 
 #[test]
@@ -127,7 +127,7 @@ fn a_megabyte_of_stderr_in_one_burst_does_not_deadlock() {
     let input = lsp(r#"{"jsonrpc":"2.0","method":"ping"}"#);
     let out = run_with_input(cmd, input.clone(), 1 << 16);
     assert_eq!(out.stdout, input);
-    let es = out.stderr.iter().filter(|&&b| b == b'e').count();
+    let es = memchr::memchr_iter(b'e', &out.stderr).count();
     assert_eq!(es, 1_000_000, "stderr passed through whole");
     let text = std::fs::read_to_string(&rec).unwrap();
     assert_eq!(text.matches("\"dir\":\"stderr\"").count(), 1000);

@@ -58,7 +58,7 @@ async fn enter_jumps_to_the_message_in_the_list() {
         .iter()
         .position(|l| l.contains("textDocument/hover"))
         .unwrap();
-    let bg = screen.backend().buffer()[(2, selected as u16)].bg;
+    let bg = screen.backend().buffer()[(2, u16::try_from(selected).unwrap())].bg;
     assert_eq!(
         bg,
         ratatui::style::Color::Indexed(24),

@@ -23,11 +23,8 @@ fn view(a: &str, b: &str) -> DiffView {
     DiffView::new(sa, sb, (a.into(), b.into()), cmp)
 }
 
-fn key(c: char) -> std::io::Result<Event> {
-    Ok(Event::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::NONE,
-    )))
+fn key(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
 fn screen(t: &Terminal<TestBackend>) -> String {
@@ -49,7 +46,7 @@ async fn the_differences_of_pylsp_and_pyright_are_listed_and_shown() {
     let mut v = view("pylsp-session.jsonl", "pyright-session.jsonl");
     let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
     // j selects the second difference (hover); the stream ends before q.
-    run(&mut v, &mut t, futures::stream::iter(vec![key('j')]))
+    run(&mut v, &mut t, futures::stream::iter(vec![Ok(key('j'))]))
         .await
         .unwrap();
     let s = screen(&t);
@@ -73,7 +70,7 @@ async fn the_differences_of_pylsp_and_pyright_are_listed_and_shown() {
     assert!(s.contains("~ .result.contents.value"), "{s}");
     assert!(s.contains("latency p50 of this method"), "{s}");
     assert!(!v.quit);
-    run(&mut v, &mut t, futures::stream::iter(vec![key('q')]))
+    run(&mut v, &mut t, futures::stream::iter(vec![Ok(key('q'))]))
         .await
         .unwrap();
     assert!(v.quit);
@@ -84,7 +81,7 @@ async fn a_request_only_one_side_has_shows_its_request_and_response() {
     let mut v = view("pylsp-session.jsonl", "mcp-everything-session.jsonl");
     let mut t = Terminal::new(TestBackend::new(120, 60)).unwrap();
     // G: the last difference, a request of A that B lacks.
-    run(&mut v, &mut t, futures::stream::iter(vec![key('G')]))
+    run(&mut v, &mut t, futures::stream::iter(vec![Ok(key('G'))]))
         .await
         .unwrap();
     let s = screen(&t);

@@ -175,6 +175,7 @@ fn follow_starts_on_for_a_recording_still_written_as_in_the_hub() {
 
 #[tokio::test]
 async fn w_never_replaces_a_file() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let taken = dir.path().join("view.jsonl");
     std::fs::write(&taken, "keep").unwrap();
@@ -190,7 +191,6 @@ async fn w_never_replaces_a_file() {
         !status.error && status.text.contains("view-1.jsonl") && status.text.contains("exists"),
         "{status:?}"
     );
-    use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&new).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let saved = rpctap::session::load(&new).unwrap();

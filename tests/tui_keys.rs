@@ -151,7 +151,7 @@ async fn marks_and_marked_only() {
     select_seq(&mut app, 10);
     keys(&mut app, &mut screen, &mut feeds, typed("mjjm")).await;
     keys(&mut app, &mut screen, &mut feeds, vec![k('M')]).await;
-    let seqs: Vec<u64> = app.view.rows.iter().map(|&p| p as u64 + 1).collect();
+    let seqs: Vec<u64> = app.view.rows.iter().map(|&p| u64::from(p) + 1).collect();
     assert_eq!(seqs, [10, 12]);
     assert_eq!(selected_seq(&app), Some(12));
     // Unmarking in the marked-only view removes the row from it.

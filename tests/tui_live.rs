@@ -109,7 +109,7 @@ async fn errors_only_follows_status_changes_of_live_requests() {
         .await
         .unwrap();
     keys(&mut app, &mut screen, &mut feeds, vec![]).await;
-    let seqs: Vec<u64> = app.view.rows.iter().map(|&p| p as u64 + 1).collect();
+    let seqs: Vec<u64> = app.view.rows.iter().map(|&p| u64::from(p) + 1).collect();
     assert_eq!(
         seqs,
         [14, 15, 19],

@@ -139,8 +139,8 @@ fn error_pending_and_cancelled_rows_have_their_colours() {
             .position(|l| l.chars().skip(1).take(7).collect::<String>().trim() == seq)
             .unwrap_or_else(|| panic!("row {seq}"));
         let x = rows[y].find(text).unwrap();
-        let col = rows[y][..x].chars().count() as u16;
-        screen.backend().buffer()[(col, y as u16)].fg
+        let col = u16::try_from(rows[y][..x].chars().count()).unwrap();
+        screen.backend().buffer()[(col, u16::try_from(y).unwrap())].fg
     };
     assert_eq!(fg_of("19", "textDocument/semanticTokens/full"), Color::Red);
     assert_eq!(
