@@ -121,7 +121,6 @@ pub enum ProtocolArg {
 }
 
 #[derive(Debug, Clone, Args)]
-#[allow(clippy::struct_excessive_bools)] // one field per command-line flag
 pub struct ProxyArgs {
     /// Session label (default: the basename of CMD).
     #[arg(long)]

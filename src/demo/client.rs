@@ -50,7 +50,6 @@ impl Default for ClientOpts {
 
 /// What happened during a session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[allow(clippy::struct_excessive_bools)] // independent facts a test checks one by one
 pub struct Report {
     /// Every scripted step ran (through `exit`; with `repeat`, up to the repeating part).
     pub completed: bool,
