@@ -311,7 +311,7 @@ pub struct JsonBytes {
     pub u: u64,
 }
 
-/// Classifies `block` (`JsonBytes`): vector compares on x86_64, a plain loop elsewhere.
+/// Classifies `block` (`JsonBytes`): vector compares on `x86_64`, a plain loop elsewhere.
 #[inline]
 pub fn json_bytes(block: &[u8; 64]) -> JsonBytes {
     #[cfg(target_arch = "x86_64")]
