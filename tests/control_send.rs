@@ -74,9 +74,6 @@ fn injected_requests_are_answered_to_send_and_never_reach_the_client() {
         .filter(|l| l.contains(r#""diverted":true"#))
         .count();
     assert_eq!((injected, diverted), (8, 8), "{text}");
-    if std::env::var_os("SHOW_REC").is_some() {
-        eprintln!("{text}");
-    }
 }
 
 #[test]
