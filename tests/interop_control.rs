@@ -107,7 +107,7 @@ fn send_injects_a_hover_into_pygls_driving_pylsp() {
         &root,
         &path(&dir, "direct"),
         &path(&dir, "direct.json"),
-        &[pylsp.clone()],
+        std::slice::from_ref(&pylsp),
         None,
     );
     let (direct, _) = finish(direct, &path(&dir, "direct.json"));
