@@ -9,6 +9,7 @@
 //! listing runs on the blocking pool (it reads files) and arrives as another branch.
 
 use super::app::{App, Effect, Page};
+use super::control::Connection;
 use super::save;
 use super::source::{Feed, Source};
 use super::term::Screen;
@@ -16,7 +17,9 @@ use super::update::Action;
 use crate::catalog::Entry;
 use crossterm::event::Event as TermEvent;
 use futures::{Stream, StreamExt};
+use std::collections::HashMap;
 use std::io;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -34,12 +37,19 @@ const CHANNEL: usize = 16;
 pub struct Feeds {
     tx: mpsc::Sender<Feed>,
     rx: mpsc::Receiver<Feed>,
+    /// Control connections to the sessions' shims, by session, opened on first use; they
+    /// end with the feeds (the shim then releases what they held).
+    controls: HashMap<usize, Connection>,
 }
 
 impl Default for Feeds {
     fn default() -> Self {
         let (tx, rx) = mpsc::channel(CHANNEL);
-        Feeds { tx, rx }
+        Feeds {
+            tx,
+            rx,
+            controls: HashMap::new(),
+        }
     }
 }
 
@@ -56,6 +66,18 @@ impl Feeds {
     /// Starts a source feeding session `session`.
     pub fn spawn(&self, source: Source, session: usize) {
         source.spawn(session, self.tx.clone());
+    }
+
+    /// Writes a command to session `session`'s shim, connecting (again) if needed.
+    fn control(&mut self, session: usize, socket: PathBuf, command: &serde_json::Value) {
+        if let Some(c) = self.controls.get(&session) {
+            if c.send(command) {
+                return;
+            }
+        }
+        let c = Connection::open(socket, session, self.tx.clone());
+        c.send(command);
+        self.controls.insert(session, c);
     }
 }
 
@@ -208,6 +230,17 @@ fn effects<S: Screen>(
                     feeds.spawn(t.source.clone(), i);
                 }
                 app.opened = targets;
+            }
+            Effect::Control {
+                session,
+                socket,
+                command,
+            } => feeds.control(session, socket, &command),
+            Effect::External(text) => {
+                screen.suspend()?;
+                let edited = super::external::edit(&text);
+                screen.resume()?;
+                app.update(Action::Edited(edited));
             }
             Effect::Back => {
                 *feeds = Feeds::new();

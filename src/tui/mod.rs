@@ -10,11 +10,16 @@
 
 pub mod app;
 pub mod chart;
+pub mod compose;
+pub mod control;
 pub mod detail;
 pub mod diff;
+pub mod editor;
 pub mod event_loop;
+mod external;
 mod filtering;
 pub mod hub;
+pub mod interact;
 pub mod json;
 pub mod keys;
 mod labels;

@@ -1,0 +1,476 @@
+//! Interactive debugging in the viewer (issue 16, `docs/interactive.md`): compose and send
+//! (`>`), resend a recorded request (`r`), the intercept filter (`i`) and the held messages
+//! (`H`: forward, edit, drop, forward all, answer). Each becomes a control command for the
+//! session's shim (`Effect::Control`); its reply comes back as `Update::Control` and is
+//! matched to what asked for it here.
+//!
+//! Not responsible for: the connection (`control`), drawing (`render::interact`), the
+//! compose view's text (`compose`).
+
+use super::app::{App, Effect};
+use super::compose::{self, Compose, ComposeKey, Peer, Purpose};
+use super::control::{HeldMessage, Incoming};
+use crate::rpc::Kind;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// How long the shim waits for the answer to a request sent from the TUI.
+pub const SEND_TIMEOUT_MS: u64 = 30_000;
+/// Held messages kept in the list at most (the shim holds them; this is only the view).
+pub const MAX_HELD: usize = 10_000;
+
+/// The interactive state of the viewer.
+#[derive(Default)]
+pub struct Interact {
+    next_id: u64,
+    pending: HashMap<u64, Pending>,
+    pub compose: Option<Compose>,
+    /// Messages the shim holds for this viewer, oldest first.
+    pub held: Vec<Held>,
+    /// The held-messages view is open, with this entry selected.
+    pub held_view: Option<usize>,
+    /// The intercept filter in force: (session, filter text).
+    pub intercept: Option<(usize, String)>,
+    pub resend: Option<Resend>,
+}
+
+/// A held message and the session whose shim holds it.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub session: usize,
+    pub msg: HeldMessage,
+}
+
+impl Held {
+    /// `textDocument/hover #3`, or what the body is when it is not a request.
+    pub fn summary(&self) -> String {
+        let Ok(v) = &self.msg.body else {
+            return "(not JSON)".into();
+        };
+        let method = v.get("method").and_then(Value::as_str);
+        let id = v.get("id").map(Value::to_string);
+        match (method, id) {
+            (Some(m), Some(id)) => format!("{m} #{id}"),
+            (Some(m), None) => m.to_owned(),
+            (None, Some(id)) => format!("response #{id}"),
+            (None, None) => "message".into(),
+        }
+    }
+
+    /// A request (it has a method and an id): it can be answered.
+    pub fn is_request(&self) -> bool {
+        self.msg
+            .body
+            .as_ref()
+            .is_ok_and(|v| v.get("method").is_some() && v.get("id").is_some())
+    }
+
+    pub fn text(&self) -> String {
+        match &self.msg.body {
+            Ok(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+            Err(t) => t.clone(),
+        }
+    }
+}
+
+/// A recorded request sent again, and what came back.
+pub struct Resend {
+    pub session: usize,
+    /// The request's row, and its recorded response's.
+    pub request: usize,
+    pub old: Option<usize>,
+    /// The new response (the shim restores the request's own id), or why there is none.
+    pub new: Option<Result<Value, String>>,
+    pub scroll: usize,
+}
+
+/// What a command was sent for.
+#[derive(Debug, Clone)]
+enum Pending {
+    Send,
+    Resend,
+    Intercept(String),
+    Decide { hold: u64, what: &'static str },
+}
+
+/// A decision on a held message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Forward,
+    Drop,
+    ForwardAll,
+}
+
+impl App {
+    /// Sends `command` to the shim of session `session`, remembering what for.
+    fn command(&mut self, session: usize, mut command: Value, why: Pending) -> Option<u64> {
+        let source = self.opened.get(session).map(|t| &t.source);
+        let pid = self
+            .timeline
+            .sessions
+            .get(session)?
+            .store
+            .info
+            .as_ref()
+            .map(|i| i.pid);
+        let Some(socket) = super::control::socket_for(source, pid) else {
+            self.set_status(
+                "this session is a recording, not a running shim: nothing to send to",
+                true,
+            );
+            return None;
+        };
+        if self.timeline.sessions[session].store.exit.is_some() {
+            self.set_status("this session has ended: nothing to send to", true);
+            return None;
+        }
+        self.act.next_id += 1;
+        let id = self.act.next_id;
+        command["id"] = json!(id);
+        self.act.pending.insert(id, why);
+        self.effects.push(Effect::Control {
+            session,
+            socket,
+            command,
+        });
+        Some(id)
+    }
+
+    /// The session of the selection (or the first).
+    fn current_session(&self) -> usize {
+        self.selected().map_or(0, |r| r.session as usize)
+    }
+
+    /// `>`: the compose view, from the selected message or an empty request.
+    pub(super) fn open_compose(&mut self) {
+        let (session, to, text) = match self.selected() {
+            Some(r) => {
+                let store = self.timeline.store(r);
+                let row = store.row(r.row as usize);
+                let message = !matches!(row.kind, Kind::Noise | Kind::Stderr | Kind::Oversized);
+                let text = if message {
+                    compose::pretty(store.body(r.row as usize))
+                } else {
+                    compose::EMPTY_REQUEST.to_owned()
+                };
+                (r.session as usize, Peer::of(row.dir), text)
+            }
+            None => (0, Peer::Server, compose::EMPTY_REQUEST.to_owned()),
+        };
+        self.act.compose = Some(Compose::new(session, to, Purpose::Send, &text));
+    }
+
+    pub(super) fn compose_key(&mut self, k: crossterm::event::KeyEvent) {
+        let Some(c) = self.act.compose.as_mut() else {
+            return;
+        };
+        match c.key(k) {
+            ComposeKey::Submit(message) => self.submit_compose(message),
+            ComposeKey::Cancel => self.act.compose = None,
+            ComposeKey::External => {
+                let text = c.editor.text();
+                self.effects.push(Effect::External(text));
+            }
+            ComposeKey::Edited | ComposeKey::Ignored => {}
+        }
+    }
+
+    /// The text `$EDITOR` left (or why it failed).
+    pub(super) fn edited(&mut self, result: Result<String, String>) {
+        let Some(c) = self.act.compose.as_mut() else {
+            return;
+        };
+        match result {
+            Ok(text) => {
+                c.editor.set_text(&text);
+                c.error = compose::parse_message(&text).err();
+            }
+            Err(e) => c.error = Some(e),
+        }
+    }
+
+    fn submit_compose(&mut self, message: Value) {
+        let Some(c) = self.act.compose.as_ref() else {
+            return;
+        };
+        let (session, to, purpose) = (c.session, c.to, c.purpose);
+        match purpose {
+            Purpose::Send => {
+                let cmd = json!({"cmd": "send", "to": to.as_str(), "message": message, "timeout_ms": SEND_TIMEOUT_MS});
+                let id = self.command(session, cmd, Pending::Send);
+                if let Some(c) = self.act.compose.as_mut() {
+                    c.waiting = id;
+                    c.reply = None;
+                }
+            }
+            Purpose::Edit(hold) => {
+                let cmd = json!({"cmd": "edit", "hold": hold, "body": message});
+                self.command(
+                    session,
+                    cmd,
+                    Pending::Decide {
+                        hold,
+                        what: "edited and forwarded",
+                    },
+                );
+                self.act.compose = None;
+            }
+            Purpose::Answer(hold) => {
+                let cmd = json!({"cmd": "answer", "hold": hold, "body": message});
+                self.command(
+                    session,
+                    cmd,
+                    Pending::Decide {
+                        hold,
+                        what: "answered",
+                    },
+                );
+                self.act.compose = None;
+            }
+        }
+    }
+
+    /// `r`: the selected request sent again (the shim gives it a fresh id), its new response
+    /// shown beside the recorded one. After a live feed cut this viewer off, `r` reattaches.
+    pub(super) fn resend(&mut self) {
+        let cut = self
+            .timeline
+            .sessions
+            .iter()
+            .any(|s| s.feed == super::view::SourceState::CutOff);
+        if cut {
+            return self.reattach();
+        }
+        let Some(r) = self.selected() else { return };
+        let store = self.timeline.store(r);
+        let i = r.row as usize;
+        if store.row(i).kind != Kind::Request {
+            return self.set_status("r resends a request: select one", false);
+        }
+        let Ok(message) = serde_json::from_slice::<Value>(store.body(i)) else {
+            return self.set_status("this request is not JSON: nothing to resend", true);
+        };
+        let to = Peer::of(store.row(i).dir);
+        let old = store.pair(i);
+        let cmd = json!({"cmd": "send", "to": to.as_str(), "message": message, "timeout_ms": SEND_TIMEOUT_MS});
+        if self
+            .command(r.session as usize, cmd, Pending::Resend)
+            .is_some()
+        {
+            self.act.resend = Some(Resend {
+                session: r.session as usize,
+                request: i,
+                old,
+                new: None,
+                scroll: 0,
+            });
+        }
+    }
+
+    /// `i` submitted: sets (or with an empty filter clears) the intercept.
+    pub(super) fn set_intercept(&mut self, filter: String) {
+        let session = self
+            .act
+            .intercept
+            .as_ref()
+            .map_or_else(|| self.current_session(), |i| i.0);
+        let cmd = json!({"cmd": "intercept", "filter": filter, "to": "both"});
+        self.command(session, cmd, Pending::Intercept(filter));
+    }
+
+    /// The intercept's text, for the prompt.
+    pub(super) fn intercept_text(&self) -> String {
+        self.act
+            .intercept
+            .as_ref()
+            .map(|i| i.1.clone())
+            .unwrap_or_default()
+    }
+
+    /// `H`: opens or closes the held-messages view.
+    pub(super) fn toggle_held(&mut self) {
+        self.act.held_view = match self.act.held_view {
+            Some(_) => None,
+            None if self.act.held.is_empty() && self.act.intercept.is_none() => {
+                self.set_status("nothing held: i sets an intercept filter", false);
+                None
+            }
+            None => Some(0),
+        };
+    }
+
+    pub(super) fn held_move(&mut self, by: isize) {
+        let n = self.act.held.len();
+        if let Some(sel) = &mut self.act.held_view {
+            *sel = sel.saturating_add_signed(by).min(n.saturating_sub(1));
+        }
+    }
+
+    fn held_selected(&self) -> Option<&Held> {
+        self.act.held.get(self.act.held_view?)
+    }
+
+    /// `a`, `d`, `A` in the held view.
+    pub(super) fn decide(&mut self, d: Decision) {
+        if d == Decision::ForwardAll {
+            let Some(session) = self.act.held.first().map(|h| h.session) else {
+                return self.set_status("nothing held", false);
+            };
+            self.command(
+                session,
+                json!({"cmd": "forward_all"}),
+                Pending::Decide {
+                    hold: u64::MAX,
+                    what: "forwarded",
+                },
+            );
+            return;
+        }
+        let Some(h) = self.held_selected() else {
+            return;
+        };
+        let (session, hold) = (h.session, h.msg.hold);
+        let (cmd, what) = match d {
+            Decision::Forward => ("forward", "forwarded"),
+            _ => ("drop", "dropped"),
+        };
+        self.command(
+            session,
+            json!({"cmd": cmd, "hold": hold}),
+            Pending::Decide { hold, what },
+        );
+    }
+
+    /// `e` (edit then forward) and `r` (answer) in the held view: the compose view for it.
+    pub(super) fn held_compose(&mut self, answer: bool) {
+        let Some(h) = self.held_selected().cloned() else {
+            return;
+        };
+        let to = Peer::of(h.msg.dir);
+        let c = if answer {
+            if !h.is_request() {
+                return self.set_status("only a held request can be answered", true);
+            }
+            let request = h.msg.body.as_ref().cloned().unwrap_or_default();
+            Compose::new(
+                h.session,
+                to,
+                Purpose::Answer(h.msg.hold),
+                &compose::answer_template(&request),
+            )
+        } else {
+            Compose::new(h.session, to, Purpose::Edit(h.msg.hold), &h.text())
+        };
+        self.act.compose = Some(c);
+    }
+
+    /// What the shim said on session `session`'s control connection.
+    pub(super) fn control_in(&mut self, session: usize, incoming: Incoming) {
+        match incoming {
+            Incoming::Reply { id, result } => {
+                let Some(why) = self.act.pending.remove(&id) else {
+                    return;
+                };
+                self.replied(session, id, why, result);
+            }
+            Incoming::Held(msg) => {
+                if self.act.held.len() >= MAX_HELD {
+                    return;
+                }
+                let h = Held { session, msg };
+                let note = format!(
+                    "held #{} {} {}: H to decide",
+                    h.msg.hold,
+                    h.msg.dir.arrow(),
+                    h.summary()
+                );
+                self.act.held.push(h);
+                self.set_status(crate::fmt::printable(&note), false);
+            }
+            Incoming::Closed(why) => {
+                // The shim released what it held for this connection and cleared its intercept.
+                self.act.held.retain(|h| h.session != session);
+                if self.act.intercept.as_ref().is_some_and(|i| i.0 == session) {
+                    self.act.intercept = None;
+                }
+                self.act.pending.clear();
+                if let Some(c) = self.act.compose.as_mut().filter(|c| c.waiting.is_some()) {
+                    c.waiting = None;
+                    c.reply = Some(Err(why.clone()));
+                }
+                self.fix_held_selection();
+                if why != "closed" {
+                    self.set_status(why, true);
+                }
+            }
+        }
+    }
+
+    fn replied(&mut self, session: usize, id: u64, why: Pending, result: Result<Value, String>) {
+        match why {
+            Pending::Send => {
+                let reply = result.map(|v| v.get("reply").cloned());
+                let line = match &reply {
+                    Ok(Some(r)) => format!("reply: {}", crate::fmt::printable(&r.to_string())),
+                    Ok(None) => "sent".to_owned(),
+                    Err(e) => format!("send failed: {e}"),
+                };
+                let failed = reply.is_err();
+                if let Some(c) = self.act.compose.as_mut().filter(|c| c.waiting == Some(id)) {
+                    c.waiting = None;
+                    c.reply = Some(reply.map(|r| {
+                        r.map_or("(a notification: no reply)".into(), |r| {
+                            serde_json::to_string_pretty(&r).unwrap_or_default()
+                        })
+                    }));
+                }
+                self.set_status(line, failed);
+            }
+            Pending::Resend => {
+                if let Some(r) = self.act.resend.as_mut().filter(|r| r.session == session) {
+                    r.new = Some(result.map(|v| v.get("reply").cloned().unwrap_or(Value::Null)));
+                }
+            }
+            Pending::Intercept(filter) => match result {
+                Ok(_) if filter.trim().is_empty() => {
+                    self.act.intercept = None;
+                    self.set_status("intercept cleared: everything flows", false);
+                }
+                Ok(_) => {
+                    let note = format!("intercepting \"{filter}\": matching messages are held (H)");
+                    self.act.intercept = Some((session, filter));
+                    self.set_status(crate::fmt::printable(&note), false);
+                }
+                Err(e) => self.set_status(format!("intercept refused: {e}"), true),
+            },
+            Pending::Decide { hold, what } => match result {
+                Ok(_) => {
+                    if hold == u64::MAX {
+                        let n = self
+                            .act
+                            .held
+                            .iter()
+                            .filter(|h| h.session == session)
+                            .count();
+                        self.act.held.retain(|h| h.session != session);
+                        self.set_status(format!("{n} held message(s) forwarded"), false);
+                    } else {
+                        self.act
+                            .held
+                            .retain(|h| !(h.session == session && h.msg.hold == hold));
+                        self.set_status(format!("held #{hold} {what}"), false);
+                    }
+                    self.fix_held_selection();
+                }
+                Err(e) => self.set_status(format!("held #{hold}: {e}"), true),
+            },
+        }
+    }
+
+    fn fix_held_selection(&mut self) {
+        let n = self.act.held.len();
+        if let Some(sel) = &mut self.act.held_view {
+            *sel = (*sel).min(n.saturating_sub(1));
+        }
+    }
+}
