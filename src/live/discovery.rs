@@ -20,6 +20,8 @@ pub struct LiveSession {
     pub info: SessionInfo,
     pub socket: PathBuf,
     pub recording: Option<PathBuf>,
+    /// The shim's control socket (`<pid>.ctl`), when it has one.
+    pub control: Option<PathBuf>,
 }
 
 /// The live sessions, newest first. Stale sockets (their shim is gone) are removed.
@@ -73,10 +75,15 @@ pub fn live_sessions_checked(
             .get("recording")
             .and_then(|r| r.as_str())
             .map(PathBuf::from);
+        let control = meta
+            .get("control")
+            .and_then(|r| r.as_str())
+            .map(PathBuf::from);
         out.push(LiveSession {
             info,
             socket,
             recording,
+            control,
         });
     }
     out.sort_by(|a, b| b.info.started.cmp(&a.info.started));

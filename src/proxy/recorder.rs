@@ -333,6 +333,7 @@ impl Recorder {
                     headers,
                     redacted,
                     oversized,
+                    mark: Default::default(),
                 };
                 self.emit_message(m, wire);
             }

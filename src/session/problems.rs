@@ -159,6 +159,7 @@ mod tests {
             headers: None,
             redacted: false,
             oversized: None,
+            mark: Default::default(),
         })
     }
 
