@@ -61,7 +61,7 @@ pub enum Page {
 }
 
 /// Work for the loop, which owns the terminal and the sources.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
@@ -72,10 +72,12 @@ pub enum Effect {
     /// Leave the viewer for the hub.
     Back,
     /// Write this control command to the shim of session `session` (its socket).
+    /// The shim is found by its live feed's socket, or by the recording's session id.
     Control {
         session: usize,
-        socket: PathBuf,
-        command: serde_json::Value,
+        socket: Option<PathBuf>,
+        session_id: Option<String>,
+        request: crate::control::protocol::Request,
     },
     /// Edit this text in `$EDITOR` (the compose view's); the result comes back as
     /// `Action::Edited`.

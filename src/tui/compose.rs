@@ -10,34 +10,28 @@ use crate::record::Dir;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
 
-/// Which peer a message goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Peer {
-    Server,
-    Client,
+pub use crate::control::protocol::Peer;
+
+/// `server` or `client`.
+pub fn peer_name(p: Peer) -> &'static str {
+    match p {
+        Peer::Server => "server",
+        Peer::Client => "client",
+    }
 }
 
-impl Peer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Peer::Server => "server",
-            Peer::Client => "client",
-        }
+/// The peer a message travelling `dir` reaches.
+pub fn peer_of(dir: Dir) -> Peer {
+    match dir {
+        Dir::C2s => Peer::Server,
+        Dir::S2c => Peer::Client,
     }
+}
 
-    /// The peer a message travelling `dir` reaches.
-    pub fn of(dir: Dir) -> Peer {
-        match dir {
-            Dir::C2s => Peer::Server,
-            Dir::S2c => Peer::Client,
-        }
-    }
-
-    fn other(self) -> Peer {
-        match self {
-            Peer::Server => Peer::Client,
-            Peer::Client => Peer::Server,
-        }
+fn other(p: Peer) -> Peer {
+    match p {
+        Peer::Server => Peer::Client,
+        Peer::Client => Peer::Server,
     }
 }
 
@@ -99,14 +93,14 @@ impl Compose {
     /// The title of the view.
     pub fn title(&self) -> String {
         match self.purpose {
-            Purpose::Send => format!("compose → {}", self.to.as_str()),
+            Purpose::Send => format!("compose → {}", peer_name(self.to)),
             Purpose::Edit(h) => format!(
                 "edit held #{h}, then forward it to the {}",
-                self.to.as_str()
+                peer_name(self.to)
             ),
             Purpose::Answer(h) => format!(
                 "answer held #{h} (the response goes back to the {})",
-                self.to.as_str()
+                peer_name(self.to)
             ),
         }
     }
@@ -121,7 +115,7 @@ impl Compose {
             KeyCode::F(5) => self.submit(),
             KeyCode::Char('o') if ctrl => ComposeKey::External,
             KeyCode::Char('t') if ctrl && self.purpose == Purpose::Send => {
-                self.to = self.to.other();
+                self.to = other(self.to);
                 ComposeKey::Edited
             }
             KeyCode::Char('n') if ctrl && self.purpose == Purpose::Send => {

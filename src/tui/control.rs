@@ -11,7 +11,8 @@
 //! Not responsible for: what the commands mean to the viewer (`interact`), nor the shim's
 //! side of the protocol (`crate::control`).
 
-use super::source::{Feed, Source, Update};
+use super::source::{Feed, Update};
+use crate::control::protocol::{to_line, Request};
 use crate::record::Dir;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -19,16 +20,17 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 
-/// The longest line accepted from the shim: a held message can be large, but not unbounded.
-pub const MAX_LINE: usize = 64 << 20;
+/// The longest line accepted from the shim (the protocol's bound).
+pub const MAX_LINE: usize = crate::control::protocol::MAX_LINE;
 
 /// What the shim said, parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
-    /// The reply to command `id`: `Ok` with the reply object, or the shim's one-line error.
+    /// The reply to command `id`: `Ok` with the response to an injected request (if any),
+    /// or the shim's one-line error.
     Reply {
         id: u64,
-        result: Result<Value, String>,
+        result: Result<Option<Value>, String>,
     },
     /// A message the intercept holds, waiting for a decision.
     Held(HeldMessage),
@@ -41,52 +43,58 @@ pub enum Incoming {
 pub struct HeldMessage {
     pub hold: u64,
     pub dir: Dir,
-    /// Microseconds since the epoch.
-    pub t: i64,
+    /// Microseconds since the session started.
+    pub t: u64,
     /// The body: JSON, or the text of a body that is not JSON.
     pub body: Result<Value, String>,
 }
 
-/// The control socket of a viewed session: `<pid>.ctl` beside the live feed's `<pid>.sock`;
-/// for a recording, the one of the shim whose pid its header names.
-pub fn socket_for(source: Option<&Source>, pid: Option<u32>) -> Option<PathBuf> {
-    match (source, pid) {
-        (Some(Source::Live { socket }), _) => Some(socket.with_extension("ctl")),
-        (_, Some(pid)) if pid != 0 => Some(crate::live::runtime_dir().join(format!("{pid}.ctl"))),
-        _ => None,
+/// Where the control socket of a viewed session is: the live session (from its discovery
+/// file) whose feed socket is `socket` or whose session id is `id`; else `<pid>.ctl`
+/// beside the feed's `<pid>.sock`.
+pub fn resolve(socket: Option<&Path>, id: Option<&str>) -> Result<PathBuf, String> {
+    let live = crate::live::live_sessions();
+    let found = live
+        .iter()
+        .find(|s| socket.is_some_and(|p| s.socket == p) || id.is_some_and(|id| s.info.id == id));
+    match (found, socket) {
+        (Some(s), _) => s.control.clone().ok_or_else(|| {
+            "this session's shim has no control socket (it is older than interactive debugging)"
+                .to_owned()
+        }),
+        (None, Some(p)) => Ok(p.with_extension("ctl")),
+        (None, None) => Err("this recording's shim is not running: nothing to send to".to_owned()),
     }
 }
 
 /// Parses one line from the shim; `None` for a line that is neither a reply nor an event
 /// this viewer knows (a newer shim's), which is skipped.
 pub fn parse(line: &[u8]) -> Option<Incoming> {
-    let v: Value = serde_json::from_slice(line).ok()?;
-    if let Some(id) = v.get("id").and_then(Value::as_u64) {
-        let ok = v.get("ok").and_then(Value::as_bool).unwrap_or(false);
-        let result = if ok {
-            Ok(v)
-        } else {
-            let e = v.get("error").and_then(Value::as_str);
-            Err(e
-                .unwrap_or("the shim refused without saying why")
-                .to_owned())
-        };
-        return Some(Incoming::Reply { id, result });
-    }
-    if v.get("event").and_then(Value::as_str) != Some("held") {
-        return None;
-    }
-    let body = match (v.get("body"), v.get("text").and_then(Value::as_str)) {
-        (Some(b), _) => Ok(b.clone()),
-        (None, Some(t)) => Err(t.to_owned()),
-        (None, None) => Err(String::new()),
-    };
-    Some(Incoming::Held(HeldMessage {
-        hold: v.get("hold")?.as_u64()?,
-        dir: Dir::parse(v.get("dir")?.as_str()?)?,
-        t: v.get("t").and_then(Value::as_i64).unwrap_or(0),
-        body,
-    }))
+    use crate::control::protocol::{Event, ServerLine};
+    Some(match ServerLine::parse(line).ok()? {
+        ServerLine::Reply(r) => Incoming::Reply {
+            id: r.id,
+            result: if r.ok {
+                Ok(r.reply)
+            } else {
+                Err(r
+                    .error
+                    .unwrap_or_else(|| "the shim refused without saying why".into()))
+            },
+        },
+        ServerLine::Event(Event::Held {
+            hold,
+            dir,
+            t,
+            body,
+            text,
+        }) => Incoming::Held(HeldMessage {
+            hold,
+            dir,
+            t,
+            body: body.ok_or_else(|| text.unwrap_or_default()),
+        }),
+    })
 }
 
 /// A running connection: write a command with `send`.
@@ -108,11 +116,9 @@ impl Connection {
         Connection { tx }
     }
 
-    /// Queues one command (a JSON object); false if the connection has ended.
-    pub fn send(&self, command: &Value) -> bool {
-        let mut line = command.to_string().into_bytes();
-        line.push(b'\n');
-        self.tx.send(line).is_ok()
+    /// Queues one command; false if the connection has ended.
+    pub fn send(&self, request: &Request) -> bool {
+        self.tx.send(to_line(request)).is_ok()
     }
 }
 
@@ -175,7 +181,7 @@ async fn read_line(
         .read_until(b'\n', line)
         .await?;
     if line.len() > MAX_LINE {
-        return Err(std::io::Error::other("a line from the shim is over 64 MiB"));
+        return Err(std::io::Error::other("a line from the shim is over 16 MiB"));
     }
     Ok(n)
 }
@@ -187,9 +193,7 @@ mod tests {
     #[test]
     fn parses_replies_and_held_events_and_skips_the_rest() {
         let ok = parse(br#"{"id":3,"ok":true,"reply":{"id":1,"result":2}}"#).unwrap();
-        assert!(
-            matches!(ok, Incoming::Reply { id: 3, result: Ok(v) } if v["reply"]["result"] == 2)
-        );
+        assert!(matches!(ok, Incoming::Reply { id: 3, result: Ok(Some(v)) } if v["result"] == 2));
         let err = parse(br#"{"id":4,"ok":false,"error":"timeout after 5 ms"}"#).unwrap();
         assert_eq!(
             err,

@@ -27,7 +27,7 @@ pub struct DetailKey {
     pub pair: Option<usize>,
     pub status: Status,
     /// A held message's fate arrives after it (`release`).
-    pub release: Option<crate::session::Released>,
+    pub release: Option<crate::record::ReleaseAction>,
 }
 
 pub fn key(app: &App, r: Ref, width: usize) -> DetailKey {

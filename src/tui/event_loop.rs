@@ -9,12 +9,13 @@
 //! listing runs on the blocking pool (it reads files) and arrives as another branch.
 
 use super::app::{App, Effect, Page};
-use super::control::Connection;
+use super::control::{Connection, Incoming};
 use super::save;
 use super::source::{Feed, Source};
 use super::term::Screen;
 use super::update::Action;
 use crate::catalog::Entry;
+use crate::control::protocol::Request;
 use crossterm::event::Event as TermEvent;
 use futures::{Stream, StreamExt};
 use std::collections::HashMap;
@@ -69,15 +70,23 @@ impl Feeds {
     }
 
     /// Writes a command to session `session`'s shim, connecting (again) if needed.
-    fn control(&mut self, session: usize, socket: PathBuf, command: &serde_json::Value) {
+    fn control(
+        &mut self,
+        session: usize,
+        socket: Option<PathBuf>,
+        id: Option<String>,
+        request: &Request,
+    ) -> Result<(), String> {
         if let Some(c) = self.controls.get(&session) {
-            if c.send(command) {
-                return;
+            if c.send(request) {
+                return Ok(());
             }
         }
-        let c = Connection::open(socket, session, self.tx.clone());
-        c.send(command);
+        let path = super::control::resolve(socket.as_deref(), id.as_deref())?;
+        let c = Connection::open(path, session, self.tx.clone());
+        c.send(request);
         self.controls.insert(session, c);
+        Ok(())
     }
 }
 
@@ -234,8 +243,14 @@ fn effects<S: Screen>(
             Effect::Control {
                 session,
                 socket,
-                command,
-            } => feeds.control(session, socket, &command),
+                session_id,
+                request,
+            } => {
+                if let Err(why) = feeds.control(session, socket, session_id, &request) {
+                    let update = super::source::Update::Control(Incoming::Closed(why));
+                    app.update(Action::Feed(Feed { session, update }));
+                }
+            }
             Effect::External(text) => {
                 screen.suspend()?;
                 let edited = super::external::edit(&text);

@@ -8,10 +8,11 @@
 //! compose view's text (`compose`).
 
 use super::app::{App, Effect};
-use super::compose::{self, Compose, ComposeKey, Peer, Purpose};
+use super::compose::{self, peer_of, Compose, ComposeKey, Purpose};
 use super::control::{HeldMessage, Incoming};
+use crate::control::protocol::{Command, Lanes, Request};
 use crate::rpc::Kind;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// How long the shim waits for the answer to a request sent from the TUI.
@@ -103,35 +104,30 @@ pub enum Decision {
 
 impl App {
     /// Sends `command` to the shim of session `session`, remembering what for.
-    fn command(&mut self, session: usize, mut command: Value, why: Pending) -> Option<u64> {
-        let source = self.opened.get(session).map(|t| &t.source);
-        let pid = self
-            .timeline
-            .sessions
-            .get(session)?
-            .store
-            .info
-            .as_ref()
-            .map(|i| i.pid);
-        let Some(socket) = super::control::socket_for(source, pid) else {
-            self.set_status(
-                "this session is a recording, not a running shim: nothing to send to",
-                true,
-            );
-            return None;
-        };
-        if self.timeline.sessions[session].store.exit.is_some() {
+    fn command(&mut self, session: usize, cmd: Command, why: Pending) -> Option<u64> {
+        let s = self.timeline.sessions.get(session)?;
+        if s.store.exit.is_some() {
             self.set_status("this session has ended: nothing to send to", true);
+            return None;
+        }
+        let socket = match self.opened.get(session).map(|t| &t.source) {
+            Some(super::source::Source::Live { socket }) => Some(socket.clone()),
+            _ => None,
+        };
+        let session_id = s.store.info.as_ref().map(|i| i.id.clone());
+        if socket.is_none() && session_id.is_none() {
+            self.set_status("this session names no shim: nothing to send to", true);
             return None;
         }
         self.act.next_id += 1;
         let id = self.act.next_id;
-        command["id"] = json!(id);
         self.act.pending.insert(id, why);
+        let request = Request { id, cmd };
         self.effects.push(Effect::Control {
             session,
             socket,
-            command,
+            session_id,
+            request,
         });
         Some(id)
     }
@@ -153,9 +149,13 @@ impl App {
                 } else {
                     compose::EMPTY_REQUEST.to_owned()
                 };
-                (r.session as usize, Peer::of(row.dir), text)
+                (r.session as usize, peer_of(row.dir), text)
             }
-            None => (0, Peer::Server, compose::EMPTY_REQUEST.to_owned()),
+            None => (
+                0,
+                crate::control::protocol::Peer::Server,
+                compose::EMPTY_REQUEST.to_owned(),
+            ),
         };
         self.act.compose = Some(Compose::new(session, to, Purpose::Send, &text));
     }
@@ -196,7 +196,11 @@ impl App {
         let (session, to, purpose) = (c.session, c.to, c.purpose);
         match purpose {
             Purpose::Send => {
-                let cmd = json!({"cmd": "send", "to": to.as_str(), "message": message, "timeout_ms": SEND_TIMEOUT_MS});
+                let cmd = Command::Send {
+                    to,
+                    message,
+                    timeout_ms: Some(SEND_TIMEOUT_MS),
+                };
                 let id = self.command(session, cmd, Pending::Send);
                 if let Some(c) = self.act.compose.as_mut() {
                     c.waiting = id;
@@ -204,7 +208,10 @@ impl App {
                 }
             }
             Purpose::Edit(hold) => {
-                let cmd = json!({"cmd": "edit", "hold": hold, "body": message});
+                let cmd = Command::Edit {
+                    hold,
+                    body: message,
+                };
                 self.command(
                     session,
                     cmd,
@@ -216,7 +223,10 @@ impl App {
                 self.act.compose = None;
             }
             Purpose::Answer(hold) => {
-                let cmd = json!({"cmd": "answer", "hold": hold, "body": message});
+                let cmd = Command::Answer {
+                    hold,
+                    body: message,
+                };
                 self.command(
                     session,
                     cmd,
@@ -250,9 +260,13 @@ impl App {
         let Ok(message) = serde_json::from_slice::<Value>(store.body(i)) else {
             return self.set_status("this request is not JSON: nothing to resend", true);
         };
-        let to = Peer::of(store.row(i).dir);
+        let to = peer_of(store.row(i).dir);
         let old = store.pair(i);
-        let cmd = json!({"cmd": "send", "to": to.as_str(), "message": message, "timeout_ms": SEND_TIMEOUT_MS});
+        let cmd = Command::Send {
+            to,
+            message,
+            timeout_ms: Some(SEND_TIMEOUT_MS),
+        };
         if self
             .command(r.session as usize, cmd, Pending::Resend)
             .is_some()
@@ -274,7 +288,10 @@ impl App {
             .intercept
             .as_ref()
             .map_or_else(|| self.current_session(), |i| i.0);
-        let cmd = json!({"cmd": "intercept", "filter": filter, "to": "both"});
+        let cmd = Command::Intercept {
+            filter: filter.clone(),
+            to: Lanes::Both,
+        };
         self.command(session, cmd, Pending::Intercept(filter));
     }
 
@@ -318,7 +335,7 @@ impl App {
             };
             self.command(
                 session,
-                json!({"cmd": "forward_all"}),
+                Command::ForwardAll,
                 Pending::Decide {
                     hold: u64::MAX,
                     what: "forwarded",
@@ -331,14 +348,10 @@ impl App {
         };
         let (session, hold) = (h.session, h.msg.hold);
         let (cmd, what) = match d {
-            Decision::Forward => ("forward", "forwarded"),
-            _ => ("drop", "dropped"),
+            Decision::Forward => (Command::Forward { hold }, "forwarded"),
+            _ => (Command::Drop { hold }, "dropped"),
         };
-        self.command(
-            session,
-            json!({"cmd": cmd, "hold": hold}),
-            Pending::Decide { hold, what },
-        );
+        self.command(session, cmd, Pending::Decide { hold, what });
     }
 
     /// `e` (edit then forward) and `r` (answer) in the held view: the compose view for it.
@@ -346,7 +359,7 @@ impl App {
         let Some(h) = self.held_selected().cloned() else {
             return;
         };
-        let to = Peer::of(h.msg.dir);
+        let to = peer_of(h.msg.dir);
         let c = if answer {
             if !h.is_request() {
                 return self.set_status("only a held request can be answered", true);
@@ -406,10 +419,16 @@ impl App {
         }
     }
 
-    fn replied(&mut self, session: usize, id: u64, why: Pending, result: Result<Value, String>) {
+    fn replied(
+        &mut self,
+        session: usize,
+        id: u64,
+        why: Pending,
+        result: Result<Option<Value>, String>,
+    ) {
         match why {
             Pending::Send => {
-                let reply = result.map(|v| v.get("reply").cloned());
+                let reply = result;
                 let line = match &reply {
                     Ok(Some(r)) => format!("reply: {}", crate::fmt::printable(&r.to_string())),
                     Ok(None) => "sent".to_owned(),
@@ -428,7 +447,7 @@ impl App {
             }
             Pending::Resend => {
                 if let Some(r) = self.act.resend.as_mut().filter(|r| r.session == session) {
-                    r.new = Some(result.map(|v| v.get("reply").cloned().unwrap_or(Value::Null)));
+                    r.new = Some(result.map(|v| v.unwrap_or(Value::Null)));
                 }
             }
             Pending::Intercept(filter) => match result {

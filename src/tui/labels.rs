@@ -42,7 +42,8 @@ pub fn framing(framing: Framing, protocol: Option<Protocol>) -> &'static str {
 /// waiting), `»` held then forwarded, `✎` edited, `⊘` dropped, `↵` answered by the user,
 /// `↺` a response rpctap took for itself (it reached no peer).
 pub fn interactive_mark(store: &crate::session::Store, i: usize) -> Option<&'static str> {
-    use crate::session::{Flags, Released};
+    use crate::record::ReleaseAction as Released;
+    use crate::session::Flags;
     let f = store.row(i).flags;
     if f.has(Flags::HELD) {
         return Some(match store.release(i) {
@@ -61,7 +62,8 @@ pub fn interactive_mark(store: &crate::session::Store, i: usize) -> Option<&'sta
 
 /// The same in words, for the detail pane.
 pub fn interactive_note(store: &crate::session::Store, i: usize) -> Option<&'static str> {
-    use crate::session::{Flags, Released};
+    use crate::record::ReleaseAction as Released;
+    use crate::session::Flags;
     let f = store.row(i).flags;
     if f.has(Flags::HELD) {
         return Some(match store.release(i) {
