@@ -43,7 +43,7 @@ pub enum Incoming {
 pub struct HeldMessage {
     pub hold: u64,
     pub dir: Dir,
-    /// Microseconds since the session started.
+    /// Microseconds since the Unix epoch (as `record::Micros`).
     pub t: u64,
     /// The body: JSON, or the text of a body that is not JSON.
     pub body: Result<Value, String>,
