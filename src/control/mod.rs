@@ -5,3 +5,5 @@
 
 pub mod client;
 pub mod protocol;
+pub mod server;
+pub mod state;

@@ -106,6 +106,10 @@ fn remove_stale(socket: &std::path::Path, info: &std::path::Path) {
     if ours(info, false) {
         let _ = std::fs::remove_file(info);
     }
+    let control = socket.with_extension("ctl");
+    if ours(&control, true) {
+        let _ = std::fs::remove_file(control);
+    }
 }
 
 /// A discovery file's content, never through a symbolic link, at most 1 MiB.
