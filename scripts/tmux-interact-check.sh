@@ -6,7 +6,7 @@
 # didChange dropped and the next hover forwarded; a composed request is sent and its reply
 # shown; clearing the intercept lets everything flow again. The recording must hold the
 # marks: held lines, release lines edit/answer/drop/forward, the injected answer and the
-# injected request with its diverted response. `q` twice exits 0; no process is left.
+# injected request with its diverted response. `q` twice exits 0.
 #
 # Usage: scripts/tmux-interact-check.sh [path/to/rpctap]   (default: builds the debug binary)
 set -euo pipefail
@@ -58,6 +58,7 @@ wait_for "edited and forwarded"
 wait_for "Held: [1-9]"
 key d
 wait_for "dropped"
+wait_for "Held: [1-9]"
 key A
 wait_for "held message\(s\) forwarded"
 
@@ -87,8 +88,10 @@ key Escape
 # Compose: a new request to the server; the demo server answers an unknown method with an
 # error, which the compose view shows as the reply.
 key '>'
+wait_for "compose → "
+key C-n
 wait_for "compose → server"
-key C-n Up Up End Left Left
+key Up Up End Left Left
 key -l 'demo/ping'
 key C-s
 wait_for '"code": -32601'

@@ -119,7 +119,9 @@ impl Compose {
                 ComposeKey::Edited
             }
             KeyCode::Char('n') if ctrl && self.purpose == Purpose::Send => {
+                // The empty request is the usual start: one to the server.
                 self.editor.set_text(EMPTY_REQUEST);
+                self.to = Peer::Server;
                 self.error = None;
                 ComposeKey::Edited
             }

@@ -330,7 +330,10 @@ impl App {
     /// `a`, `d`, `A` in the held view.
     pub(super) fn decide(&mut self, d: Decision) {
         if d == Decision::ForwardAll {
-            let Some(session) = self.act.held.first().map(|h| h.session) else {
+            // The shim may hold messages whose events are still on their way: with an
+            // intercept set, the command goes even when the list is empty.
+            let session = self.act.held.first().map(|h| h.session);
+            let Some(session) = session.or(self.act.intercept.as_ref().map(|i| i.0)) else {
                 return self.set_status("nothing held", false);
             };
             self.command(
@@ -398,7 +401,10 @@ impl App {
                     h.summary()
                 );
                 self.act.held.push(h);
-                self.set_status(crate::fmt::printable(&note), false);
+                // A note never hides an error the user has not read yet.
+                if !self.status.as_ref().is_some_and(|s| s.error) {
+                    self.set_status(crate::fmt::printable(&note), false);
+                }
             }
             Incoming::Closed(why) => {
                 // The shim released what it held for this connection and cleared its intercept.
