@@ -11,7 +11,7 @@ mod support;
 use crossterm::event::KeyCode;
 use rpctap::control::protocol::{to_line, Command, Event, Peer, Reply, Request};
 use rpctap::record::{Dir, Event as RecEvent};
-use rpctap::tui::{run, App, Feeds, Session, Source, Target};
+use rpctap::tui::{App, Feeds, Session, Source, Target};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixListener;
@@ -62,48 +62,6 @@ fn live_app(feed: PathBuf) -> App {
     app
 }
 
-/// Runs the loop on `app` with keys sent by the test while it runs.
-struct Running {
-    keys: tokio::sync::mpsc::UnboundedSender<crossterm::event::Event>,
-    frames: tokio::sync::watch::Receiver<String>,
-    task: tokio::task::JoinHandle<App>,
-}
-
-impl Running {
-    fn start(mut app: App) -> Running {
-        let (keys, input) = key_channel();
-        let (mut screen, frames) = WatchedScreen::new(120, 36);
-        let task = tokio::spawn(async move {
-            let mut feeds = Feeds::new();
-            run(&mut app, &mut screen, input, &mut feeds).await.unwrap();
-            app
-        });
-        Running { keys, frames, task }
-    }
-
-    fn press(&self, keys: Vec<crossterm::event::Event>) {
-        for k in keys {
-            self.keys.send(k).unwrap();
-        }
-    }
-
-    async fn shown(&mut self, what: &str) -> String {
-        let w = what.to_owned();
-        shown(&mut self.frames, what, move |s| s.contains(&w)).await
-    }
-
-    /// Ctrl-C: closes an open compose view, then quits from anywhere.
-    async fn quit(self) -> App {
-        // The second is not read when the first quits.
-        let _ = self.keys.send(ctrl('c'));
-        let _ = self.keys.send(ctrl('c'));
-        tokio::time::timeout(std::time::Duration::from_secs(20), self.task)
-            .await
-            .expect("the loop ends")
-            .unwrap()
-    }
-}
-
 fn recv(rx: &mpsc::Receiver<Request>) -> Request {
     rx.recv_timeout(std::time::Duration::from_secs(20))
         .expect("the viewer sent a command")
@@ -121,7 +79,7 @@ async fn compose_sends_the_edited_request_and_shows_its_reply() {
     let (feed, rx) = stand_in(dir.path(), script);
     let mut app = live_app(feed);
     app.update(rpctap::tui::Action::First);
-    let mut r = Running::start(app);
+    let mut r = Running::start(Feeds::new(), app);
     // `>` from the first row (initialize): its body is the template; Ctrl-N an empty
     // request, into whose method name "ping" is typed.
     r.press(vec![k('>')]);
@@ -164,7 +122,7 @@ async fn compose_sends_the_edited_request_and_shows_its_reply() {
 async fn bad_json_is_refused_with_its_position_and_nothing_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let (feed, rx) = stand_in(dir.path(), Box::new(|_, _| {}));
-    let mut r = Running::start(live_app(feed));
+    let mut r = Running::start(Feeds::new(), live_app(feed));
     r.press(vec![k('>'), ctrl('n')]);
     r.press(typed("oops"));
     r.press(vec![ctrl('s')]);
@@ -186,7 +144,7 @@ async fn resend_shows_the_new_response_beside_the_old_with_the_diff() {
     let (feed, rx) = stand_in(dir.path(), script);
     let mut app = live_app(feed);
     select_seq(&mut app, 10); // textDocument/hover, id 2
-    let mut r = Running::start(app);
+    let mut r = Running::start(Feeds::new(), app);
     r.press(vec![k('r')]);
     let sent = recv(&rx);
     let Command::Send { to, message, .. } = sent.cmd else {
@@ -248,7 +206,7 @@ fn intercepting_shim() -> Script {
 async fn intercept_then_answer_edit_drop_and_forward_held_messages() {
     let dir = tempfile::tempdir().unwrap();
     let (feed, rx) = stand_in(dir.path(), intercepting_shim());
-    let mut r = Running::start(live_app(feed));
+    let mut r = Running::start(Feeds::new(), live_app(feed));
     // `i`: the filter prompt, checked as typed.
     r.press(vec![k('i')]);
     r.press(typed("method:textDocument/*"));
@@ -327,7 +285,7 @@ async fn a_refused_command_says_why_and_a_gone_shim_clears_what_was_held() {
             )
         }),
     );
-    let mut r = Running::start(live_app(feed.clone()));
+    let mut r = Running::start(Feeds::new(), live_app(feed.clone()));
     r.press(vec![k('i')]);
     r.press(typed("kind:request"));
     r.press(vec![key(KeyCode::Enter)]);
@@ -338,7 +296,7 @@ async fn a_refused_command_says_why_and_a_gone_shim_clears_what_was_held() {
     // No shim at all: the viewer says so on the first command.
     let none = tempfile::tempdir().unwrap();
     // (The first row, initialize, is selected: a request.)
-    let mut r = Running::start(live_app(none.path().join("1.sock")));
+    let mut r = Running::start(Feeds::new(), live_app(none.path().join("1.sock")));
     r.press(vec![k('r')]);
     r.shown("cannot control this session").await;
     r.quit().await;

@@ -22,7 +22,7 @@ pub mod hub;
 pub mod interact;
 pub mod json;
 pub mod keys;
-mod labels;
+pub mod labels;
 mod live_source;
 pub mod problems;
 pub mod prompt;
