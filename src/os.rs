@@ -334,3 +334,12 @@ pub fn map_large_allocations() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_peer_of_a_socket_pair_is_this_user() {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert_eq!(super::peer_uid(&a).unwrap(), super::euid());
+    }
+}

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 /// Injected requests waiting for their response, at most: a controller that floods
 /// `send` toward a peer that never answers cannot grow the shim without bound.
-const MAX_OUTSTANDING: usize = 4096;
+const MAX_OUTSTANDING: usize = 1024;
 /// Held messages, at most; past this an intercept lets matching messages go on.
 const MAX_HELD: usize = 4096;
 

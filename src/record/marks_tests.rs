@@ -92,3 +92,38 @@ fn release_lines_round_trip() {
     )
     .is_err());
 }
+
+#[test]
+fn the_filter_words_select_marked_rows() {
+    let mut store = crate::session::Store::new();
+    for (seq, mark) in [
+        Mark::default(),
+        Mark {
+            injected: true,
+            ..Mark::default()
+        },
+        Mark {
+            held: Some(1),
+            ..Mark::default()
+        },
+        Mark {
+            diverted: true,
+            ..Mark::default()
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let Event::Message(mut m) = message(mark) else {
+            unreachable!()
+        };
+        m.seq = seq as u64 + 1;
+        store.push(Event::Message(m));
+    }
+    let select = |text: &str| crate::filter::Filter::parse(text).unwrap().select(&store);
+    assert_eq!(select("injected"), [1]);
+    assert_eq!(select("held"), [2]);
+    assert_eq!(select("diverted"), [3]);
+    assert_eq!(select("!injected & !held & !diverted"), [0]);
+    assert_eq!(store.held, [(2, 1)]);
+}

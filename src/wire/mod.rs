@@ -269,3 +269,6 @@ impl Decode for Decoder {
 
 #[cfg(test)]
 mod proptests;
+
+#[cfg(test)]
+mod boundary_tests;
