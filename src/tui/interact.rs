@@ -413,6 +413,9 @@ impl App {
                     self.act.intercept = None;
                 }
                 self.act.pending.clear();
+                if let Some(r) = self.act.resend.as_mut().filter(|r| r.new.is_none()) {
+                    r.new = Some(Err(why.clone()));
+                }
                 if let Some(c) = self.act.compose.as_mut().filter(|c| c.waiting.is_some()) {
                     c.waiting = None;
                     c.reply = Some(Err(why.clone()));

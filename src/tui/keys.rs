@@ -122,7 +122,8 @@ fn interactive(app: &App, k: KeyEvent) -> Option<Action> {
     use KeyCode::*;
     if app.act.resend.is_some() {
         return Some(match k.code {
-            Esc | Char('q') | Char('r') => Action::CloseResend,
+            // (`r` is not taken: it resends again, or reattaches a feed that was cut off.)
+            Esc | Char('q') => Action::CloseResend,
             Char('j') | Down => Action::ResendScroll(1),
             Char('k') | Up => Action::ResendScroll(-1),
             PageDown | Char(' ') => Action::ResendScroll(10),
