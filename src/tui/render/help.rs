@@ -36,7 +36,7 @@ const RIGHT: &[(&str, &str)] = &[
     ("y", "copy (OSC 52)"),
     ("w", "save view (JSONL)"),
     (">", "compose and send"),
-    ("r", "resend request / reattach"),
+    ("r", "resend / reattach"),
     ("i", "intercept filter"),
     ("H", "held: a e d A r"),
     ("?", "this help"),
