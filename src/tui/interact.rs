@@ -5,11 +5,12 @@
 //! matched to what asked for it here.
 //!
 //! Not responsible for: the connection (`control`), drawing (`render::interact`), the
-//! compose view's text (`compose`).
+//! compose view's text (`compose`), the decisions on held messages (`held`).
 
 use super::app::{App, Effect};
 use super::compose::{self, peer_of, Compose, ComposeKey, Purpose};
-use super::control::{HeldMessage, Incoming};
+use super::control::Incoming;
+pub use super::held::{Decision, Held};
 use crate::control::protocol::{Command, Lanes, Request};
 use crate::rpc::Kind;
 use serde_json::Value;
@@ -35,45 +36,6 @@ pub struct Interact {
     pub resend: Option<Resend>,
 }
 
-/// A held message and the session whose shim holds it.
-#[derive(Debug, Clone)]
-pub struct Held {
-    pub session: usize,
-    pub msg: HeldMessage,
-}
-
-impl Held {
-    /// `textDocument/hover #3`, or what the body is when it is not a request.
-    pub fn summary(&self) -> String {
-        let Ok(v) = &self.msg.body else {
-            return "(not JSON)".into();
-        };
-        let method = v.get("method").and_then(Value::as_str);
-        let id = v.get("id").map(Value::to_string);
-        match (method, id) {
-            (Some(m), Some(id)) => format!("{m} #{id}"),
-            (Some(m), None) => m.to_owned(),
-            (None, Some(id)) => format!("response #{id}"),
-            (None, None) => "message".into(),
-        }
-    }
-
-    /// A request (it has a method and an id): it can be answered.
-    pub fn is_request(&self) -> bool {
-        self.msg
-            .body
-            .as_ref()
-            .is_ok_and(|v| v.get("method").is_some() && v.get("id").is_some())
-    }
-
-    pub fn text(&self) -> String {
-        match &self.msg.body {
-            Ok(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
-            Err(t) => t.clone(),
-        }
-    }
-}
-
 /// A recorded request sent again, and what came back.
 pub struct Resend {
     pub session: usize,
@@ -87,24 +49,16 @@ pub struct Resend {
 
 /// What a command was sent for.
 #[derive(Debug, Clone)]
-enum Pending {
+pub(super) enum Pending {
     Send,
     Resend,
     Intercept(String),
     Decide { hold: u64, what: &'static str },
 }
 
-/// A decision on a held message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Forward,
-    Drop,
-    ForwardAll,
-}
-
 impl App {
     /// Sends `command` to the shim of session `session`, remembering what for.
-    fn command(&mut self, session: usize, cmd: Command, why: Pending) -> Option<u64> {
+    pub(super) fn command(&mut self, session: usize, cmd: Command, why: Pending) -> Option<u64> {
         let s = self.timeline.sessions.get(session)?;
         if s.store.exit.is_some() {
             self.set_status("this session has ended: nothing to send to", true);
@@ -304,82 +258,6 @@ impl App {
             .unwrap_or_default()
     }
 
-    /// `H`: opens or closes the held-messages view.
-    pub(super) fn toggle_held(&mut self) {
-        self.act.held_view = match self.act.held_view {
-            Some(_) => None,
-            None if self.act.held.is_empty() && self.act.intercept.is_none() => {
-                self.set_status("nothing held: i sets an intercept filter", false);
-                None
-            }
-            None => Some(0),
-        };
-    }
-
-    pub(super) fn held_move(&mut self, by: isize) {
-        let n = self.act.held.len();
-        if let Some(sel) = &mut self.act.held_view {
-            *sel = sel.saturating_add_signed(by).min(n.saturating_sub(1));
-        }
-    }
-
-    fn held_selected(&self) -> Option<&Held> {
-        self.act.held.get(self.act.held_view?)
-    }
-
-    /// `a`, `d`, `A` in the held view.
-    pub(super) fn decide(&mut self, d: Decision) {
-        if d == Decision::ForwardAll {
-            // The shim may hold messages whose events are still on their way: with an
-            // intercept set, the command goes even when the list is empty.
-            let session = self.act.held.first().map(|h| h.session);
-            let Some(session) = session.or(self.act.intercept.as_ref().map(|i| i.0)) else {
-                return self.set_status("nothing held", false);
-            };
-            self.command(
-                session,
-                Command::ForwardAll,
-                Pending::Decide {
-                    hold: u64::MAX,
-                    what: "forwarded",
-                },
-            );
-            return;
-        }
-        let Some(h) = self.held_selected() else {
-            return;
-        };
-        let (session, hold) = (h.session, h.msg.hold);
-        let (cmd, what) = match d {
-            Decision::Forward => (Command::Forward { hold }, "forwarded"),
-            _ => (Command::Drop { hold }, "dropped"),
-        };
-        self.command(session, cmd, Pending::Decide { hold, what });
-    }
-
-    /// `e` (edit then forward) and `r` (answer) in the held view: the compose view for it.
-    pub(super) fn held_compose(&mut self, answer: bool) {
-        let Some(h) = self.held_selected().cloned() else {
-            return;
-        };
-        let to = peer_of(h.msg.dir);
-        let c = if answer {
-            if !h.is_request() {
-                return self.set_status("only a held request can be answered", true);
-            }
-            let request = h.msg.body.as_ref().cloned().unwrap_or_default();
-            Compose::new(
-                h.session,
-                to,
-                Purpose::Answer(h.msg.hold),
-                &compose::answer_template(&request),
-            )
-        } else {
-            Compose::new(h.session, to, Purpose::Edit(h.msg.hold), &h.text())
-        };
-        self.act.compose = Some(c);
-    }
-
     /// What the shim said on session `session`'s control connection.
     pub(super) fn control_in(&mut self, session: usize, incoming: Incoming) {
         match incoming {
@@ -492,13 +370,6 @@ impl App {
                 }
                 Err(e) => self.set_status(format!("held #{hold}: {e}"), true),
             },
-        }
-    }
-
-    fn fix_held_selection(&mut self) {
-        let n = self.act.held.len();
-        if let Some(sel) = &mut self.act.held_view {
-            *sel = (*sel).min(n.saturating_sub(1));
         }
     }
 }

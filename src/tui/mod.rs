@@ -18,6 +18,7 @@ pub mod editor;
 pub mod event_loop;
 mod external;
 mod filtering;
+mod held;
 pub mod hub;
 pub mod interact;
 pub mod json;
