@@ -109,6 +109,20 @@ fn a_request_sent_to_the_client_gets_the_clients_answer() {
 fn notifications_timeouts_and_bad_input() {
     let dir = temp();
     let shim = Shim::start(dir.path());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&shim.control)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the control socket is the owner's only"
+    );
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(shim.control.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["control"], shim.control.display().to_string());
     let note = json!({"jsonrpc":"2.0","method":"note/x","params":{}});
     let out = send(&shim, &[&note.to_string()]);
     assert!(

@@ -136,7 +136,11 @@ fn command(control: &Arc<Control>, conn: &Arc<Conn>, line: &[u8]) {
                 Err(e) => Err(e),
             }
         }
-        Command::Intercept { filter, to } => control.intercept(conn, &filter, to),
+        Command::Intercept { filter, to } => match control.intercept(conn, id, &filter, to) {
+            Ok(true) => return,
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
         Command::Forward { hold } => control.decide(conn, hold, ReleaseAction::Forward, None),
         Command::Edit { hold, body } => control.decide(conn, hold, ReleaseAction::Edit, Some(body)),
         Command::Drop { hold } => control.decide(conn, hold, ReleaseAction::Drop, None),

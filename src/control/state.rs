@@ -66,6 +66,18 @@ pub enum Job {
     },
 }
 
+/// Work that waits until a lane frames: nothing on it may pass as plain bytes from then on.
+enum Deferred {
+    /// An injected request, to be queued on the other lane once its response's lane frames.
+    Request(Job),
+    /// The reply to `intercept`, once every lane in `rest` frames too.
+    Reply {
+        conn: Arc<Conn>,
+        id: u64,
+        rest: Vec<Dir>,
+    },
+}
+
 struct Held {
     conn: u64,
     dir: Dir,
@@ -94,6 +106,8 @@ struct State {
     holds: BTreeMap<u64, Held>,
     outstanding: HashMap<String, Outstanding>,
     jobs: [VecDeque<Job>; 2],
+    /// Per lane, what waits for that lane's pump to frame (`Control::framing`).
+    deferred: [Vec<Deferred>; 2],
     next_hold: u64,
     next_inject: u64,
 }
@@ -101,6 +115,7 @@ struct State {
 impl State {
     fn needs_framed(&self, dir: Dir) -> bool {
         !self.jobs[dir as usize].is_empty()
+            || !self.deferred[dir as usize].is_empty()
             || self.intercept.as_ref().is_some_and(|i| i.lanes.covers(dir))
             || self.outstanding.values().any(|o| o.lane == dir)
     }
@@ -191,6 +206,31 @@ impl Control {
     /// The next job for `dir`'s pump.
     pub fn next_job(&self, dir: Dir) -> Option<Job> {
         self.lock().jobs[dir as usize].pop_front()
+    }
+
+    /// `dir`'s pump frames: everything it reads from now on is seen frame by frame, so
+    /// requests whose response travels on `dir` may be written, and an intercept on it
+    /// confirmed. Called by the pump at each turn of its framed loop.
+    pub fn framing(&self, dir: Dir) {
+        let mut s = self.lock();
+        if s.deferred[dir as usize].is_empty() {
+            return;
+        }
+        for d in std::mem::take(&mut s.deferred[dir as usize]) {
+            match d {
+                Deferred::Request(job) => {
+                    s.jobs[other(dir) as usize].push_back(job);
+                    self.signal(other(dir));
+                }
+                Deferred::Reply { conn, id, mut rest } => match rest.pop() {
+                    None => conn.reply(&Reply::ok(id)),
+                    Some(next) => {
+                        s.deferred[next as usize].push(Deferred::Reply { conn, id, rest });
+                        self.signal(next);
+                    }
+                },
+            }
+        }
     }
 
     /// True (and `work` cleared) when `dir` needs no frame boundaries any more.
@@ -340,9 +380,9 @@ impl Control {
                 lane: other(dir),
             },
         );
-        s.jobs[dir as usize].push_back(Job::Inject { body, done: None });
-        self.signal(dir);
-        // The response lane frames from now on, to find the response between frames.
+        // Written only once the response's lane frames: were it still the byte pump, a
+        // quick response could pass to the peer in the same chunk as other bytes.
+        s.deferred[other(dir) as usize].push(Deferred::Request(Job::Inject { body, done: None }));
         self.signal(other(dir));
         drop(s);
         let me = Arc::clone(self);
@@ -390,8 +430,15 @@ impl Control {
         ));
     }
 
-    /// Sets (or, with an empty filter, clears) `conn`'s intercept.
-    pub fn intercept(&self, conn: &Arc<Conn>, filter: &str, lanes: Lanes) -> Result<(), String> {
+    /// Sets (or, with an empty filter, clears) `conn`'s intercept. `Ok(true)`: the reply
+    /// is sent once the lanes it covers frame, so that nothing sent after it passes unseen.
+    pub fn intercept(
+        &self,
+        conn: &Arc<Conn>,
+        id: u64,
+        filter: &str,
+        lanes: Lanes,
+    ) -> Result<bool, String> {
         let filter = if filter.trim().is_empty() {
             None
         } else {
@@ -403,6 +450,10 @@ impl Control {
                 return Err("another controller holds the intercept".into());
             }
         }
+        let mut rest: Vec<Dir> = [Dir::C2s, Dir::S2c]
+            .into_iter()
+            .filter(|d| filter.is_some() && lanes.covers(*d))
+            .collect();
         s.intercept = filter.map(|filter| Intercept {
             conn: conn.clone(),
             filter,
@@ -411,7 +462,15 @@ impl Control {
         for dir in [Dir::C2s, Dir::S2c] {
             self.signal(dir);
         }
-        Ok(())
+        let Some(first) = rest.pop() else {
+            return Ok(false);
+        };
+        s.deferred[first as usize].push(Deferred::Reply {
+            conn: conn.clone(),
+            id,
+            rest,
+        });
+        Ok(true)
     }
 
     /// Decides the fate of held message `hold`, which `conn` must hold.

@@ -62,6 +62,7 @@ pub(super) fn run<F: FnOnce()>(
     let mut f = Framed::start(p, dir);
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
+        control.framing(dir);
         if f.at_boundary() {
             while let Some(job) = control.next_job(dir) {
                 f.job(p, dst, job);

@@ -171,8 +171,11 @@ fn start_recorder(
 /// Opens the control socket (`rpctap send`, the TUI's compose and intercept); a failure
 /// is a warning, never a reason not to forward.
 fn control_socket(tap: &Tap) -> Option<ControlSocket> {
+    let dir = crate::live::runtime_dir();
+    // A runtime directory that is refused is the live feed's one warning to give.
+    crate::paths::ensure_private_dir(&dir).ok()?;
     let opened = Control::new(std::process::id(), tap.clone()).and_then(|c| {
-        let server = crate::control::server::bind(&crate::live::runtime_dir(), c.clone())?;
+        let server = crate::control::server::bind(&dir, c.clone())?;
         Ok((c, server))
     });
     match opened {
