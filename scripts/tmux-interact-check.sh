@@ -18,10 +18,13 @@ name=tmux-interact-check pane=$session:tui match=-E
 home=$(mktemp -d)
 trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$home"' EXIT
 
-# The editor the compose view runs for an edit: renames the document's version field.
+# The editor the compose view runs for an edit: asks on the terminal for a prefix of the
+# document's version, as an interactive editor reads its keys (none may go to the TUI).
 cat >"$home/editor.sh" <<'EOF'
 #!/bin/sh
-sed -i 's/"version": /"version": 1000/' "$1"
+printf 'version prefix? '
+read -r v </dev/tty
+sed -i "s/\"version\": /\"version\": $v/" "$1"
 EOF
 chmod +x "$home/editor.sh"
 
@@ -51,6 +54,9 @@ wait_for "Held: [1-9]"
 key e
 wait_for "edit held #"
 key C-o
+wait_for "version prefix\\?"
+key -l 1000
+key Enter
 wait_for '"version": 1000'
 key C-s
 wait_for "edited and forwarded"
