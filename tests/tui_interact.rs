@@ -309,6 +309,14 @@ async fn a_recording_of_an_ended_session_cannot_be_controlled() {
     let shown = lines(&screen).join("\n");
     assert!(shown.contains("this session has ended"), "{shown}");
     assert!(app.effects.is_empty());
+    // Composing says so in the compose view, and sends nothing either.
+    keys(&mut app, &mut screen, &mut feeds, vec![k('>'), ctrl('s')]).await;
+    let shown = lines(&screen).join("\n");
+    assert!(
+        shown.contains("compose → server") && shown.contains("✗ this session has ended"),
+        "{shown}"
+    );
+    assert!(app.effects.is_empty());
 }
 
 /// A recording with every mark: an injected request and its diverted answer, held

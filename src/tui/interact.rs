@@ -156,9 +156,14 @@ impl App {
                     timeout_ms: Some(SEND_TIMEOUT_MS),
                 };
                 let id = self.command(session, cmd, Pending::Send);
+                // Refused before sending (the session ended): said in the view itself.
+                let refused = id
+                    .is_none()
+                    .then(|| self.status.as_ref().map(|s| s.text.clone()));
                 if let Some(c) = self.act.compose.as_mut() {
                     c.waiting = id;
                     c.reply = None;
+                    c.error = refused.flatten();
                 }
             }
             Purpose::Edit(hold) => {
