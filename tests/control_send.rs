@@ -7,7 +7,7 @@ mod common;
 mod control_common;
 
 use common::{rpctap, temp, wire};
-use control_common::{frames_of, Shim};
+use control_common::{frames_of, lines_of, Shim};
 use serde_json::{json, Value};
 
 fn send(shim: &Shim, args: &[&str]) -> std::process::Output {
@@ -20,14 +20,26 @@ fn send(shim: &Shim, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn injected_requests_are_answered_to_send_and_never_reach_the_client() {
+    injections_concurrent_with_the_client(false);
+}
+
+#[test]
+fn injections_into_a_newline_delimited_session() {
+    injections_concurrent_with_the_client(true);
+}
+
+fn injections_concurrent_with_the_client(ndjson: bool) {
     let dir = temp();
-    let shim = Shim::start(dir.path());
+    let shim = Shim::start_framed(dir.path(), ndjson);
     // The client's requests, each written in two pieces (split inside the frame) while
     // the injections run: frames are injected only between the client's frames.
     let client =
         shim.spawn_client((1..=40).map(
             |i| json!({"jsonrpc":"2.0","id":i,"method":format!("client/m{i}"),"params":{"i":i}}),
         ));
+    // Once the lane's framing is known (an injection before any traffic is framed as the
+    // other direction is, else with Content-Length).
+    shim.wait_frames(1);
     let sends: Vec<_> = (0..8)
         .map(|k| {
             // The same id as the client's first request: the shim's own ids cannot collide.
@@ -49,7 +61,11 @@ fn injected_requests_are_answered_to_send_and_never_reach_the_client() {
         );
     }
     let (stdout, log, rec) = shim.finish();
-    let got = frames_of(&stdout);
+    let got = if ndjson {
+        lines_of(&stdout)
+    } else {
+        frames_of(&stdout)
+    };
     let want: Vec<Value> = (1..=40)
         .map(|i| json!({"jsonrpc":"2.0","id":i,"result":{"echo":format!("client/m{i}"),"params":{"i":i}}}))
         .collect();
@@ -124,7 +140,15 @@ fn notifications_timeouts_and_bad_input() {
             .unwrap();
     assert_eq!(meta["control"], shim.control.display().to_string());
     let note = json!({"jsonrpc":"2.0","method":"note/x","params":{}});
-    let out = send(&shim, &[&note.to_string()]);
+    // The session named by the shim's pid, as `ls` and the hub show it.
+    let pid = shim
+        .control
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let out = send(&shim, &[&pid, &note.to_string()]);
     assert!(
         out.status.success(),
         "{}",

@@ -4,6 +4,7 @@
 //! The forwarding itself stays in `proxy/`.
 
 pub mod client;
+mod commands;
 pub mod protocol;
 pub mod server;
 pub mod state;

@@ -5,12 +5,13 @@
 //! Only a pump writes to its peer: a connection queues a job and wakes the pump, which
 //! writes between two frames. A lane needs frame boundaries (`needs_framed`) while it has
 //! jobs, an intercept covers it, or responses to injected requests travel on it; its
-//! pump checks one relaxed atomic (`work`) per chunk otherwise.
+//! pump checks one relaxed atomic (`work`) per chunk otherwise. What each command does to
+//! this state is in `commands`.
 
-use super::protocol::{to_line, Event, Lanes, Peer, Reply};
+use super::protocol::{to_line, Event, Lanes, Reply};
 use crate::filter::Filter;
 use crate::proxy::{Lane, Tap, TapMsg};
-use crate::record::{Dir, Event as RecEvent, Mark, MessageEvent, Micros, Release, ReleaseAction};
+use crate::record::{Dir, Event as RecEvent, Mark, MessageEvent, Micros};
 use crate::wire::Framing;
 use bytes::Bytes;
 use serde_json::Value;
@@ -20,11 +21,10 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 /// Injected requests waiting for their response, at most: a controller that floods
 /// `send` toward a peer that never answers cannot grow the shim without bound.
-const MAX_OUTSTANDING: usize = 1024;
+pub(super) const MAX_OUTSTANDING: usize = 1024;
 /// Held messages, at most; past this an intercept lets matching messages go on.
 const MAX_HELD: usize = 4096;
 
@@ -67,7 +67,7 @@ pub enum Job {
 }
 
 /// Work that waits until a lane frames: nothing on it may pass as plain bytes from then on.
-enum Deferred {
+pub(super) enum Deferred {
     /// An injected request, to be queued on the other lane once its response's lane frames.
     Request(Job),
     /// The reply to `intercept`, once every lane in `rest` frames too.
@@ -78,38 +78,38 @@ enum Deferred {
     },
 }
 
-struct Held {
-    conn: u64,
-    dir: Dir,
-    wire: Bytes,
-    body: Bytes,
+pub(super) struct Held {
+    pub(super) conn: u64,
+    pub(super) dir: Dir,
+    pub(super) wire: Bytes,
+    pub(super) body: Bytes,
 }
 
-struct Outstanding {
+pub(super) struct Outstanding {
     /// The id the controller gave its request, restored in the reply.
-    original: Value,
+    pub(super) original: Value,
     /// Who waits for the response; `None` once it timed out or hung up.
-    to: Option<(Arc<Conn>, u64)>,
+    pub(super) to: Option<(Arc<Conn>, u64)>,
     /// The lane the response travels on.
-    lane: Dir,
+    pub(super) lane: Dir,
 }
 
-struct Intercept {
-    conn: Arc<Conn>,
-    filter: Filter,
-    lanes: Lanes,
+pub(super) struct Intercept {
+    pub(super) conn: Arc<Conn>,
+    pub(super) filter: Filter,
+    pub(super) lanes: Lanes,
 }
 
 #[derive(Default)]
-struct State {
-    intercept: Option<Intercept>,
-    holds: BTreeMap<u64, Held>,
-    outstanding: HashMap<String, Outstanding>,
-    jobs: [VecDeque<Job>; 2],
+pub(super) struct State {
+    pub(super) intercept: Option<Intercept>,
+    pub(super) holds: BTreeMap<u64, Held>,
+    pub(super) outstanding: HashMap<String, Outstanding>,
+    pub(super) jobs: [VecDeque<Job>; 2],
     /// Per lane, what waits for that lane's pump to frame (`Control::framing`).
-    deferred: [Vec<Deferred>; 2],
-    next_hold: u64,
-    next_inject: u64,
+    pub(super) deferred: [Vec<Deferred>; 2],
+    pub(super) next_hold: u64,
+    pub(super) next_inject: u64,
 }
 
 impl State {
@@ -131,13 +131,13 @@ struct Signal {
 
 /// The control state of one shim.
 pub struct Control {
-    prefix: String,
+    pub(super) prefix: String,
     state: Mutex<State>,
     signals: [Signal; 2],
-    tap: Tap,
+    pub(super) tap: Tap,
 }
 
-fn other(dir: Dir) -> Dir {
+pub(super) fn other(dir: Dir) -> Dir {
     match dir {
         Dir::C2s => Dir::S2c,
         Dir::S2c => Dir::C2s,
@@ -172,13 +172,13 @@ impl Control {
         }))
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Tells `dir`'s pump to look for work; called with the state locked, after the
     /// change, so the pump cannot miss it.
-    fn signal(&self, dir: Dir) {
+    pub(super) fn signal(&self, dir: Dir) {
         let s = &self.signals[dir as usize];
         s.work.store(true, Ordering::Relaxed);
         let _ = (&s.wake_tx).write(&[1]);
@@ -333,261 +333,6 @@ impl Control {
         }
         true
     }
-
-    // ---- the connections' side ----
-
-    /// Injects `message` toward `to`. A request gets an id rpctap owns and its reply
-    /// when the response comes (or a timeout); anything else is answered once written.
-    pub fn send(
-        self: &Arc<Self>,
-        conn: &Arc<Conn>,
-        req: u64,
-        to: Peer,
-        message: Value,
-        timeout: Duration,
-    ) -> Result<(), String> {
-        let Value::Object(mut msg) = message else {
-            return Err("the message must be a JSON-RPC object".into());
-        };
-        let dir = to.dir();
-        let is_request = msg.contains_key("method") && msg.get("id").is_some_and(|v| !v.is_null());
-        let mut s = self.lock();
-        if !is_request {
-            let body = serde_json::to_vec(&msg).map_err(|e| e.to_string())?;
-            s.jobs[dir as usize].push_back(Job::Inject {
-                body,
-                done: Some((conn.clone(), req)),
-            });
-            self.signal(dir);
-            return Ok(());
-        }
-        if s.outstanding.len() >= MAX_OUTSTANDING {
-            return Err(format!(
-                "{MAX_OUTSTANDING} injected requests are still unanswered; not sending more"
-            ));
-        }
-        s.next_inject += 1;
-        let id = format!("{}{}", self.prefix, s.next_inject);
-        let original = msg
-            .insert("id".into(), Value::String(id.clone()))
-            .unwrap_or(Value::Null);
-        let body = serde_json::to_vec(&msg).map_err(|e| e.to_string())?;
-        s.outstanding.insert(
-            id.clone(),
-            Outstanding {
-                original,
-                to: Some((conn.clone(), req)),
-                lane: other(dir),
-            },
-        );
-        // Written only once the response's lane frames: were it still the byte pump, a
-        // quick response could pass to the peer in the same chunk as other bytes.
-        s.deferred[other(dir) as usize].push(Deferred::Request(Job::Inject { body, done: None }));
-        self.signal(other(dir));
-        drop(s);
-        let me = Arc::clone(self);
-        let spawned = std::thread::Builder::new()
-            .name("send-timeout".into())
-            .spawn(move || {
-                std::thread::sleep(timeout);
-                me.expire(&id, timeout);
-            });
-        if spawned.is_err() {
-            self.expire_now(conn, req);
-        }
-        Ok(())
-    }
-
-    /// The wait for injected request `id` is over: its controller is told, and a late
-    /// response is still diverted (and recorded), never forwarded.
-    fn expire(&self, id: &str, timeout: Duration) {
-        let waiter = self
-            .lock()
-            .outstanding
-            .get_mut(id)
-            .and_then(|o| o.to.take());
-        if let Some((conn, req)) = waiter {
-            conn.reply(&Reply::error(
-                req,
-                format!("timeout after {} ms", timeout.as_millis()),
-            ));
-        }
-    }
-
-    fn expire_now(&self, conn: &Conn, req: u64) {
-        let mut s = self.lock();
-        for o in s.outstanding.values_mut() {
-            if o.to
-                .as_ref()
-                .is_some_and(|(c, r)| c.id == conn.id && *r == req)
-            {
-                o.to = None;
-            }
-        }
-        conn.reply(&Reply::error(
-            req,
-            "cannot wait for the response (no thread)",
-        ));
-    }
-
-    /// Sets (or, with an empty filter, clears) `conn`'s intercept. `Ok(true)`: the reply
-    /// is sent once the lanes it covers frame, so that nothing sent after it passes unseen.
-    pub fn intercept(
-        &self,
-        conn: &Arc<Conn>,
-        id: u64,
-        filter: &str,
-        lanes: Lanes,
-    ) -> Result<bool, String> {
-        let filter = if filter.trim().is_empty() {
-            None
-        } else {
-            Some(Filter::parse(filter).map_err(|e| format!("bad filter: {e}"))?)
-        };
-        let mut s = self.lock();
-        if let Some(i) = &s.intercept {
-            if i.conn.id != conn.id {
-                return Err("another controller holds the intercept".into());
-            }
-        }
-        let mut rest: Vec<Dir> = [Dir::C2s, Dir::S2c]
-            .into_iter()
-            .filter(|d| filter.is_some() && lanes.covers(*d))
-            .collect();
-        s.intercept = filter.map(|filter| Intercept {
-            conn: conn.clone(),
-            filter,
-            lanes,
-        });
-        for dir in [Dir::C2s, Dir::S2c] {
-            self.signal(dir);
-        }
-        let Some(first) = rest.pop() else {
-            return Ok(false);
-        };
-        s.deferred[first as usize].push(Deferred::Reply {
-            conn: conn.clone(),
-            id,
-            rest,
-        });
-        Ok(true)
-    }
-
-    /// Decides the fate of held message `hold`, which `conn` must hold.
-    pub fn decide(
-        &self,
-        conn: &Conn,
-        hold: u64,
-        action: ReleaseAction,
-        body: Option<Value>,
-    ) -> Result<(), String> {
-        let mut s = self.lock();
-        match s.holds.get(&hold) {
-            Some(h) if h.conn == conn.id => {}
-            Some(_) => return Err(format!("hold {hold} belongs to another controller")),
-            None => return Err(format!("no held message {hold}")),
-        }
-        let Some(h) = s.holds.remove(&hold) else {
-            unreachable!("looked up above")
-        };
-        self.release(&mut s, hold, h, action, body);
-        Ok(())
-    }
-
-    fn release(
-        &self,
-        s: &mut State,
-        hold: u64,
-        h: Held,
-        action: ReleaseAction,
-        body: Option<Value>,
-    ) {
-        let compact = |v: &Value| Bytes::from(serde_json::to_vec(v).unwrap_or_default());
-        match action {
-            ReleaseAction::Forward | ReleaseAction::Edit => {
-                let edited = match (action, &body) {
-                    (ReleaseAction::Edit, Some(b)) => Some(compact(b)),
-                    _ => None,
-                };
-                s.jobs[h.dir as usize].push_back(Job::Release {
-                    hold,
-                    wire: h.wire,
-                    edited,
-                });
-                self.signal(h.dir);
-            }
-            ReleaseAction::Drop | ReleaseAction::Answer => {
-                self.tap.send(TapMsg::Release(Release {
-                    t: Micros::now(),
-                    dir: h.dir,
-                    hold,
-                    action,
-                    body: None,
-                }));
-                if action == ReleaseAction::Answer {
-                    let answer = answer_for(&h.body, body.unwrap_or(Value::Null));
-                    let back = other(h.dir);
-                    s.jobs[back as usize].push_back(Job::Inject {
-                        body: compact(&answer).to_vec(),
-                        done: None,
-                    });
-                    self.signal(back);
-                }
-            }
-        }
-    }
-
-    /// Forwards every message `conn` holds, in the order they were held.
-    pub fn forward_all(&self, conn: &Conn) {
-        let mut s = self.lock();
-        let mine: Vec<u64> = s
-            .holds
-            .iter()
-            .filter(|(_, h)| h.conn == conn.id)
-            .map(|(n, _)| *n)
-            .collect();
-        for hold in mine {
-            if let Some(h) = s.holds.remove(&hold) {
-                self.release(&mut s, hold, h, ReleaseAction::Forward, None);
-            }
-        }
-    }
-
-    /// `conn` hung up: what it holds goes on, its intercept is cleared, and responses to
-    /// its injected requests are diverted to nowhere.
-    pub fn disconnect(&self, conn: &Conn) {
-        self.forward_all(conn);
-        let mut s = self.lock();
-        if s.intercept.as_ref().is_some_and(|i| i.conn.id == conn.id) {
-            s.intercept = None;
-        }
-        for o in s.outstanding.values_mut() {
-            if o.to.as_ref().is_some_and(|(c, _)| c.id == conn.id) {
-                o.to = None;
-            }
-        }
-        for dir in [Dir::C2s, Dir::S2c] {
-            self.signal(dir);
-        }
-    }
-}
-
-/// The response a controller wrote for a held request: its object, with the request's
-/// id and `"jsonrpc"` filled in when it leaves them out.
-fn answer_for(request: &[u8], answer: Value) -> Value {
-    let Value::Object(mut a) = answer else {
-        return answer;
-    };
-    let id = serde_json::from_slice::<Value>(request)
-        .ok()
-        .and_then(|r| r.get("id").cloned());
-    if let (false, Some(id)) = (a.contains_key("id"), id) {
-        a.insert("id".into(), id);
-    }
-    if !a.contains_key("jsonrpc") {
-        a.shift_insert(0, "jsonrpc".into(), "2.0".into());
-    }
-    Value::Object(a)
 }
 
 /// Does the intercept's filter accept this message? Judged on the message alone (a

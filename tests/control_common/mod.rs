@@ -19,6 +19,8 @@ pub const SERVER: &str = concat!(
 
 pub struct Shim {
     child: Child,
+    /// The session speaks newline-delimited JSON, not Content-Length frames.
+    pub ndjson: bool,
     stdin: Arc<Mutex<Option<ChildStdin>>>,
     out: Arc<Mutex<Vec<u8>>>,
     reader: Option<JoinHandle<()>>,
@@ -45,6 +47,34 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The complete lines of `bytes`, parsed.
+pub fn lines_of(bytes: &[u8]) -> Vec<Value> {
+    let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    bytes[..end]
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect()
+}
+
+fn parse(bytes: &[u8], ndjson: bool) -> Vec<Value> {
+    if ndjson {
+        lines_of(bytes)
+    } else {
+        frames_of(bytes)
+    }
+}
+
+fn encode(v: &Value, ndjson: bool) -> Vec<u8> {
+    if ndjson {
+        let mut line = serde_json::to_vec(v).unwrap();
+        line.push(b'\n');
+        line
+    } else {
+        frame(v)
+    }
+}
+
 pub fn frame(v: &Value) -> Vec<u8> {
     let body = serde_json::to_vec(v).unwrap();
     let mut f = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
@@ -54,6 +84,11 @@ pub fn frame(v: &Value) -> Vec<u8> {
 
 impl Shim {
     pub fn start(home: &Path) -> Shim {
+        Shim::start_framed(home, false)
+    }
+
+    /// A shim whose server speaks newline-delimited JSON (`ndjson`) or Content-Length.
+    pub fn start_framed(home: &Path, ndjson: bool) -> Shim {
         let rec = home.join("rec.jsonl");
         let log = home.join("server-read.bin");
         let mut child = rpctap(home)
@@ -61,6 +96,7 @@ impl Shim {
             .arg(&rec)
             .args(["--", "python3", SERVER])
             .arg(&log)
+            .args(ndjson.then_some("ndjson"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -80,7 +116,7 @@ impl Shim {
                     }
                     let mut all = out.lock().unwrap();
                     all.extend_from_slice(&buf[..n]);
-                    let asks: Vec<Value> = frames_of(&all)
+                    let asks: Vec<Value> = parse(&all, ndjson)
                         .into_iter()
                         .filter(|f| f["method"] == "client/ask")
                         .collect();
@@ -88,7 +124,7 @@ impl Shim {
                     for ask in &asks[answered..] {
                         let answer = json!({"jsonrpc":"2.0","id":ask["id"],"result":"answered"});
                         if let Some(w) = stdin.lock().unwrap().as_mut() {
-                            let _ = w.write_all(&frame(&answer));
+                            let _ = w.write_all(&encode(&answer, ndjson));
                         }
                     }
                     answered = asks.len();
@@ -115,6 +151,7 @@ impl Shim {
         };
         Shim {
             child,
+            ndjson,
             stdin,
             out,
             reader: Some(reader),
@@ -146,7 +183,7 @@ impl Shim {
     pub fn wait_frames(&self, n: usize) -> Vec<Value> {
         let start = Instant::now();
         loop {
-            let got = frames_of(&self.received());
+            let got = parse(&self.received(), self.ndjson);
             if got.len() >= n {
                 return got;
             }
@@ -162,7 +199,8 @@ impl Shim {
     /// A client thread writing `messages`, each in two pieces split inside the frame.
     pub fn spawn_client(&self, messages: impl Iterator<Item = Value>) -> JoinHandle<()> {
         let stdin = self.stdin.clone();
-        let frames: Vec<Vec<u8>> = messages.map(|m| frame(&m)).collect();
+        let ndjson = self.ndjson;
+        let frames: Vec<Vec<u8>> = messages.map(|m| encode(&m, ndjson)).collect();
         std::thread::spawn(move || {
             for f in frames {
                 let (a, b) = f.split_at(f.len() / 2);
@@ -177,6 +215,11 @@ impl Shim {
                 }
             }
         })
+    }
+
+    /// The messages the client received so far.
+    pub fn messages(&self) -> Vec<Value> {
+        parse(&self.received(), self.ndjson)
     }
 
     /// Closes the client's side and waits for the shim: (what the client received, what
