@@ -183,6 +183,22 @@ impl Store {
         &self.rows
     }
 
+    /// What became of held row `i` (its last `release` line): `None` while it is still
+    /// held, or if it was never held.
+    pub fn release(&self, i: usize) -> Option<crate::record::ReleaseAction> {
+        if !self.rows.get(i)?.flags.has(Flags::HELD) {
+            return None;
+        }
+        // Held rows are pushed in row order.
+        let at = self.held.binary_search_by_key(&(i as u32), |h| h.0).ok()?;
+        let hold = self.held[at].1;
+        self.releases
+            .iter()
+            .rev()
+            .find(|r| r.hold == hold)
+            .map(|r| r.action)
+    }
+
     pub fn row(&self, i: usize) -> &Row {
         &self.rows[i]
     }
