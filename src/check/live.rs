@@ -218,6 +218,7 @@ mod tests {
             headers: None,
             redacted: false,
             oversized: None,
+            mark: Default::default(),
         })
     }
 

@@ -161,6 +161,7 @@ mod tests {
             headers: None,
             redacted: false,
             oversized: None,
+            mark: Default::default(),
         })
     }
 

@@ -258,6 +258,7 @@ impl Builder {
             headers: None,
             redacted: false,
             oversized: None,
+            mark: Default::default(),
         }));
     }
 
