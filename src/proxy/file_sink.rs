@@ -258,17 +258,13 @@ impl FileSink {
         }
         f.last_try = Instant::now();
         f.close_gaps();
-        match self.file.write_all(&f.pending) {
-            Ok(()) => {
-                let len = f.pending.len() as u64;
-                self.failure = None;
-                self.commit(len);
-            }
-            Err(_) => {
-                let _ = self.file.set_len(self.committed);
-                let _ =
-                    std::io::Seek::seek(&mut self.file, std::io::SeekFrom::Start(self.committed));
-            }
+        if let Ok(()) = self.file.write_all(&f.pending) {
+            let len = f.pending.len() as u64;
+            self.failure = None;
+            self.commit(len);
+        } else {
+            let _ = self.file.set_len(self.committed);
+            let _ = std::io::Seek::seek(&mut self.file, std::io::SeekFrom::Start(self.committed));
         }
     }
 }

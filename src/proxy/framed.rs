@@ -148,7 +148,7 @@ impl Framed {
         let mut rest = chunk;
         let raw_len = match self.raw {
             Raw::None => 0,
-            Raw::Bytes(n) => n.min(rest.len() as u64) as usize,
+            Raw::Bytes(n) => usize::try_from(n).map_or(rest.len(), |n| n.min(rest.len())),
             Raw::Line => memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1),
         };
         if raw_len > 0 || !matches!(self.raw, Raw::None) {
@@ -176,6 +176,8 @@ impl Framed {
         }
     }
 
+    // The frame is consumed here: what is forwarded is built from it.
+    #[allow(clippy::needless_pass_by_value)]
     fn frame<F: FnOnce()>(
         &mut self,
         p: &mut Pump<'_, F>,

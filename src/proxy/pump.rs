@@ -224,6 +224,8 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
     }
 
     /// Offers `bytes` (read from the source) to the tap and writes them on.
+    // Ownership is handed over: the read buffer ends here.
+    #[allow(clippy::needless_pass_by_value)]
     pub(super) fn forward(&mut self, dst: impl Write, bytes: Bytes) {
         let t = Micros::now();
         let n = bytes.len() as u64;

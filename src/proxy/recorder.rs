@@ -165,11 +165,11 @@ impl Recorder {
             TapMsg::Spilled(end) => rx.read_spill(end, |item| match item {
                 SpillItem::Data(lane, t, bytes) => {
                     self.progress.fetch_add(1, Ordering::Relaxed);
-                    self.data(lane, t, bytes)
+                    self.data(lane, t, bytes);
                 }
                 SpillItem::Lost(lane, t, n, why) => self.lost(lane, t, n, why),
                 SpillItem::Unreadable(n) => {
-                    self.lost(Lane::Stderr, Micros::now(), n, std::io::ErrorKind::Other)
+                    self.lost(Lane::Stderr, Micros::now(), n, std::io::ErrorKind::Other);
                 }
             }),
             TapMsg::Lost(lane, t, n, why) => self.lost(lane, t, n, why),
@@ -351,7 +351,9 @@ impl Recorder {
                     _ => None,
                 };
                 // An oversized frame's canonical header announces its length, not 0.
-                let announced = oversized.flatten().map_or(frame.body.len(), |n| n as usize);
+                let announced = oversized.flatten().map_or(frame.body.len(), |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                });
                 let headers = match framing {
                     Framing::Lsp if !is_canonical_head(&frame.head, announced) => {
                         Some(frame.head.clone())
@@ -469,7 +471,7 @@ impl Recorder {
                 None => return,
             };
             let line = self.stderr.split_to(end).freeze();
-            let text = trim_eol(line);
+            let text = trim_eol(&line);
             let seq = self.next_seq();
             self.emit(
                 &Event::Stderr(StderrEvent { seq, t, text }),
@@ -480,7 +482,7 @@ impl Recorder {
     }
 }
 
-fn trim_eol(line: Bytes) -> Bytes {
+fn trim_eol(line: &Bytes) -> Bytes {
     let mut end = line.len();
     if line[..end].ends_with(b"\n") {
         end -= 1;

@@ -70,7 +70,9 @@ struct Inner {
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A pump that panicked while holding the lock left a consistent vector behind.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -262,7 +264,7 @@ impl TapReceiver {
                     .inner
                     .wake
                     .wait_timeout(s, wait)
-                    .unwrap_or_else(|p| p.into_inner());
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 s.sleeping = false;
             }
         }
@@ -424,7 +426,7 @@ mod tests {
     #[test]
     fn a_sleeping_receiver_is_woken_and_sees_the_end() {
         let (tx, mut rx) = tap(1 << 20, None);
-        rx.last_data = Instant::now() - ACTIVE * 2;
+        rx.last_data = Instant::now().checked_sub(ACTIVE * 2).unwrap();
         let sender = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
             tx.send(TapMsg::Eof(Lane::C2s));

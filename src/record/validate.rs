@@ -2,9 +2,9 @@
 //! can embed it verbatim (`"msg":<body>`). It runs on every recorded message, so it only
 //! validates — no values are built — and it skips over string contents 64 bytes at a time.
 //!
-//! Accepted: what serde_json accepts as a whole document, without surrounding whitespace,
+//! Accepted: what `serde_json` accepts as a whole document, without surrounding whitespace,
 //! without line breaks between tokens (they would split the recording's line), and nested
-//! at most `MAX_DEPTH` deep (serde_json refuses deeper documents when the line is read).
+//! at most `MAX_DEPTH` deep (`serde_json` refuses deeper documents when the line is read).
 
 const MAX_DEPTH: usize = 120;
 
@@ -30,17 +30,16 @@ const SHORT: usize = 24;
 /// `os::json_bytes` of what is left of `b` from `at` on: a whole block, or the tail padded
 /// with plain bytes; and how many of the block's bytes are `b`'s.
 fn block_at(b: &[u8], at: usize) -> (crate::os::JsonBytes, usize) {
-    match b
+    if let Some(block) = b
         .get(at..at + BLOCK)
         .and_then(|s| <&[u8; BLOCK]>::try_from(s).ok())
     {
-        Some(block) => (crate::os::json_bytes(block), BLOCK),
-        None => {
-            let rest = &b[at.min(b.len())..];
-            let mut block = [b'a'; BLOCK];
-            block[..rest.len()].copy_from_slice(rest);
-            (crate::os::json_bytes(&block), rest.len())
-        }
+        (crate::os::json_bytes(block), BLOCK)
+    } else {
+        let rest = &b[at.min(b.len())..];
+        let mut block = [b'a'; BLOCK];
+        block[..rest.len()].copy_from_slice(rest);
+        (crate::os::json_bytes(&block), rest.len())
     }
 }
 
@@ -232,7 +231,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// What the recorder needs: serde_json reads it as one value with nothing around it,
+    /// What the recorder needs: `serde_json` reads it as one value with nothing around it,
     /// and it holds no line break.
     fn reference(b: &[u8]) -> bool {
         let Ok(raw) = serde_json::from_slice::<&serde_json::value::RawValue>(b) else {
@@ -305,8 +304,8 @@ mod tests {
             let text: Vec<u8> = (0..128)
                 .map(|_| {
                     seed = seed
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
                     if (seed >> 33) % 3 == 0 {
                         b'a'
                     } else {
@@ -356,7 +355,7 @@ mod tests {
     }
 
     /// Strings whose escapes, quotes and bad bytes fall at every offset around the block
-    /// boundaries, against serde_json.
+    /// boundaries, against `serde_json`.
     #[test]
     fn escapes_across_blocks() {
         for pad in 0..BLOCK + 3 {

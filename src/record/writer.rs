@@ -19,20 +19,17 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
 /// `,"<key>":"text"` or `,"<key>_b64":"…"` for text that may not be UTF-8.
 fn push_text(out: &mut Vec<u8>, key: &str, bytes: &[u8]) {
     out.push(b',');
-    match std::str::from_utf8(bytes) {
-        Ok(s) => {
-            push_str(out, key);
-            out.push(b':');
-            push_str(out, s);
-        }
-        Err(_) => {
-            push_str(out, &format!("{key}_b64"));
-            out.push(b':');
-            push_str(
-                out,
-                &base64::engine::general_purpose::STANDARD.encode(bytes),
-            );
-        }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        push_str(out, key);
+        out.push(b':');
+        push_str(out, s);
+    } else {
+        push_str(out, &format!("{key}_b64"));
+        out.push(b':');
+        push_str(
+            out,
+            &base64::engine::general_purpose::STANDARD.encode(bytes),
+        );
     }
 }
 
@@ -155,7 +152,7 @@ pub fn encode_event(out: &mut Vec<u8>, event: &Event) {
         }
         Event::Gap(g) => {
             let v = serde_json::json!({
-                "type": "gap", "t": g.t.to_rfc3339(), "dir": g.dir.map(|d| d.as_str()),
+                "type": "gap", "t": g.t.to_rfc3339(), "dir": g.dir.map(super::event::Dir::as_str),
                 "bytes": g.bytes, "reason": g.reason,
             });
             let _ = serde_json::to_writer(&mut *out, &v);
