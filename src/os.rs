@@ -258,8 +258,8 @@ pub fn peer_uid(stream: &std::os::unix::net::UnixStream) -> io::Result<u32> {
                 stream.as_raw_fd(),
                 libc::SOL_SOCKET,
                 libc::SO_PEERCRED,
-                (&mut cred as *mut libc::ucred).cast(),
-                &mut len,
+                (&raw mut cred).cast(),
+                &raw mut len,
             )
         };
         if r != 0 {

@@ -56,7 +56,7 @@ pub fn run(args: &SendArgs) -> anyhow::Result<ExitCode> {
     let cmd = Command::Send {
         to,
         message,
-        timeout_ms: Some(timeout.as_millis().max(1) as u64),
+        timeout_ms: Some(u64::try_from(timeout.as_millis().max(1)).unwrap_or(u64::MAX)),
     };
     // The shim says when its own wait ends; this one only covers a shim that went away.
     let reply = client

@@ -120,6 +120,7 @@ impl Client {
         Ok(self.writer.try_clone()?)
     }
 
+    #[allow(clippy::needless_continue)] // the `continue` says what a timeout does
     fn read_line(&mut self, deadline: Option<Instant>) -> Result<ServerLine, ClientError> {
         let mut line = Vec::new();
         loop {

@@ -207,6 +207,8 @@ mod dir_name {
     use crate::record::Dir;
     use serde::{Deserialize, Deserializer, Serializer};
 
+    // serde's `serialize_with` passes a reference.
+    #[allow(clippy::trivially_copy_pass_by_ref)]
     pub fn serialize<S: Serializer>(dir: &Dir, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(dir.as_str())
     }
@@ -222,18 +224,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn round_trip_request(text: &str, want: Request) {
+    fn round_trip_request(text: &str, want: &Request) {
         let got: Request = serde_json::from_str(text).unwrap();
-        assert_eq!(got, want);
+        assert_eq!(&got, want);
         let again: Request = serde_json::from_slice(&to_line(&got)).unwrap();
-        assert_eq!(again, want);
+        assert_eq!(&again, want);
     }
 
     #[test]
     fn commands_read_as_the_design_spells_them() {
         round_trip_request(
             r#"{"id":1,"cmd":"send","to":"server","message":{"jsonrpc":"2.0","id":5,"method":"x"},"timeout_ms":500}"#,
-            Request {
+            &Request {
                 id: 1,
                 cmd: Command::Send {
                     to: Peer::Server,
@@ -244,7 +246,7 @@ mod tests {
         );
         round_trip_request(
             r#"{"id":2,"cmd":"intercept","filter":"method:initialize","to":"both"}"#,
-            Request {
+            &Request {
                 id: 2,
                 cmd: Command::Intercept {
                     filter: "method:initialize".into(),
@@ -254,14 +256,14 @@ mod tests {
         );
         round_trip_request(
             r#"{"id":3,"cmd":"forward","hold":7}"#,
-            Request {
+            &Request {
                 id: 3,
                 cmd: Command::Forward { hold: 7 },
             },
         );
         round_trip_request(
             r#"{"id":4,"cmd":"edit","hold":7,"body":{"a":1}}"#,
-            Request {
+            &Request {
                 id: 4,
                 cmd: Command::Edit {
                     hold: 7,
@@ -271,21 +273,21 @@ mod tests {
         );
         round_trip_request(
             r#"{"id":5,"cmd":"drop","hold":8}"#,
-            Request {
+            &Request {
                 id: 5,
                 cmd: Command::Drop { hold: 8 },
             },
         );
         round_trip_request(
             r#"{"id":6,"cmd":"forward_all"}"#,
-            Request {
+            &Request {
                 id: 6,
                 cmd: Command::ForwardAll,
             },
         );
         round_trip_request(
             r#"{"id":7,"cmd":"answer","hold":9,"body":{"jsonrpc":"2.0","id":1,"result":null}}"#,
-            Request {
+            &Request {
                 id: 7,
                 cmd: Command::Answer {
                     hold: 9,
@@ -319,7 +321,7 @@ mod tests {
             r#"{"cmd":"forward_all"}"#,
             r#"{"id":1,"cmd":"send","to":"nobody","message":{}}"#,
             r#"{"id":-1,"cmd":"forward_all"}"#,
-            r#"[1,2]"#,
+            r"[1,2]",
         ] {
             assert!(serde_json::from_str::<Request>(bad).is_err(), "{bad}");
         }

@@ -173,7 +173,9 @@ impl Control {
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Tells `dir`'s pump to look for work; called with the state locked, after the
@@ -292,7 +294,7 @@ impl Control {
         conn.send(to_line(&Event::Held {
             hold,
             dir,
-            t: t.0.max(0) as u64,
+            t: u64::try_from(t.0).unwrap_or(0),
             body: json,
             text,
         }));
