@@ -221,12 +221,12 @@ impl App {
             errors_from: None,
             size: (80, 24),
             effects: Vec::new(),
-            charts: Default::default(),
+            charts: super::chart::Charts::default(),
             detail_key: None,
             detail_lines: Vec::new(),
             now: None,
             dirty: true,
-            act: Default::default(),
+            act: super::interact::Interact::default(),
         };
         app.rebuild_view();
         app
@@ -251,10 +251,10 @@ impl App {
         self.search = None;
         self.errors_from = None;
         (self.cursor, self.top, self.detail_scroll) = (0, 0, 0);
-        self.charts = Default::default();
+        self.charts = super::chart::Charts::default();
         // What was held, composed or intercepted belonged to the sessions' connections,
         // which the loop drops with their feeds.
-        self.act = Default::default();
+        self.act = super::interact::Interact::default();
         self.page = Page::Viewer;
         self.rebuild_view();
     }
@@ -392,7 +392,7 @@ impl App {
         if recheck {
             for row in touched {
                 let r = Ref {
-                    session: s as u32,
+                    session: u32::try_from(s).unwrap_or(u32::MAX),
                     row,
                 };
                 if let Some(pos) = self.timeline.pos_of(r) {

@@ -165,7 +165,7 @@ async fn run(
                 }
                 Err(e) => return format!("the control connection failed: {e}"),
             },
-            _ = feeds.closed() => return "closed".to_owned(),
+            () = feeds.closed() => return "closed".to_owned(),
         }
     }
 }

@@ -226,24 +226,21 @@ fn pair(app: &App, store: &Store, i: usize, out: &mut Vec<Segs>) {
         )]),
     }
     out.push(Vec::new());
-    match resp {
-        Some(p) => {
-            let lat = store
-                .latency(p)
-                .map(crate::fmt::latency)
-                .unwrap_or_default();
-            out.push(vec![(format!("── response after {lat} ──"), bold())]);
-            meta(app, store, p, out);
-            out.push(Vec::new());
-            body(store, p, out);
-        }
-        None => {
-            let (text, color) = match store.status(i) {
-                Status::Cancelled => ("── cancelled, no response", Color::Magenta),
-                _ => ("── no response yet (pending)", Color::Yellow),
-            };
-            out.push(vec![(text.into(), Style::default().fg(color))]);
-        }
+    if let Some(p) = resp {
+        let lat = store
+            .latency(p)
+            .map(crate::fmt::latency)
+            .unwrap_or_default();
+        out.push(vec![(format!("── response after {lat} ──"), bold())]);
+        meta(app, store, p, out);
+        out.push(Vec::new());
+        body(store, p, out);
+    } else {
+        let (text, color) = match store.status(i) {
+            Status::Cancelled => ("── cancelled, no response", Color::Magenta),
+            _ => ("── no response yet (pending)", Color::Yellow),
+        };
+        out.push(vec![(text.into(), Style::default().fg(color))]);
     }
 }
 

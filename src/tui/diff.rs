@@ -145,8 +145,8 @@ impl DiffView {
                     out.push(Line::styled(printable(l), Style::new().fg(color)));
                 }
             }
-            Change::Added(rb) => self.one_side(&mut out, "only in B", &self.b, *rb),
-            Change::Removed(ra) => self.one_side(&mut out, "only in A", &self.a, *ra),
+            Change::Added(rb) => Self::one_side(&mut out, "only in B", &self.b, *rb),
+            Change::Removed(ra) => Self::one_side(&mut out, "only in A", &self.a, *ra),
         }
         if let Some(l) = self.method_of(change).and_then(|m| self.cmp.latency.get(m)) {
             out.push(Line::from(""));
@@ -169,7 +169,7 @@ impl DiffView {
         }
     }
 
-    fn one_side(&self, out: &mut Vec<Line<'static>>, what: &str, store: &Store, row: usize) {
+    fn one_side(out: &mut Vec<Line<'static>>, what: &str, store: &Store, row: usize) {
         out.push(Line::from(format!("{} — {what}", describe(store, row))));
         for (title, body) in [
             ("request", Some(store.body(row))),

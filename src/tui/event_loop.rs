@@ -70,6 +70,8 @@ impl Feeds {
     }
 
     /// Writes a command to session `session`'s shim, connecting (again) if needed.
+    // The socket and id are kept for the connection made here.
+    #[allow(clippy::needless_pass_by_value)]
     fn control(
         &mut self,
         session: usize,
@@ -122,7 +124,7 @@ where
         tokio::select! {
             biased;
             ev = input.next() => match ev {
-                Some(Ok(ev)) => app.update(to_action(ev)),
+                Some(Ok(ev)) => app.update(to_action(&ev)),
                 Some(Err(e)) => return Err(e),
                 None => {
                     // The input ended (a test's keys ran out): show the final state.
@@ -163,13 +165,15 @@ fn start_listing(app: &App) -> Option<JoinHandle<Listing>> {
     let catalog = app.hub.as_ref()?.catalog.clone()?;
     Some(tokio::task::spawn_blocking(move || {
         // A listing that panicked leaves the catalog as usable as before.
-        let mut c = catalog.lock().unwrap_or_else(|e| e.into_inner());
+        let mut c = catalog
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         c.listing()
     }))
 }
 
-fn to_action(ev: TermEvent) -> Action {
-    match ev {
+fn to_action(ev: &TermEvent) -> Action {
+    match *ev {
         TermEvent::Key(k) => Action::Key(k),
         TermEvent::Mouse(m) => Action::Mouse(m),
         TermEvent::Resize(w, h) => Action::Resize(w, h),

@@ -26,7 +26,7 @@ pub fn edit(text: &str) -> Result<String, String> {
     let cmd = format!("{} \"$1\"", editor());
     let argv = ["sh", "-c", &cmd, "sh"]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .chain([file.0.to_string_lossy().into_owned()])
         .collect::<Vec<_>>();
     let status = crate::child::run_in_terminal(&argv).map_err(|e| e.to_string())?;
@@ -60,7 +60,7 @@ impl TempFile {
                     f.write_all(b"\n")?;
                     return Ok(t);
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e),
             }
         }

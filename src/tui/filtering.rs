@@ -16,7 +16,7 @@ impl App {
         let text = match kind {
             PromptKind::Filter => {
                 let t = self.crit.filter.as_ref().map(|f| f.text.clone());
-                self.filter_before = t.clone();
+                self.filter_before.clone_from(&t);
                 t.unwrap_or_default()
             }
             // A new search starts empty (the last ones are a ↑ away in the history).
@@ -33,10 +33,9 @@ impl App {
             return;
         };
         let history: &[String] = match p.kind {
-            PromptKind::Filter => &self.filter_history,
+            PromptKind::Filter | PromptKind::Intercept => &self.filter_history,
             PromptKind::Search => &self.search_history,
             PromptKind::Save => &[],
-            PromptKind::Intercept => &self.filter_history,
         };
         let edit = p.key(k, history);
         let (kind, text) = (p.kind, p.text.clone());

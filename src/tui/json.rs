@@ -246,7 +246,7 @@ mod tests {
             .map(|segs| segs.iter().map(|(t, _)| t.as_str()).collect())
             .collect();
         assert_eq!(lines.len(), 2 * depth + 1);
-        let widest = lines.iter().map(|l| l.len()).max().unwrap();
+        let widest = lines.iter().map(std::string::String::len).max().unwrap();
         assert!(widest <= 2 * MAX_INDENT + 12, "a line of {widest} bytes");
         assert_eq!(
             lines[depth],

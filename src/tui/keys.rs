@@ -11,8 +11,12 @@ use crossterm::event::{
 /// Lines or rows one wheel notch moves.
 const WHEEL: isize = 3;
 
+// The key map: one arm per key, read as a table.
+#[allow(clippy::too_many_lines)]
 pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
-    use KeyCode::*;
+    use KeyCode::{
+        BackTab, Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up,
+    };
     if k.kind == KeyEventKind::Release {
         return None;
     }
@@ -53,7 +57,7 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
             Char('g') | Home => Action::ProblemsMove(isize::MIN / 2),
             Char('G') | End => Action::ProblemsMove(isize::MAX / 2),
             Enter => Action::ProblemsJump,
-            Esc | Char('P') | Char('q') => Action::ToggleProblems,
+            Esc | Char('P' | 'q') => Action::ToggleProblems,
             _ => return None,
         });
     }
@@ -119,7 +123,7 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
 /// The resend comparison's and the held view's keys, while one is open.
 fn interactive(app: &App, k: KeyEvent) -> Option<Action> {
     use super::interact::Decision;
-    use KeyCode::*;
+    use KeyCode::{Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Up};
     if app.act.resend.is_some() {
         return Some(match k.code {
             // (`r` is not taken: it resends again, or reattaches a feed that was cut off.)
@@ -143,7 +147,7 @@ fn interactive(app: &App, k: KeyEvent) -> Option<Action> {
         Char('e') => Action::HeldCompose(false),
         Char('r') => Action::HeldCompose(true),
         Char('i') => Action::OpenPrompt(PromptKind::Intercept),
-        Esc | Char('H') | Char('q') => Action::ToggleHeld,
+        Esc | Char('H' | 'q') => Action::ToggleHeld,
         _ => return None,
     })
 }

@@ -32,7 +32,7 @@ pub fn short_kind(kind: Kind, protocol: Option<Protocol>) -> &'static str {
 /// The framing: `lsp` in an LSP session, `Content-Length` in any other (DAP).
 pub fn framing(framing: Framing, protocol: Option<Protocol>) -> &'static str {
     match (framing, protocol) {
-        (Framing::Lsp, Some(Protocol::Lsp)) | (Framing::Lsp, None) => "lsp",
+        (Framing::Lsp, Some(Protocol::Lsp) | None) => "lsp",
         (Framing::Lsp, Some(_)) => "Content-Length",
         (Framing::Ndjson, _) => "ndjson",
     }

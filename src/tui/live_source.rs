@@ -13,6 +13,7 @@
 
 use super::source::{Out, Update, BATCH, CHUNK};
 use crate::record::Event;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use tokio::io::AsyncReadExt;
 
@@ -93,9 +94,10 @@ fn early_end(unfinished: usize) -> String {
                    while this viewer was behind, and the rest was not received"
         .to_owned();
     if unfinished > 0 {
-        msg.push_str(&format!(
+        let _ = write!(
+            msg,
             " (an unfinished line of {unfinished} bytes was dropped)"
-        ));
+        );
     }
     msg
 }
@@ -114,6 +116,7 @@ mod tests {
         r#"{"type":"exit","t":"2026-11-21T10:00:02.000000Z","code":0,"signal":null}"#;
 
     /// Serves `text` to the first viewer on a socket in `dir`, then closes.
+    #[allow(clippy::unused_async)] // awaited beside the viewer it serves
     async fn serve(dir: &std::path::Path, text: String) -> PathBuf {
         let socket = dir.join("1.sock");
         let listener = tokio::net::UnixListener::bind(&socket).unwrap();

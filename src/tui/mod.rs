@@ -48,7 +48,8 @@ use std::path::{Path, PathBuf};
 
 /// A session for a recording file, its store sized for the file.
 pub fn file_session(path: &Path) -> Session {
-    let size = std::fs::metadata(path).map_or(0, |m| m.len() as usize);
+    let size =
+        std::fs::metadata(path).map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));
     // Until the recording's header is read, the file name labels it.
     let label = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     Session::new(label.unwrap_or_default(), Some(path.to_path_buf()), size)
@@ -61,7 +62,7 @@ pub fn target_session(t: &Target) -> Session {
         Source::Live { .. } => Session::new("", None, 0),
     };
     if !t.label.is_empty() {
-        s.label = t.label.clone();
+        s.label.clone_from(&t.label);
     }
     s
 }
@@ -98,6 +99,7 @@ pub async fn view_hub() -> anyhow::Result<()> {
 }
 
 async fn interactive(mut app: App, mut feeds: Feeds) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!("the TUI needs a terminal; to print a recording use `rpctap cat`");
     }
@@ -105,7 +107,6 @@ async fn interactive(mut app: App, mut feeds: Feeds) -> anyhow::Result<()> {
     let input = crossterm::event::EventStream::new();
     // SIGTERM and SIGHUP (the terminal closing) end the viewer like `q`, so that the
     // terminal is restored; in raw mode Ctrl-C arrives as a key, not as SIGINT.
-    use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let result = tokio::select! {

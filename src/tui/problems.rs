@@ -21,7 +21,7 @@ pub fn entries(app: &App) -> Vec<Entry> {
     for (s, session) in app.timeline.sessions.iter().enumerate() {
         for index in 0..session.store.problems.all().len() {
             out.push(Entry {
-                session: s as u32,
+                session: u32::try_from(s).unwrap_or(u32::MAX),
                 index,
             });
         }

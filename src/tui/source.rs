@@ -316,7 +316,7 @@ mod tests {
         loop {
             match rx.recv().await.expect("source alive").update {
                 Update::Events(e) => return e,
-                Update::CaughtUp | Update::Skipped { .. } => continue,
+                Update::CaughtUp | Update::Skipped { .. } => {}
                 other => panic!("unexpected {other:?}"),
             }
         }

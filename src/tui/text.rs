@@ -6,6 +6,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
+use std::fmt::Write as _;
 use unicode_width::UnicodeWidthChar;
 
 /// A logical line: styled segments, unbounded in width.
@@ -50,11 +51,10 @@ pub fn visible(bytes: &[u8], style: Style, out: &mut Vec<Segs>) {
         }
         if !chunk.invalid().is_empty() {
             flush(&mut run, &mut line);
-            let hex: String = chunk
-                .invalid()
-                .iter()
-                .map(|b| format!("\\x{b:02x}"))
-                .collect();
+            let hex = chunk.invalid().iter().fold(String::new(), |mut s, b| {
+                let _ = write!(s, "\\x{b:02x}");
+                s
+            });
             line.push((hex, escape_style()));
         }
     }
@@ -110,7 +110,7 @@ mod tests {
     use super::*;
 
     fn plain(lines: &[Line]) -> Vec<String> {
-        lines.iter().map(|l| l.to_string()).collect()
+        lines.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]

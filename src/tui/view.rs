@@ -4,6 +4,9 @@
 //!
 //! Not responsible for: deciding what a filter expression means (see `query`), drawing.
 
+// Row and session indices are u32 here as in the store (see `session::store`).
+#![allow(clippy::cast_possible_truncation)]
+
 use crate::record::{Event, Micros};
 use crate::rpc::Kind;
 use crate::session::Store;

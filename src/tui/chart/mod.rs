@@ -7,6 +7,15 @@
 //! same message in the list. State and key handling live here; drawing is in
 //! `render::timeline`, `render::stats` and `render::spark`.
 
+// Chart arithmetic: seconds in a fixed ring, columns of the chart's area and row indices
+// of the store (u32 by design, see `session::store`) cross integer widths here, all
+// bounded by the ring, the area or the store; float scales saturate when cast.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 pub mod rates;
 pub mod spans;
 pub mod table;
@@ -60,7 +69,7 @@ pub enum ChartAction {
 /// Keys that mean something else in the timeline and stats views, and `T`/`S` anywhere in
 /// the viewer; `None` leaves the key to the list's map (filter, search, follow, marks…).
 pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
-    use KeyCode::*;
+    use KeyCode::{Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Up};
     if k.modifiers.contains(KeyModifiers::CONTROL) {
         return None;
     }
@@ -99,16 +108,13 @@ pub fn mouse(app: &App, m: crossterm::event::MouseEvent) -> Option<Action> {
         MouseEventKind::Down(MouseButton::Left)
             if rows.contains(ratatui::layout::Position::new(m.column, m.row)) =>
         {
-            let (top, sel) = match app.charts.mode {
-                Mode::Timeline => {
-                    let sp = &app.charts.spans;
-                    let sel = sp.selected(app);
-                    (sp.top_for(sel, rows.height as usize), sel.unwrap_or(0))
-                }
-                _ => {
-                    let t = &app.charts.table;
-                    (t.top_for(rows.height as usize), t.cursor)
-                }
+            let (top, sel) = if app.charts.mode == Mode::Timeline {
+                let sp = &app.charts.spans;
+                let sel = sp.selected(app);
+                (sp.top_for(sel, rows.height as usize), sel.unwrap_or(0))
+            } else {
+                let t = &app.charts.table;
+                (t.top_for(rows.height as usize), t.cursor)
             };
             let at = top + (m.row - rows.y) as usize;
             Some(Action::Chart(ChartAction::Move(at as isize - sel as isize)))

@@ -46,6 +46,7 @@ impl Window {
     }
 
     /// This window zoomed by `factor` (< 1 zooms in) keeping time `at` where it is.
+    #[must_use]
     pub fn zoom(&self, factor: f64, at: i64) -> Window {
         let span = ((self.span as f64 * factor).round() as i64).clamp(MIN_SPAN, MAX_SPAN);
         let left = (at.saturating_sub(self.start)) as f64 / self.span.max(1) as f64;

@@ -39,6 +39,8 @@ impl Parts {
     }
 }
 
+// One span after the other, in the order they show.
+#[allow(clippy::too_many_lines)]
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, bar());
     let sessions = &app.timeline.sessions;

@@ -9,6 +9,7 @@ use crate::tui::hub::Hub;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
+use std::fmt::Write as _;
 
 /// Column widths; the recording's path takes what is left.
 const MARK: usize = 2;
@@ -47,7 +48,11 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
     let area = areas.hub();
     let mut what = format!("  {} in {}", hub.items.len(), hub.dir.display());
     if !hub.marks.is_empty() {
-        what += &format!("  ·  {} marked: Enter opens them merged", hub.marks.len());
+        let _ = write!(
+            what,
+            "  ·  {} marked: Enter opens them merged",
+            hub.marks.len()
+        );
     }
     title(
         area,
@@ -92,7 +97,7 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
     let top = hub.top(rows);
     for (n, item) in hub.items.iter().enumerate().skip(top).take(rows) {
         let y = area.y + 2 + (n - top) as u16;
-        let mut line = row(item, hub, wide);
+        let mut text = row(item, hub, wide);
         if n == hub.cursor {
             let sel = Style::default()
                 .bg(Color::Indexed(24))
@@ -105,9 +110,9 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
                 },
                 sel,
             );
-            line = line.patch_style(sel);
+            text = text.patch_style(sel);
         }
-        buf.set_line(area.x, y, &line, area.width);
+        buf.set_line(area.x, y, &text, area.width);
     }
 }
 

@@ -20,7 +20,7 @@ fn dim() -> Style {
 }
 
 /// The overlay's box: most of the screen, centred.
-fn boxed(screen: Rect, title: String, keys: &str, buf: &mut Buffer) -> Rect {
+fn boxed(screen: Rect, title: &str, keys: &str, buf: &mut Buffer) -> Rect {
     let w = screen.width.saturating_sub(4).max(20).min(screen.width);
     let h = screen.height.saturating_sub(2).max(5).min(screen.height);
     let area = Rect::new(
@@ -34,7 +34,7 @@ fn boxed(screen: Rect, title: String, keys: &str, buf: &mut Buffer) -> Rect {
         .borders(Borders::ALL)
         .border_style(Style::default().fg(Color::LightYellow))
         .title(Span::styled(
-            format!(" {} ", printable(&title)),
+            format!(" {} ", printable(title)),
             Style::default().add_modifier(Modifier::BOLD),
         ))
         .title_bottom(Line::from(format!(" {keys} ")).right_aligned());
@@ -82,7 +82,7 @@ fn compose(c: &Compose, screen: Rect, buf: &mut Buffer) -> Position {
         }
         _ => "Ctrl-S send  Ctrl-O $EDITOR  Esc cancel",
     };
-    let inner = boxed(screen, c.title(), keys, buf);
+    let inner = boxed(screen, &c.title(), keys, buf);
     let reply_h = match (&c.reply, c.waiting) {
         (None, None) => 0,
         _ => (inner.height / 3).max(2),
@@ -164,7 +164,7 @@ fn held(app: &App, screen: Rect, buf: &mut Buffer) {
         });
     let title = format!("Held: {}  ·  {filter}", list.len());
     let keys = "a forward  e edit  d drop  A all  r answer  i filter  Esc close";
-    let inner = boxed(screen, title, keys, buf);
+    let inner = boxed(screen, &title, keys, buf);
     if list.is_empty() {
         let msg = "nothing held yet: matching messages wait here until you decide";
         buf.set_stringn(inner.x + 1, inner.y, msg, inner.width as usize, dim());
@@ -215,7 +215,7 @@ fn resend(app: &App, r: &Resend, screen: Rect, buf: &mut Buffer) {
     let what = crate::replay::describe(store, r.request);
     let inner = boxed(
         screen,
-        format!("resend {what}"),
+        &format!("resend {what}"),
         "j/k scroll  Esc close",
         buf,
     );

@@ -2,6 +2,16 @@
 //! The layout is a function too, shared with the mouse and scrolling code so that what is
 //! clicked is what was drawn.
 
+// Cell geometry: ratatui's coordinates are u16, and what is cast to them are columns and
+// rows computed from, and checked against, the area being drawn; floats (chart scales)
+// saturate when cast. Wrapping a count there would draw in the wrong cell, never index
+// out of bounds (the buffer clips).
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 mod header;
 mod help;
 mod hub;

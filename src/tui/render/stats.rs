@@ -320,6 +320,7 @@ fn percentile_bar(s: &MethodStats, a: LogAxis, x: u16, y: u16, buf: &mut Buffer)
 
 /// The selected method's latencies in logarithmic buckets, one column each.
 fn histogram(line: &TableLine, area: Rect, buf: &mut Buffer) {
+    const EIGHTHS: [&str; 9] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
     let s = &line.stats;
     let head = vec![
         Span::styled(
@@ -353,7 +354,6 @@ fn histogram(line: &TableLine, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     let peak = counts.iter().copied().max().unwrap_or(1).max(1);
-    const EIGHTHS: [&str; 9] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
     let h = usize::from(plot.height);
     for (c, &n) in counts.iter().enumerate() {
         // Heights in eighths of a line; any non-empty bucket shows at least one eighth.

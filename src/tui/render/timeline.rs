@@ -164,6 +164,7 @@ fn draw_title(app: &App, area: Rect, sel: Option<usize>, w: Window, buf: &mut Bu
 /// Requests over the whole session, one column per stretch of time, with the window
 /// highlighted.
 fn overview(app: &App, w: Window, area: Rect, buf: &mut Buffer) {
+    const BARS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
     let items = &app.charts.spans.items;
     let (Some(&first), Some(&last)) = (items.first(), items.last()) else {
         return;
@@ -186,13 +187,12 @@ fn overview(app: &App, w: Window, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     let max = counts.iter().copied().max().unwrap_or(0).max(1);
-    const BARS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
     let (w0, w1) = (
         whole.col(w.start, area.width),
         whole.col(w.end(), area.width),
     );
     for (c, &n) in counts.iter().enumerate() {
-        let inside = (c as i64) >= w0.min(area.width as i64 - 1) && (c as i64) <= w1.max(w0);
+        let inside = (c as i64) >= w0.min(i64::from(area.width) - 1) && (c as i64) <= w1.max(w0);
         let style = if inside {
             Style::default().fg(Color::White).bg(Color::Indexed(238))
         } else {
