@@ -53,7 +53,7 @@ fn main() -> ExitCode {
         Some("__echo") => echo(&args[2..]).map_err(|e| format!("echo server: {e}")),
         Some("__relay") => {
             return match peers::relay(&args[2..]) {
-                Ok(code) => ExitCode::from(code as u8),
+                Ok(code) => ExitCode::from(u8::try_from(code & 0xff).unwrap_or(1)),
                 Err(e) => {
                     eprintln!("relay: {e}");
                     ExitCode::FAILURE

@@ -32,7 +32,7 @@ fn session() -> Store {
             headers: None,
             redacted: false,
             oversized: None,
-            mark: Default::default(),
+            mark: rpctap::record::Mark::default(),
         }));
     };
     let mut id = 0u64;

@@ -123,9 +123,9 @@ fn a_request_sent_to_the_client_gets_the_clients_answer() {
 
 #[test]
 fn notifications_timeouts_and_bad_input() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = temp();
     let shim = Shim::start(dir.path());
-    use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&shim.control)
         .unwrap()
         .permissions()

@@ -189,7 +189,7 @@ fn event(seq: u64, t: Micros, step: Step) -> Event {
         headers: None,
         redacted: false,
         oversized: None,
-        mark: Default::default(),
+        mark: rpctap::record::Mark::default(),
     })
 }
 

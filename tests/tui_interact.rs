@@ -45,6 +45,7 @@ fn stand_in(dir: &std::path::Path, mut script: Script) -> (PathBuf, mpsc::Receiv
     (dir.join("1.sock"), rx)
 }
 
+#[allow(clippy::needless_pass_by_value)] // replies are built inline
 fn ok(w: &mut dyn Write, r: Reply) {
     w.write_all(&to_line(&r)).unwrap();
 }
@@ -282,7 +283,7 @@ async fn a_refused_command_says_why_and_a_gone_shim_clears_what_was_held() {
             ok(
                 w,
                 Reply::error(req.id, "another viewer holds the intercept"),
-            )
+            );
         }),
     );
     let mut r = Running::start(Feeds::new(), live_app(feed.clone()));

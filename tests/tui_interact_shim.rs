@@ -67,6 +67,7 @@ impl Shim {
         }
     }
 
+    #[allow(clippy::needless_pass_by_value)] // messages are built inline (json!)
     fn send(&mut self, v: Value) {
         self.stdin.write_all(&common::lsp(&v.to_string())).unwrap();
         self.stdin.flush().unwrap();

@@ -161,7 +161,7 @@ mod tests {
             headers: None,
             redacted: false,
             oversized: None,
-            mark: Default::default(),
+            mark: crate::record::Mark::default(),
         })
     }
 

@@ -258,7 +258,7 @@ impl Builder {
             headers: None,
             redacted: false,
             oversized: None,
-            mark: Default::default(),
+            mark: crate::record::Mark::default(),
         }));
     }
 
