@@ -1,10 +1,10 @@
 //! JSON-RPC 2.0 rules: the shape of requests, notifications and responses, ids, the
 //! error object, pairing of responses with requests, and the framing of bodies.
 
+use super::json::Json;
 use super::{rules, Msg, Out};
 use crate::record::Dir;
 use crate::wire::Framing;
-use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// How many answered ids per direction are remembered to recognise a second answer; an
@@ -17,17 +17,17 @@ const MAX_WAITING: usize = 1 << 16;
 pub(crate) enum Shape<'a> {
     Request {
         method: &'a str,
-        params: Option<&'a Value>,
+        params: Option<Json<'a>>,
     },
     Notification {
         method: &'a str,
-        params: Option<&'a Value>,
+        params: Option<Json<'a>>,
     },
     Response {
         /// The method of the request it answers, when that request was seen.
         method: Option<String>,
-        result: Option<&'a Value>,
-        id: &'a Value,
+        result: Option<Json<'a>>,
+        id: Json<'a>,
     },
     /// Too broken for any further rule.
     Broken,
@@ -69,22 +69,22 @@ impl Recent {
 }
 
 /// An id as a map key: `1` and `"1"` differ.
-pub(crate) fn key(id: &Value) -> String {
+pub(crate) fn key(id: Json) -> String {
     id.to_string()
 }
 
 impl Pairing {
     /// Did `dir` ever send a request with this id (as far as the window reaches)?
-    pub fn sent(&self, dir: Dir, id: &Value) -> bool {
+    pub fn sent(&self, dir: Dir, id: Json) -> bool {
         self.sent[dir as usize].set.contains(&key(id))
     }
 
     /// Checks the JSON-RPC shape of one message object and pairs it.
     pub fn shape<'a>(&mut self, msg: &Msg<'a>, out: &mut Out) -> Shape<'a> {
-        let obj = msg.obj;
+        let obj = msg.value;
         match obj.get("jsonrpc") {
             None => out.push(&rules::VERSION, "no \"jsonrpc\" member"),
-            Some(Value::String(s)) if s == "2.0" => {}
+            Some(v) if v.as_str() == Some("2.0") => {}
             Some(v) => out.push(&rules::VERSION, format!("\"jsonrpc\" is {v}, not \"2.0\"")),
         }
         let params = obj.get("params");
@@ -93,9 +93,9 @@ impl Pairing {
                 out.push(&rules::SHAPE, "`params` is neither an object nor an array");
             }
         }
-        match obj.get("method") {
-            Some(Value::String(method)) => self.call(msg, method, params, out),
-            Some(_) => {
+        match obj.get("method").map(|m| m.as_str()) {
+            Some(Some(method)) => self.call(msg, method, params, out),
+            Some(None) => {
                 out.push(&rules::SHAPE, "`method` is not a string");
                 Shape::Broken
             }
@@ -107,16 +107,16 @@ impl Pairing {
         &mut self,
         msg: &Msg<'a>,
         method: &'a str,
-        params: Option<&'a Value>,
+        params: Option<Json<'a>>,
         out: &mut Out,
     ) -> Shape<'a> {
-        if msg.obj.contains_key("result") || msg.obj.contains_key("error") {
+        if msg.value.contains_key("result") || msg.value.contains_key("error") {
             out.push(
                 &rules::SHAPE,
                 "a message with `method` carries no `result` or `error`",
             );
         }
-        let Some(id) = msg.obj.get("id") else {
+        let Some(id) = msg.value.get("id") else {
             return Shape::Notification { method, params };
         };
         if !id_type(id, out) {
@@ -147,7 +147,7 @@ impl Pairing {
     }
 
     fn response<'a>(&mut self, msg: &Msg<'a>, out: &mut Out) -> Shape<'a> {
-        let obj = msg.obj;
+        let obj = msg.value;
         let (result, error) = (obj.get("result"), obj.get("error"));
         let Some(id) = obj.get("id") else {
             let what = if result.is_some() || error.is_some() {
@@ -185,7 +185,7 @@ impl Pairing {
     }
 
     /// Pairs a response travelling `dir` with a request that travelled the other way.
-    fn pair(&mut self, dir: Dir, id: &Value, out: &mut Out) -> Option<String> {
+    fn pair(&mut self, dir: Dir, id: Json, out: &mut Out) -> Option<String> {
         let r = dir.other() as usize;
         let k = key(id);
         match self.waiting[r].remove(&k) {
@@ -212,11 +212,11 @@ impl Pairing {
 }
 
 /// Checks an id's type; false when it is unusable.
-fn id_type(id: &Value, out: &mut Out) -> bool {
+fn id_type(id: Json, out: &mut Out) -> bool {
     match id {
-        Value::String(_) | Value::Null => true,
-        Value::Number(n) => {
-            if !(n.is_i64() || n.is_u64()) {
+        _ if id.is_string() || id.is_null() => true,
+        n if n.is_number() => {
+            if !n.is_integer() {
                 out.push(&rules::ID_STYLE, format!("id {n} has a fractional part"));
             }
             true
@@ -234,12 +234,12 @@ fn id_type(id: &Value, out: &mut Out) -> bool {
     }
 }
 
-fn error_object(e: &Value, out: &mut Out) {
-    let Some(e) = e.as_object() else {
+fn error_object(e: Json, out: &mut Out) {
+    if !e.is_object() {
         return out.push(&rules::ERROR_OBJECT, "`error` is not an object");
-    };
+    }
     match e.get("code") {
-        Some(Value::Number(n)) if n.is_i64() => {}
+        Some(n) if n.as_i64().is_some() => {}
         Some(v) => out.push(
             &rules::ERROR_OBJECT,
             format!("`error.code` {v} is not an integer"),
@@ -247,7 +247,7 @@ fn error_object(e: &Value, out: &mut Out) {
         None => out.push(&rules::ERROR_OBJECT, "`error` has no `code`"),
     }
     match e.get("message") {
-        Some(Value::String(_)) => {}
+        Some(m) if m.is_string() => {}
         Some(_) => out.push(&rules::ERROR_OBJECT, "`error.message` is not a string"),
         None => out.push(&rules::ERROR_OBJECT, "`error` has no `message`"),
     }
@@ -256,7 +256,8 @@ fn error_object(e: &Value, out: &mut Out) {
 /// A body that is not JSON: a framing mistake when the body holds one complete message
 /// plus more (or is one cut short), plain invalid JSON otherwise.
 pub(crate) fn unparsable(framing: Framing, body: &[u8], e: &serde_json::Error, out: &mut Out) {
-    let mut values = serde_json::Deserializer::from_slice(body).into_iter::<Value>();
+    let mut values =
+        serde_json::Deserializer::from_slice(body).into_iter::<serde::de::IgnoredAny>();
     let first_ok = matches!(values.next(), Some(Ok(_)));
     let end = values.byte_offset();
     match framing {

@@ -7,6 +7,7 @@
 //! DAP: a request, response or event against `<Command>Request`, `<Command>Response`,
 //! `<Event>Event`. Methods and commands a schema does not name are extensions: skipped.
 
+use super::json::Json;
 use super::jsonrpc::Shape;
 use super::{rules, Msg, Out, Rule};
 use jsonschema::{Draft, Validator, ValidatorMap};
@@ -191,16 +192,16 @@ pub(crate) fn check_mcp(rev: &str, msg: &Msg, shape: &Shape, out: &mut Out) {
     let Some(schema) = mcp(rev) else {
         return;
     };
-    let whole = msg.value;
+    let whole = || msg.value.to_value();
     match shape {
         Shape::Request { method, .. } => {
             if let Some(def) = schema.requests.get(*method) {
-                report(out, &rules::SCHEMA_MCP, method, schema.check(def, whole));
+                report(out, &rules::SCHEMA_MCP, method, schema.check(def, &whole()));
             }
         }
         Shape::Notification { method, .. } => {
             if let Some(def) = schema.notifications.get(*method) {
-                report(out, &rules::SCHEMA_MCP, method, schema.check(def, whole));
+                report(out, &rules::SCHEMA_MCP, method, schema.check(def, &whole()));
             }
         }
         Shape::Response {
@@ -229,7 +230,7 @@ pub(crate) fn check_mcp(rev: &str, msg: &Msg, shape: &Shape, out: &mut Out) {
                 out,
                 &rules::SCHEMA_MCP,
                 &format!("{method} result"),
-                schema.check_any(&defs, result),
+                schema.check_any(&defs, &result.to_value()),
             );
         }
         _ => {}
@@ -237,7 +238,7 @@ pub(crate) fn check_mcp(rev: &str, msg: &Msg, shape: &Shape, out: &mut Out) {
 }
 
 /// Checks a DAP message as a whole. `command` is the request's for a response.
-pub(crate) fn check_dap(value: &Value, ty: &str, name: &str, success: bool, out: &mut Out) {
+pub(crate) fn check_dap(value: Json, ty: &str, name: &str, success: bool, out: &mut Out) {
     let schema = dap();
     let def = match ty {
         "request" => schema.requests.get(name).cloned(),
@@ -256,7 +257,7 @@ pub(crate) fn check_dap(value: &Value, ty: &str, name: &str, success: bool, out:
         out,
         &rules::SCHEMA_DAP,
         &format!("{name} {ty}"),
-        schema.check(&def, value),
+        schema.check(&def, &value.to_value()),
     );
 }
 
