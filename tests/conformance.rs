@@ -318,6 +318,43 @@ fn the_shim_checks_live_and_reports_on_stderr() {
     assert!(out.contains("error[framing/noise]"), "{out}");
 }
 
+/// `--check` reads the recording; without one (`--no-record --no-live`) it reads a
+/// temporary file of the session, and still checks every event.
+#[test]
+fn the_shim_checks_live_without_a_recording() {
+    use std::io::Write;
+    let home = temp();
+    let mut child = rpctap(home.path())
+        .args(["--check", "--no-live", "--no-record"])
+        .args(["--", "cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A response to a request never sent, twice: 2 errors, echoed back by `cat` (as
+    // server responses to requests the server never got: 2 more).
+    let body = r#"{"jsonrpc":"2.0","id":5,"result":null}"#;
+    let mut stdin = child.stdin.take().unwrap();
+    for _ in 0..2 {
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    }
+    drop(stdin);
+    let status = wait_bounded(&mut child, HANG);
+    assert!(status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("error[jsonrpc/unknown-response]"), "{err}");
+    assert!(
+        err.contains("rpctap: check: 4 error(s), 0 warning(s) in 6 event(s)"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(home.path().join("sessions")).map_or(true, |mut d| d.next().is_none()),
+        "--no-record wrote a recording"
+    );
+}
+
 #[test]
 fn cat_and_stats_filter_and_count_violations() {
     let f = fixture("framing/noise");

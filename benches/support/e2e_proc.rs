@@ -55,6 +55,9 @@ pub enum Setup {
     Rpctap,
     /// rpctap with a live viewer attached that never reads (it must not slow the shim).
     RpctapStalled,
+    /// rpctap checking conformance live (`--check`; issue 15: it must not slow the shim).
+    /// Run only when asked (`--check`), and under `cargo test --benches`.
+    RpctapCheck,
 }
 
 impl Setup {
@@ -67,7 +70,10 @@ impl Setup {
 
     /// Runs through rpctap (and so needs its binary).
     pub fn is_shim(self) -> bool {
-        matches!(self, Setup::Rpctap | Setup::RpctapStalled)
+        matches!(
+            self,
+            Setup::Rpctap | Setup::RpctapStalled | Setup::RpctapCheck
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -76,6 +82,7 @@ impl Setup {
             Setup::Relay => "relay",
             Setup::Rpctap => "rpctap --record",
             Setup::RpctapStalled => "rpctap --record, stalled viewer",
+            Setup::RpctapCheck => "rpctap --record --check",
         }
     }
 }
@@ -116,14 +123,18 @@ pub fn spawn(setup: Setup, framing: Framing, push: Option<Push>) -> io::Result<P
             c.arg("__relay").arg(&exe);
             c
         }
-        Setup::Rpctap | Setup::RpctapStalled => {
+        Setup::Rpctap | Setup::RpctapStalled | Setup::RpctapCheck => {
             let dir = tempfile::tempdir()?;
             let path = dir.path().join("bench.jsonl");
             let mut c = Command::new(shim());
             // The live socket then lands in the state directory's run/, where we look.
             c.env("RPCTAP_HOME", dir.path())
                 .env_remove("XDG_RUNTIME_DIR");
-            c.arg("--record").arg(&path).arg("--").arg(&exe);
+            c.arg("--record").arg(&path);
+            if setup == Setup::RpctapCheck {
+                c.arg("--check");
+            }
+            c.arg("--").arg(&exe);
             record = Some((dir, path));
             c
         }

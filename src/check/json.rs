@@ -210,35 +210,30 @@ impl<'d> Json<'d> {
     /// An object's members in order (nothing for other values).
     pub fn entries(&self) -> impl Iterator<Item = (&'d str, Json<'d>)> + 'd {
         let this = *self;
-        let (mut k, end) = match self.node() {
-            Node::Obj { end, .. } => (self.i + 1, end),
-            _ => (0, 0),
-        };
-        std::iter::from_fn(move || {
-            if k >= end {
-                return None;
-            }
+        self.children(true).map(move |k| {
             let key = this.at(k).as_str().unwrap_or_default();
-            let value = this.at(k + 1);
-            k = this.skip(k + 1);
-            Some((key, value))
+            (key, this.at(k + 1))
         })
     }
 
     /// An array's elements in order (nothing for other values).
     pub fn items(&self) -> impl Iterator<Item = Json<'d>> + 'd {
         let this = *self;
-        let (mut k, end) = match self.node() {
-            Node::Arr { end, .. } => (self.i + 1, end),
+        self.children(false).map(move |k| this.at(k))
+    }
+
+    /// Where each element of an array starts, or each key of an object (`object`).
+    fn children(&self, object: bool) -> impl Iterator<Item = u32> + 'd {
+        let this = *self;
+        let (mut k, end) = match (self.node(), object) {
+            (Node::Arr { end, .. }, false) | (Node::Obj { end, .. }, true) => (self.i + 1, end),
             _ => (0, 0),
         };
         std::iter::from_fn(move || {
-            if k >= end {
-                return None;
-            }
-            let item = this.at(k);
-            k = this.skip(k);
-            Some(item)
+            let at = (k < end).then_some(k)?;
+            // An object's member is a key node, then the value's subtree.
+            k = this.skip(if object { k + 1 } else { k });
+            Some(at)
         })
     }
 
@@ -357,6 +352,17 @@ impl Build<'_> {
     }
 }
 
+impl Build<'_> {
+    /// A string at `at` of the body (or of the unescaped text when `owned`).
+    fn string<E: serde::de::Error>(&mut self, at: usize, len: usize, owned: bool) -> Result<(), E> {
+        let (Ok(at), Ok(len)) = (u32::try_from(at), u32::try_from(len)) else {
+            return Err(too_large());
+        };
+        self.push(Node::Str { at, len, owned });
+        Ok(())
+    }
+}
+
 /// What does not fit the tape's 32-bit offsets (a body of 4 GiB or more).
 fn too_large<E: serde::de::Error>() -> E {
     E::custom("a message of 4 GiB or more")
@@ -408,29 +414,13 @@ impl<'de> Visitor<'de> for Build<'_> {
 
     fn visit_borrowed_str<E: serde::de::Error>(mut self, s: &'de str) -> Result<(), E> {
         let at = (s.as_ptr() as usize).wrapping_sub(self.base);
-        let (Ok(at), Ok(len)) = (u32::try_from(at), u32::try_from(s.len())) else {
-            return Err(too_large());
-        };
-        self.push(Node::Str {
-            at,
-            len,
-            owned: false,
-        });
-        Ok(())
+        self.string(at, s.len(), false)
     }
 
     fn visit_str<E: serde::de::Error>(mut self, s: &str) -> Result<(), E> {
         let at = self.doc.unescaped.len();
         self.doc.unescaped.push_str(s);
-        let (Ok(at), Ok(len)) = (u32::try_from(at), u32::try_from(s.len())) else {
-            return Err(too_large());
-        };
-        self.push(Node::Str {
-            at,
-            len,
-            owned: true,
-        });
-        Ok(())
+        self.string(at, s.len(), true)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {

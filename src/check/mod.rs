@@ -40,6 +40,25 @@ pub struct Violation {
     pub message: String,
 }
 
+/// Violations counted by severity: the one tally of `stats`, live checking and a store's
+/// problems.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub errors: u64,
+    pub warnings: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, found: &[Violation]) {
+        for v in found {
+            match v.rule.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+            }
+        }
+    }
+}
+
 /// Which rules a run reports: `--rule` keeps only those named, `--ignore` drops some.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {

@@ -26,6 +26,13 @@ pub(crate) struct Schema {
     has: std::collections::HashSet<String>,
 }
 
+/// A schema's method tables while it loads.
+#[derive(Default)]
+struct Tables {
+    requests: HashMap<String, String>,
+    notifications: HashMap<String, String>,
+}
+
 /// The MCP revisions shipped, oldest first.
 pub const MCP_REVISIONS: &[&str] = &[
     "2024-11-05",
@@ -90,60 +97,53 @@ impl Schema {
             .unwrap_or_else(|| EMPTY.get_or_init(Default::default))
     }
 
-    fn mcp(text: &str) -> Schema {
+    /// Compiles a schema document; `tables` puts each definition (name, body) in the
+    /// method tables it belongs to.
+    fn load(text: &str, tables: impl Fn(&str, &Value, &mut Tables)) -> Schema {
         let doc: Value = serde_json::from_str(text).expect("the shipped schema is JSON");
         let (map, prefix) = Schema::compile(&doc);
-        let mut requests = HashMap::new();
-        let mut notifications = HashMap::new();
+        let mut t = Tables::default();
         for (name, def) in Schema::defs(&doc) {
-            let Some(method) = def["properties"]["method"]["const"].as_str() else {
-                continue;
-            };
-            if name.ends_with("Request") {
-                requests.insert(method.to_owned(), name.clone());
-            } else if name.ends_with("Notification") {
-                notifications.insert(method.to_owned(), name.clone());
-            }
+            tables(name, def, &mut t);
         }
-        let has = Schema::defs(&doc).keys().cloned().collect();
         Schema {
             map,
             prefix,
-            requests,
-            notifications,
-            has,
+            requests: t.requests,
+            notifications: t.notifications,
+            has: Schema::defs(&doc).keys().cloned().collect(),
         }
     }
 
-    fn dap(text: &str) -> Schema {
-        let doc: Value = serde_json::from_str(text).expect("the shipped schema is JSON");
-        let (map, prefix) = Schema::compile(&doc);
-        let mut requests = HashMap::new();
-        let mut notifications = HashMap::new();
-        for (name, def) in Schema::defs(&doc) {
-            let Some(parts) = def["allOf"].as_array() else {
-                continue;
+    /// MCP: a definition whose `method` is a constant names a request or notification.
+    fn mcp(text: &str) -> Schema {
+        Schema::load(text, |name, def, t| {
+            let Some(method) = def["properties"]["method"]["const"].as_str() else {
+                return;
             };
-            for part in parts {
+            if name.ends_with("Request") {
+                t.requests.insert(method.to_owned(), name.to_owned());
+            } else if name.ends_with("Notification") {
+                t.notifications.insert(method.to_owned(), name.to_owned());
+            }
+        })
+    }
+
+    /// DAP: a definition whose `allOf` part fixes `command` (requests) or `event`.
+    fn dap(text: &str) -> Schema {
+        Schema::load(text, |name, def, t| {
+            for part in def["allOf"].as_array().into_iter().flatten() {
                 let props = &part["properties"];
                 if let Some(cmd) = props["command"]["enum"][0].as_str() {
                     if name.ends_with("Request") {
-                        requests.insert(cmd.to_owned(), name.clone());
+                        t.requests.insert(cmd.to_owned(), name.to_owned());
                     }
                 }
                 if let Some(ev) = props["event"]["enum"][0].as_str() {
-                    notifications.insert(ev.to_owned(), name.clone());
+                    t.notifications.insert(ev.to_owned(), name.to_owned());
                 }
             }
-        }
-        let has = Schema::defs(&doc).keys().cloned().collect();
-        Schema {
-            map,
-            prefix,
-            requests,
-            notifications,
-            has,
-        }
+        })
     }
 
     fn validator(&self, def: &str) -> Option<&Validator> {

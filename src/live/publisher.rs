@@ -42,8 +42,13 @@ impl Feed {
         self.moved.notify_all();
     }
 
+    /// How far the file holds complete lines now.
+    pub fn committed(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+
     /// Waits until the file is longer than `at` (the new length) or has ended (`None`).
-    fn wait_past(&self, at: u64) -> Option<u64> {
+    pub fn wait_past(&self, at: u64) -> Option<u64> {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if s.0 > at {
