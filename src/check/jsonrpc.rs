@@ -8,9 +8,10 @@ use crate::wire::Framing;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
-/// How many answered ids per direction are remembered to recognise a second answer; an
-/// older one answered again reads as an unknown response (bounded memory on long sessions).
-const ANSWERED_WINDOW: usize = 1 << 16;
+/// How many answered (and sent) ids per direction are remembered to recognise a second
+/// answer; an older one answered again reads as an unknown response. Bounded memory on
+/// long sessions: 16k keys are about 0.5 MB per table (a live checker keeps up to four).
+const ANSWERED_WINDOW: usize = 1 << 14;
 /// Requests waiting for an answer tracked per direction; beyond, new ones are not paired.
 const MAX_WAITING: usize = 1 << 16;
 
@@ -109,7 +110,9 @@ pub(crate) fn key(id: Json) -> String {
 impl Pairing {
     /// Did `dir` ever send a request with this id (as far as the window reaches)?
     pub fn sent(&self, dir: Dir, id: Json) -> bool {
-        self.sent[dir as usize].set.contains(&self.hash(id))
+        // A request still waiting is known however long ago it was sent.
+        let k = self.hash(id);
+        self.waiting[dir as usize].contains_key(&k) || self.sent[dir as usize].set.contains(&k)
     }
 
     /// The table key of an id: `1` and `"1"` differ, as `1` and `1.0` do.
@@ -360,5 +363,70 @@ pub(crate) fn headers(raw: &[u8], out: &mut Out) {
                 format!("Content-Type charset is {cs:?}; only utf-8 is defined"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Checker;
+    use super::ANSWERED_WINDOW;
+    use crate::record::Dir;
+    use crate::wire::Framing;
+
+    /// Feeds one message; the ids of the rules it breaks.
+    fn feed(c: &mut Checker, seq: &mut u64, dir: Dir, body: &str) -> Vec<&'static str> {
+        *seq += 1;
+        let found = c.message_parts(*seq, dir, Framing::Lsp, body.as_bytes(), None);
+        found.iter().map(|v| v.rule.id).collect()
+    }
+
+    #[test]
+    fn a_request_still_waiting_stays_known_after_the_window_has_moved_on() {
+        let (mut c, mut seq) = (Checker::new(), 0);
+        let handshake = [
+            (
+                Dir::C2s,
+                r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}"#,
+            ),
+            (
+                Dir::S2c,
+                r#"{"jsonrpc":"2.0","id":0,"result":{"capabilities":{}}}"#,
+            ),
+            (
+                Dir::C2s,
+                r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
+            ),
+            (
+                Dir::C2s,
+                r#"{"jsonrpc":"2.0","id":"old","method":"custom/slow"}"#,
+            ),
+        ];
+        for (dir, body) in handshake {
+            assert_eq!(
+                feed(&mut c, &mut seq, dir, body),
+                Vec::<&str>::new(),
+                "{body}"
+            );
+        }
+        for id in 1..=ANSWERED_WINDOW + 10 {
+            let ask = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"custom/x"}}"#);
+            let answer = format!(r#"{{"jsonrpc":"2.0","id":{id},"result":null}}"#);
+            assert!(feed(&mut c, &mut seq, Dir::C2s, &ask).is_empty());
+            assert!(feed(&mut c, &mut seq, Dir::S2c, &answer).is_empty());
+        }
+        let cancel = r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"old"}}"#;
+        assert!(feed(&mut c, &mut seq, Dir::C2s, cancel).is_empty());
+        // The first answered id has left the window: a second answer to it is unknown;
+        // a recent one is a duplicate.
+        let again = |id: usize| format!(r#"{{"jsonrpc":"2.0","id":{id},"result":null}}"#);
+        let recent = ANSWERED_WINDOW;
+        assert_eq!(
+            feed(&mut c, &mut seq, Dir::S2c, &again(recent)),
+            ["jsonrpc/duplicate-response"]
+        );
+        assert_eq!(
+            feed(&mut c, &mut seq, Dir::S2c, &again(1)),
+            ["jsonrpc/unknown-response"]
+        );
     }
 }
