@@ -27,9 +27,10 @@ use std::time::{Duration, Instant};
 
 pub use crate::child::SpawnError;
 
-/// Bytes of copies waiting in memory for the recorder before further ones wait in the
-/// spill file: a recorder that falls behind must not grow the shim without bound.
-const TAP_LIMIT: usize = 8 * 1024 * 1024;
+/// Bytes of copies waiting in memory for the recorder (the batch it is working on included)
+/// before further ones wait in the spill file: a recorder that falls behind must not grow
+/// the shim without bound. Bursts beyond the recorder pipes' 1 MiB each land here first.
+const TAP_LIMIT: usize = 4 * 1024 * 1024;
 /// After the child exited, how long the output pumps may make no progress before rpctap
 /// stops waiting for them.
 const DRAIN_STALL: Duration = Duration::from_secs(2);

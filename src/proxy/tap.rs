@@ -84,6 +84,9 @@ pub struct Tap {
 pub struct TapReceiver {
     inner: Arc<Inner>,
     last_data: Instant,
+    /// The memory of the batch last taken, still counted against the limit until the
+    /// recorder comes back for the next one: a batch being processed is memory too.
+    taken: usize,
 }
 
 /// A new queue holding at most `limit` bytes in memory; what does not fit is spilled to a
@@ -117,6 +120,7 @@ pub fn tap(limit: usize, spill_dir: Option<PathBuf>) -> (Tap, TapReceiver) {
         TapReceiver {
             inner,
             last_data: Instant::now(),
+            taken: 0,
         },
     )
 }
@@ -223,14 +227,19 @@ pub enum Batch {
 
 impl TapReceiver {
     /// Moves everything queued into `out` (which should be empty), waiting up to `max`
-    /// for something to arrive: polling while traffic is recent, sleeping when idle.
+    /// for something to arrive: polling while traffic is recent, sleeping when idle. The
+    /// batch taken before is done with: its memory is free again.
     pub fn next_batch(&mut self, out: &mut Vec<TapMsg>, max: Duration) -> Batch {
         let deadline = Instant::now() + max;
+        {
+            let mut s = self.inner.lock();
+            s.bytes -= std::mem::take(&mut self.taken);
+        }
         loop {
             let mut s = self.inner.lock();
             if !s.msgs.is_empty() {
                 std::mem::swap(&mut s.msgs, out);
-                s.bytes = 0;
+                self.taken = s.bytes;
                 self.last_data = Instant::now();
                 return Batch::Some;
             }
@@ -384,7 +393,16 @@ mod tests {
                 (Lane::Stderr, 4, Bytes::from_static(b"de"))
             ]
         );
-        // Taking the batch frees the room; the spill is emptied once read.
+        // While the batch is being processed its memory still counts: more is spilled.
+        tx.offer(Lane::C2s, Micros(5), Bytes::from_static(b"1"));
+        assert!(matches!(
+            rx.inner.lock().msgs.last(),
+            Some(TapMsg::Spilled(_))
+        ));
+        rx.read_spill(end + (SPILL_HEAD + 1) as u64, |_| {});
+        // Coming back for the next batch frees the room; the spill is emptied once read.
+        out.clear();
+        assert_eq!(rx.next_batch(&mut out, Duration::ZERO), Batch::Some);
         out.clear();
         assert_eq!(rx.next_batch(&mut out, Duration::ZERO), Batch::Timeout);
         tx.offer(Lane::C2s, Micros(5), Bytes::from_static(b"123456789"));
