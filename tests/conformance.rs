@@ -355,6 +355,43 @@ fn the_shim_checks_live_without_a_recording() {
     );
 }
 
+/// The live checker's thread runs under SCHED_IDLE (policy 5), so that it only takes CPU
+/// time nothing else wants (docs/benchmarks.md, "Live checking").
+#[cfg(target_os = "linux")]
+#[test]
+fn the_live_checker_runs_at_idle_priority() {
+    let home = temp();
+    let mut child = rpctap(home.path())
+        .args(["--check", "--no-live", "--no-record", "--", "cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let policy = |stat: &str| -> Option<u32> {
+        let (_, rest) = stat.rsplit_once(')')?;
+        // After the name, field 3 (state) is the first; the policy is field 41.
+        rest.split_whitespace().nth(38)?.parse().ok()
+    };
+    let deadline = std::time::Instant::now() + HANG;
+    let found = loop {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", child.id())).unwrap();
+        let checker = tasks.flatten().find(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "rpctap-check")
+        });
+        let stat = checker.and_then(|t| std::fs::read_to_string(t.path().join("stat")).ok());
+        match stat.as_deref().and_then(policy) {
+            // The thread names itself before it lowers its priority: look again.
+            Some(5) => break Some(5),
+            _ if std::time::Instant::now() > deadline => break stat.as_deref().and_then(policy),
+            _ => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    };
+    drop(child.stdin.take());
+    assert!(wait_bounded(&mut child, HANG).success());
+    assert_eq!(found, Some(5), "the checker thread's scheduling policy");
+}
+
 #[test]
 fn cat_and_stats_filter_and_count_violations() {
     let f = fixture("framing/noise");
