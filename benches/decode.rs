@@ -148,6 +148,7 @@ fn decoders(c: &mut Criterion) {
                             headers: None,
                             redacted: false,
                             oversized: None,
+                            mark: Default::default(),
                         }),
                     );
                     Some(frame)
@@ -203,6 +204,7 @@ fn message_events(msgs: &[Vec<u8>], copies: usize) -> Vec<Event> {
                 headers: None,
                 redacted: false,
                 oversized: None,
+                mark: Default::default(),
             })
         })
         .collect()

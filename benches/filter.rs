@@ -32,6 +32,7 @@ fn session() -> Store {
             headers: None,
             redacted: false,
             oversized: None,
+            mark: Default::default(),
         }));
     };
     let mut id = 0u64;

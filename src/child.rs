@@ -156,6 +156,20 @@ pub fn spawn(
     ))
 }
 
+/// Runs `command` on rpctap's own terminal and waits for it: the user's `$EDITOR` for the
+/// TUI's compose view. Unlike `spawn`, it stays in rpctap's process group (the terminal's
+/// foreground group, so it may read the terminal) and inherits stdio.
+pub fn run_in_terminal(command: &[String]) -> Result<ExitStatus, SpawnError> {
+    let (program, args) = command.split_first().ok_or(SpawnError::NoCommand)?;
+    Command::new(program)
+        .args(args)
+        .status()
+        .map_err(|cause| SpawnError::Spawn {
+            program: program.clone(),
+            cause,
+        })
+}
+
 impl Child {
     pub fn pid(&self) -> u32 {
         self.pid

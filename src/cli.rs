@@ -67,6 +67,9 @@ pub enum Command {
     Diff(crate::commands::diff::DiffArgs),
     /// Send recorded sessions to an OpenTelemetry collector (OTLP over HTTP).
     Export(crate::commands::export::ExportArgs),
+    /// Inject a JSON-RPC message into a live session; prints a request's response.
+    /// Exit 0; 1: an error response or a timeout; 2: usage or input error.
+    Send(crate::commands::send::SendArgs),
     /// The built-in demo language server on stdio (for `rpctap demo`, tests and benchmarks).
     #[command(hide = true)]
     DemoServer(crate::demo::DemoServerArgs),

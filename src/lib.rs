@@ -7,6 +7,7 @@ pub mod check;
 pub mod child;
 pub mod cli;
 pub mod commands;
+pub mod control;
 pub mod demo;
 pub mod escape;
 pub mod files;

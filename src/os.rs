@@ -179,6 +179,78 @@ pub fn wait_readable(fd: &File) -> io::Result<()> {
     }
 }
 
+/// Blocks until `fd` has data to read (or its writers are gone) or `wake` is readable.
+/// Returns whether `wake` was readable, so a pump can be woken for control work.
+pub fn wait_readable_or(fd: &File, wake: std::os::fd::BorrowedFd<'_>) -> io::Result<bool> {
+    let mut p = [
+        libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&wake),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: poll reads and writes exactly the two pollfds of the array it is given.
+        let r = unsafe { libc::poll(p.as_mut_ptr(), 2, -1) };
+        if r >= 0 {
+            return Ok(p[1].revents != 0);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// The user id of the process at the other end of a connected Unix socket
+/// (`SO_PEERCRED`; `UnixStream::peer_cred` is not stable yet).
+pub fn peer_uid(stream: &std::os::unix::net::UnixStream) -> io::Result<u32> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut cred = libc::ucred {
+            pid: 0,
+            uid: u32::MAX,
+            gid: u32::MAX,
+        };
+        let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+        // SAFETY: `cred` is a valid, writable ucred and `len` holds its size, which is
+        // what SO_PEERCRED writes; the fd is a socket borrowed for the call.
+        let r = unsafe {
+            libc::getsockopt(
+                stream.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_PEERCRED,
+                (&mut cred as *mut libc::ucred).cast(),
+                &mut len,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if len as usize != std::mem::size_of::<libc::ucred>() {
+            return Err(io::ErrorKind::InvalidData.into());
+        }
+        Ok(cred.uid)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = stream;
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+/// Sets the process's file mode creation mask, returning the previous one: a socket bound
+/// under 0o177 is created 0600, with no moment at which others could connect.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask only swaps the process's mask; it cannot fail.
+    unsafe { libc::umask(mask as libc::mode_t) as u32 }
+}
+
 /// Duplicates up to `len` bytes at the head of pipe `src` into pipe `dst` without
 /// consuming them and without copying them (Linux `tee`); never waits for room in `dst`
 /// (`WouldBlock` when it is full).
@@ -344,5 +416,14 @@ pub fn json_bytes(block: &[u8; 64]) -> JsonBytes {
             out.u |= u64::from(c == b'u') << j;
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_peer_of_a_socket_pair_is_this_user() {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert_eq!(super::peer_uid(&a).unwrap(), super::euid());
     }
 }

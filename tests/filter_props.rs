@@ -189,6 +189,7 @@ fn event(seq: u64, t: Micros, step: Step) -> Event {
         headers: None,
         redacted: false,
         oversized: None,
+        mark: Default::default(),
     })
 }
 

@@ -196,7 +196,7 @@ impl Checker {
             }
             // Bytes were lost: what depends on history can no longer be judged.
             Event::Gap(_) => self.lost_history(),
-            Event::Stderr(_) | Event::Undelivered(_) => {}
+            Event::Stderr(_) | Event::Undelivered(_) | Event::Release(_) => {}
         }
         &self.out.list
     }

@@ -6,7 +6,7 @@
 use crate::cli::{CatArgs, CatFormat, WireDir};
 use crate::filter::Filter;
 use crate::record::export::{write_vscode, Har};
-use crate::record::{encode_event, open, wire_bytes, Dir, Event};
+use crate::record::{encode_event, open, wire_bytes, Dir, Event, ReleaseAction};
 use crate::rpc::Kind;
 use crate::session::{describe, Store};
 use anyhow::anyhow;
@@ -86,9 +86,44 @@ fn wire(path: &Path, dir: WireDir, out: &mut impl Write) -> anyhow::Result<()> {
     // Another tool's log (or one converted to JSONL, whose header says `import-`) holds
     // messages, not bytes: the framing written here is rpctap's.
     let mut rebuilt = (format != crate::record::Format::Rpctap).then(|| format.describe());
+    // Held messages waiting for their `release` line: its wire bytes and framing.
+    let mut held = std::collections::HashMap::new();
     for event in events {
         buf.clear();
         match event.map_err(|e| anyhow!(describe(path, &e)))? {
+            // Held and diverted messages came from the peer's side of the stream but did not
+            // go on at that point: they count toward its offset, not toward what was received.
+            Event::Message(m) if m.dir == want && (m.mark.held.is_some() || m.mark.diverted) => {
+                let mut bytes = Vec::new();
+                wire_bytes(m.framing, m.headers.as_deref(), &m.body, &mut bytes);
+                at += bytes.len() as u64;
+                if let Some(hold) = m.mark.held {
+                    held.insert(hold, (m.framing, bytes));
+                }
+                continue;
+            }
+            // What rpctap wrote is part of what the peer received, not of the source stream.
+            Event::Message(m) if m.dir == want && m.mark.injected => {
+                if cut.is_none_or(|c| at < c) {
+                    wire_bytes(m.framing, m.headers.as_deref(), &m.body, &mut buf);
+                    out.write_all(&buf)?;
+                }
+                continue;
+            }
+            Event::Release(r) if r.dir == want => {
+                let Some((framing, original)) = held.remove(&r.hold) else {
+                    continue;
+                };
+                match (r.action, &r.body) {
+                    (ReleaseAction::Forward, _) => out.write_all(&original)?,
+                    (ReleaseAction::Edit, Some(body)) => {
+                        crate::wire::encode(framing, body, &mut buf);
+                        out.write_all(&buf)?;
+                    }
+                    _ => {}
+                }
+                continue;
+            }
             Event::Session(info) if info.id.starts_with("import-") => {
                 rebuilt.get_or_insert("converted log");
                 continue;

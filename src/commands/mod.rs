@@ -14,6 +14,7 @@ mod mock;
 mod open;
 mod proxy;
 mod replay;
+pub mod send;
 mod stats;
 mod ui;
 
@@ -142,6 +143,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Mock(args)) => mock::run(&args),
         Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Send(args)) => send::run(&args),
         Some(Command::DemoServer(args)) => crate::demo::run_server(&args),
         Some(Command::DemoClient(args)) => crate::demo::run_client(&args),
         None if !cli.proxy.command.is_empty() => proxy::run(cli.proxy),

@@ -51,6 +51,9 @@ pub enum Pred {
     /// `violation` (`None`) or `rule:ID,…` (globs over rule ids): the row breaks a
     /// conformance rule (the store must have been checked, see `Filter::needs_check`).
     Violation(Option<Vec<Glob>>),
+    /// `injected`, `held`, `diverted`: what interactive control did with the row (a
+    /// `session::Flags` bit).
+    Flag(u8),
     /// `pair(e)`: the row's request or response — the other half of its exchange — is
     /// accepted by `e`. Rows without a pair never match.
     Pair(Box<Expr>),

@@ -125,6 +125,7 @@ impl Pred {
             Pred::Jq(jq) => is_message(row.kind) && jq.matches(store.body(i)),
             Pred::Pair(e) => store.pair(i).is_some_and(|p| e.eval(cx, p)),
             Pred::Violation(None) => row.flags.has(crate::session::Flags::VIOLATION),
+            Pred::Flag(bit) => row.flags.has(*bit),
             Pred::Violation(Some(globs)) => store
                 .problems_of(i)
                 .iter()

@@ -20,6 +20,8 @@ pub struct LiveSession {
     pub info: SessionInfo,
     pub socket: PathBuf,
     pub recording: Option<PathBuf>,
+    /// The shim's control socket (`<pid>.ctl`), when it has one.
+    pub control: Option<PathBuf>,
 }
 
 /// The live sessions, newest first. Stale sockets (their shim is gone) are removed.
@@ -73,10 +75,15 @@ pub fn live_sessions_checked(
             .get("recording")
             .and_then(|r| r.as_str())
             .map(PathBuf::from);
+        let control = meta
+            .get("control")
+            .and_then(|r| r.as_str())
+            .map(PathBuf::from);
         out.push(LiveSession {
             info,
             socket,
             recording,
+            control,
         });
     }
     out.sort_by(|a, b| b.info.started.cmp(&a.info.started));
@@ -98,6 +105,10 @@ fn remove_stale(socket: &std::path::Path, info: &std::path::Path) {
     }
     if ours(info, false) {
         let _ = std::fs::remove_file(info);
+    }
+    let control = socket.with_extension("ctl");
+    if ours(&control, true) {
+        let _ = std::fs::remove_file(control);
     }
 }
 

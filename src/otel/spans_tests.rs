@@ -26,6 +26,7 @@ fn msg(seq: u64, t: i64, dir: Dir, body: &str) -> Event {
         headers: None,
         redacted: false,
         oversized: None,
+        mark: Default::default(),
     })
 }
 

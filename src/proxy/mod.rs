@@ -8,13 +8,14 @@
 //!   `crate::child`'s.
 
 mod file_sink;
+mod framed;
 mod pump;
 mod recorder;
 mod supervisor;
 mod tap;
 
 pub use file_sink::FileSink;
-pub use pump::{pump, Lane, TapMsg};
+pub use pump::{pump, Lane, SyncState, TapMsg};
 pub use recorder::{Observer, Recorder, RecorderConfig};
 pub use supervisor::{run, ShimConfig, SpawnError};
 pub use tap::{tap, Batch, Tap, TapReceiver};

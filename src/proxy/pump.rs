@@ -39,6 +39,23 @@ pub enum TapMsg {
     Exit(crate::record::Exit),
     /// A live viewer connected.
     Attach(std::os::unix::net::UnixStream),
+    /// A pump starts forwarding frame by frame (control work): the recorder, having
+    /// decoded everything offered before, says where the lane's stream stands.
+    Sync(Lane, std::sync::mpsc::SyncSender<SyncState>),
+    /// One whole frame that control touched (held, diverted, injected), in the order the
+    /// pump wrote to the peer.
+    Marked(Lane, Micros, Bytes, crate::record::Mark),
+    /// A held message was decided.
+    Release(crate::record::Release),
+}
+
+/// The recorder's answer to `TapMsg::Sync`.
+#[derive(Debug, Clone)]
+pub struct SyncState {
+    pub boundary: crate::wire::Boundary,
+    /// The lane's framing, and the other message lane's, once detected.
+    pub framing: Option<crate::wire::Framing>,
+    pub other: Option<crate::wire::Framing>,
 }
 
 const READ_SIZE: usize = 64 * 1024;
@@ -87,32 +104,56 @@ pub fn pump(
 /// read-and-write relay. A chunk takes the copying path when the recorder's pipe is full
 /// (the recorder is behind: the chunk goes to memory or the spill file instead, so the
 /// pump never waits for it), and the whole stream does when either end can't splice.
+///
+/// With `control` (the shim's interactive control), the pump also waits on the control's
+/// wake socket, and while its lane has control work it forwards frame by frame instead
+/// (`framed::run`); the byte pump's per-chunk cost of that is one relaxed atomic load.
 pub fn pump_pipes(
     src: &File,
     dst: &File,
     lane: Lane,
     tap: &Tap,
+    control: Option<&crate::control::state::Control>,
     on_sink_closed: impl FnOnce(),
 ) -> PumpEnd {
     let mut p = Pump::new(lane, tap, on_sink_closed);
-    let Some(rec) = tap.recorder_pipe(lane) else {
-        while p.copy_chunk(src, dst) {}
-        return p.end();
-    };
+    let rec = tap.recorder_pipe(lane);
+    let dir = super::framed::dir_of(lane);
+    // Both ends are pipes (until a splice or tee says otherwise).
+    let mut zero_copy = rec.is_some();
     loop {
-        if crate::os::wait_readable(src).is_err() {
+        if let (Some(c), Some(dir)) = (control, dir) {
+            if c.work(dir) {
+                if !super::framed::run(&mut p, src, dst, c, dir) {
+                    break;
+                }
+                continue;
+            }
+            match crate::os::wait_readable_or(src, c.wake_fd(dir)) {
+                Err(_) => break,
+                Ok(true) => {
+                    c.drain_wake(dir);
+                    continue;
+                }
+                Ok(false) => {}
+            }
+        } else if zero_copy && crate::os::wait_readable(src).is_err() {
+            // (Copying needs no wait of its own: its read blocks.)
             break;
         }
+        let Some(rec) = rec.filter(|_| zero_copy) else {
+            if !p.copy_chunk(src, dst) {
+                break;
+            }
+            continue;
+        };
         match crate::os::tee(src, rec, SPLICE_SIZE) {
             Ok(0) => break,
             Ok(n) => {
                 let t = Micros::now();
                 tap.piped(lane, t, n);
-                if !p.splice_chunk(src, dst, t, n) {
-                    // dst can't splice (a terminal, say): copy from now on.
-                    while p.copy_chunk(src, dst) {}
-                    break;
-                }
+                // dst can't splice (a terminal, say): copy from now on.
+                zero_copy = p.splice_chunk(src, dst, t, n);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 if !p.copy_chunk(src, dst) {
@@ -121,10 +162,7 @@ pub fn pump_pipes(
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             // src is not a pipe (or tee is not supported): copy.
-            Err(_) => {
-                while p.copy_chunk(src, dst) {}
-                break;
-            }
+            Err(_) => zero_copy = false,
         }
     }
     p.end()
@@ -135,9 +173,9 @@ const SPLICE_SIZE: usize = 1 << 20;
 
 /// The state of one stream's pump: its buffer, where it is in the stream, whether its
 /// destination still takes bytes.
-struct Pump<'a, F: FnOnce()> {
-    lane: Lane,
-    tap: &'a Tap,
+pub(super) struct Pump<'a, F: FnOnce()> {
+    pub(super) lane: Lane,
+    pub(super) tap: &'a Tap,
     buf: BytesMut,
     /// Bytes of this stream read so far: where an undelivered tail starts.
     offset: u64,
@@ -183,6 +221,30 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
         }
         self.offset += n as u64;
         true
+    }
+
+    /// Offers `bytes` (read from the source) to the tap and writes them on.
+    pub(super) fn forward(&mut self, dst: impl Write, bytes: Bytes) {
+        let t = Micros::now();
+        let n = bytes.len() as u64;
+        self.tap.offer(self.lane, t, bytes.clone());
+        self.write(dst, t, &bytes);
+        self.offset += n;
+    }
+
+    /// Writes bytes on without offering them (the tap has them, or a line that stands
+    /// for them).
+    pub(super) fn write(&mut self, mut dst: impl Write, t: Micros, bytes: &[u8]) {
+        if self.sink_ok {
+            if let Err(delivered) = write_all(&mut dst, bytes) {
+                self.sink_failed(t, delivered);
+            }
+        }
+    }
+
+    /// Counts source bytes that were taken (held, diverted) rather than forwarded.
+    pub(super) fn taken(&mut self, n: usize) {
+        self.offset += n as u64;
     }
 
     /// Moves the `n` bytes just teed from `src` to `dst`. False, with nothing moved, when

@@ -65,6 +65,8 @@ struct Direction {
     /// When this direction's last bytes were read: what is left in `buf` at end of file
     /// arrived then (not when the recorder got to it, which may be after the exit).
     last: Micros,
+    /// The last frame ended as frames end (not inside a line): see `wire::Boundary`.
+    clean: bool,
 }
 
 /// Bytes the tap could not keep (its spill failed), waiting to be written as one gap.
@@ -94,6 +96,8 @@ pub struct Recorder {
     /// Bumped as the recorder works (and as viewers read): tells a waiting shim that the
     /// recorder is still getting somewhere.
     progress: Arc<AtomicU64>,
+    /// The mark of the frame a `Marked` message carries, for the message it decodes to.
+    mark: Option<crate::record::Mark>,
 }
 
 impl Recorder {
@@ -123,6 +127,7 @@ impl Recorder {
             decoder: Decoder::new(config.framing, config.limits),
             buf: BytesMut::new(),
             last: Micros::default(),
+            clean: true,
         };
         Recorder {
             dirs: [dir(), dir()],
@@ -139,6 +144,7 @@ impl Recorder {
             lost: [None, None, None],
             warned_lost: false,
             progress,
+            mark: None,
         }
     }
 
@@ -212,6 +218,13 @@ impl Recorder {
             TapMsg::Undelivered(lane, t, from) => self.undelivered(lane, t, from),
             TapMsg::Eof(lane) => self.eof(lane),
             TapMsg::Attach(stream) => self.attach(stream),
+            TapMsg::Sync(lane, answer) => self.sync(lane, &answer),
+            TapMsg::Marked(lane, t, bytes, mark) => {
+                self.mark = Some(mark);
+                self.data(lane, t, bytes);
+                self.mark = None;
+            }
+            TapMsg::Release(r) => self.emit(&Event::Release(r), STDERR, 0),
             TapMsg::Exit(exit) => {
                 for lane in [Lane::C2s, Lane::S2c, Lane::Stderr] {
                     self.eof(lane);
@@ -221,6 +234,21 @@ impl Recorder {
             }
         }
         false
+    }
+
+    /// Where a lane's stream stands, for a pump that starts framing it (interactive control).
+    fn sync(&mut self, lane: Lane, answer: &std::sync::mpsc::SyncSender<super::pump::SyncState>) {
+        let ix = match lane {
+            Lane::C2s => 0,
+            Lane::S2c => 1,
+            Lane::Stderr => return,
+        };
+        let d = &self.dirs[ix];
+        let _ = answer.try_send(super::pump::SyncState {
+            boundary: d.decoder.boundary(&d.buf, d.clean),
+            framing: d.decoder.framing(),
+            other: self.dirs[1 - ix].decoder.framing(),
+        });
     }
 
     fn attach(&mut self, stream: std::os::unix::net::UnixStream) {
@@ -338,6 +366,16 @@ impl Recorder {
     fn frame(&mut self, dir: Dir, t: Micros, framing: Framing, frame: Frame) {
         self.progress.fetch_add(1, Ordering::Relaxed);
         let wire = frame.wire_len() as u64;
+        let last = frame
+            .tail
+            .last()
+            .or(frame.body.last())
+            .or(frame.head.last());
+        self.dirs[dir as usize].clean = match (&frame.kind, framing) {
+            (FrameKind::Message | FrameKind::Skipped, Framing::Lsp) => true,
+            (FrameKind::Oversized { .. }, _) => false,
+            _ => last == Some(&b'\n'),
+        };
         match frame.kind {
             FrameKind::Skipped => {}
             FrameKind::Noise => {
@@ -375,6 +413,7 @@ impl Recorder {
                     headers,
                     redacted,
                     oversized,
+                    mark: self.mark.take().unwrap_or_default(),
                 };
                 self.emit_message(m, wire);
             }

@@ -13,6 +13,7 @@ use super::pump::{pump, pump_pipes, Lane, TapMsg};
 use super::recorder::{Recorder, RecorderConfig};
 use super::tap::{tap, Tap};
 use crate::child::{self, Child, Pipes};
+use crate::control::state::Control;
 use crate::os;
 use crate::record::SessionInfo;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1};
@@ -76,8 +77,8 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
         },
     )?;
     let grace = config.grace;
-    let (tap, recorder) = start_recorder(config)?;
-    start_pumps(pipes, &tap, &notes);
+    let (tap, recorder, control) = start_recorder(config)?;
+    start_pumps(pipes, &tap, &notes, control.as_ref().map(|c| c.0.clone()));
     forward_signals(signals, notes);
     // The output pumps (stdout, stderr) still running.
     let mut pumps_left = 2;
@@ -86,6 +87,7 @@ pub fn run(config: ShimConfig) -> Result<u8, SpawnError> {
     child.kill_group();
     drain(&tap, &inbox, pumps_left);
     finish_recording(tap, &recorder, status);
+    drop(control);
     Ok(child::exit_byte(status))
 }
 
@@ -110,9 +112,14 @@ struct RecorderThread {
     progress: Arc<AtomicU64>,
 }
 
-/// Creates the tap (spilling next to the recording), the live feed and the recorder
-/// thread.
-fn start_recorder(config: ShimConfig) -> Result<(Tap, RecorderThread), SpawnError> {
+/// The shim's interactive control and its socket (with the live feed only).
+type ControlSocket = (Arc<Control>, crate::control::server::Server);
+
+/// Creates the tap (spilling next to the recording), the control socket, the live feed
+/// and the recorder thread.
+fn start_recorder(
+    config: ShimConfig,
+) -> Result<(Tap, RecorderThread, Option<ControlSocket>), SpawnError> {
     let spill_dir = config
         .file
         .as_ref()
@@ -126,9 +133,11 @@ fn start_recorder(config: ShimConfig) -> Result<(Tap, RecorderThread), SpawnErro
             }
         });
     let (tap, tap_rx) = tap(TAP_LIMIT, spill_dir);
+    let control = config.live.then(|| control_socket(&tap)).flatten();
+    let control_path = control.as_ref().map(|c| c.1.path.as_path());
     let live = config
         .live
-        .then(|| publish(&config.info, config.file.as_ref(), &tap))
+        .then(|| publish(&config.info, config.file.as_ref(), &tap, control_path))
         .flatten();
     let file = match config.file {
         Some(f) => Some(f),
@@ -159,12 +168,32 @@ fn start_recorder(config: ShimConfig) -> Result<(Tap, RecorderThread), SpawnErro
             done: rec_done_rx,
             progress,
         },
+        control,
     ))
+}
+
+/// Opens the control socket (`rpctap send`, the TUI's compose and intercept); a failure
+/// is a warning, never a reason not to forward.
+fn control_socket(tap: &Tap) -> Option<ControlSocket> {
+    let dir = crate::live::runtime_dir();
+    // A runtime directory that is refused is the live feed's one warning to give.
+    crate::paths::ensure_private_dir(&dir).ok()?;
+    let opened = Control::new(std::process::id(), tap.clone()).and_then(|c| {
+        let server = crate::control::server::bind(&dir, c.clone())?;
+        Ok((c, server))
+    });
+    match opened {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("rpctap: warning: no control socket: {e}");
+            None
+        }
+    }
 }
 
 /// One thread per stream: parent stdin → child stdin, child stdout → parent stdout, child
 /// stderr → parent stderr, each offering its bytes to the tap.
-fn start_pumps(pipes: Pipes, tap: &Tap, notes: &Sender<Note>) {
+fn start_pumps(pipes: Pipes, tap: &Tap, notes: &Sender<Note>, control: Option<Arc<Control>>) {
     let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
         let _ = thread::Builder::new().name(name.into()).spawn(f);
     };
@@ -176,11 +205,12 @@ fn start_pumps(pipes: Pipes, tap: &Tap, notes: &Sender<Note>) {
     {
         let (tap, notes, dst) = (tap.clone(), notes.clone(), child_in);
         let src = dup(std::io::stdin().as_fd());
+        let control = control.clone();
         spawn(
             "stdin",
             Box::new(move || {
                 if let Some(src) = src {
-                    pump_pipes(&src, &dst, Lane::C2s, &tap, || {});
+                    pump_pipes(&src, &dst, Lane::C2s, &tap, control.as_deref(), || {});
                 }
                 let _ = notes.send(Note::StdinClosed);
             }),
@@ -195,9 +225,16 @@ fn start_pumps(pipes: Pipes, tap: &Tap, notes: &Sender<Note>) {
             Box::new(move || {
                 let closed = notes.clone();
                 match dst {
-                    Some(dst) => pump_pipes(&child_out, &dst, Lane::S2c, &tap, move || {
-                        let _ = closed.send(Note::StdoutClosed);
-                    }),
+                    Some(dst) => pump_pipes(
+                        &child_out,
+                        &dst,
+                        Lane::S2c,
+                        &tap,
+                        control.as_deref(),
+                        move || {
+                            let _ = closed.send(Note::StdoutClosed);
+                        },
+                    ),
                     None => pump(child_out, std::io::sink(), Lane::S2c, &tap, || {}),
                 };
                 let _ = notes.send(Note::PumpDone);
@@ -318,9 +355,17 @@ fn publish(
     info: &SessionInfo,
     file: Option<&FileSink>,
     tap: &Tap,
+    control: Option<&std::path::Path>,
 ) -> Option<crate::live::Publisher> {
     let mut line = Vec::new();
     crate::record::encode_event(&mut line, &crate::record::Event::Session(info.clone()));
+    if let Some(path) = control {
+        // The discovery file is the session line plus where to find the shim.
+        if let Ok(serde_json::Value::Object(mut meta)) = serde_json::from_slice(&line) {
+            meta.insert("control".into(), path.display().to_string().into());
+            line = serde_json::to_vec(&meta).unwrap_or(line);
+        }
+    }
     let tap = tap.clone();
     let recording = file.and_then(|f| f.path.as_deref());
     match crate::live::Publisher::bind(&crate::live::runtime_dir(), &line, recording, move |s| {

@@ -78,6 +78,68 @@ pub struct MessageEvent {
     /// The body was larger than the decoding limit: `body` is empty, this is its length
     /// (when the framing announced it).
     pub oversized: Option<Option<u64>>,
+    /// What the shim's control channel did with it (injected, held, diverted).
+    pub mark: Mark,
+}
+
+/// How interactive control touched a message (issue 16). The default is plain traffic,
+/// forwarded as it came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Mark {
+    /// Written by rpctap (`rpctap send`, an answer), not by a peer: `"origin":"rpctap"`.
+    pub injected: bool,
+    /// Held by an intercept when it arrived: it did not go on then; a `release` line with
+    /// this number says what became of it.
+    pub held: Option<u64>,
+    /// A response to a request rpctap injected: it reached rpctap, never a peer.
+    pub diverted: bool,
+}
+
+/// What became of a held message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseAction {
+    /// Sent on unchanged.
+    Forward,
+    /// Sent on with the body in the `release` line.
+    Edit,
+    /// Never sent.
+    Drop,
+    /// Never sent; rpctap answered it (the answer is an injected message the other way).
+    Answer,
+}
+
+impl ReleaseAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseAction::Forward => "forward",
+            ReleaseAction::Edit => "edit",
+            ReleaseAction::Drop => "drop",
+            ReleaseAction::Answer => "answer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReleaseAction> {
+        Some(match s {
+            "forward" => ReleaseAction::Forward,
+            "edit" => ReleaseAction::Edit,
+            "drop" => ReleaseAction::Drop,
+            "answer" => ReleaseAction::Answer,
+            _ => return None,
+        })
+    }
+}
+
+/// A held message was decided. It is in the recording at the point it reached the peer
+/// (forward, edit) or at the decision (drop, answer), so a direction's lines stay in wire
+/// order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub t: Micros,
+    pub dir: Dir,
+    pub hold: u64,
+    pub action: ReleaseAction,
+    /// The edited message as sent (`edit` only; the held line keeps the original).
+    pub body: Option<Bytes>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +193,7 @@ pub enum Event {
     Exit(Exit),
     Gap(Gap),
     Undelivered(Undelivered),
+    Release(Release),
 }
 
 impl Event {
@@ -143,6 +206,7 @@ impl Event {
             Event::Exit(e) => Some(e.t),
             Event::Gap(g) => Some(g.t),
             Event::Undelivered(u) => Some(u.t),
+            Event::Release(r) => Some(r.t),
         }
     }
 }

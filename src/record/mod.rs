@@ -15,7 +15,8 @@ mod writer;
 
 pub use crate::wire::{canonical_head, is_canonical_head, wire_bytes};
 pub use event::{
-    Dir, Event, Exit, Gap, MessageEvent, NoiseEvent, SessionInfo, StderrEvent, Undelivered,
+    Dir, Event, Exit, Gap, Mark, MessageEvent, NoiseEvent, Release, ReleaseAction, SessionInfo,
+    StderrEvent, Undelivered,
 };
 pub use import::{open, Format};
 pub use lines::{Line, Lines};
@@ -24,3 +25,6 @@ pub use redact::Redactor;
 pub use regular::{open_regular, open_regular_async};
 pub use time::Micros;
 pub use writer::{encode_event, encode_message_head, MESSAGE_TAIL};
+
+#[cfg(test)]
+mod marks_tests;

@@ -4,7 +4,8 @@
 
 use super::lines::{Line as Parsed, Lines};
 use super::{
-    Dir, Event, Exit, Gap, MessageEvent, Micros, NoiseEvent, SessionInfo, StderrEvent, Undelivered,
+    Dir, Event, Exit, Gap, Mark, MessageEvent, Micros, NoiseEvent, Release, ReleaseAction,
+    SessionInfo, StderrEvent, Undelivered,
 };
 use crate::wire::Framing;
 use base64::Engine;
@@ -74,6 +75,20 @@ struct Line<'a> {
     from: Option<u64>,
     #[serde(borrow)]
     reason: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    origin: Option<Cow<'a, str>>,
+    held: Option<u64>,
+    #[serde(default)]
+    diverted: bool,
+    hold: Option<u64>,
+    #[serde(borrow)]
+    action: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    body: Option<&'a RawValue>,
+    #[serde(borrow)]
+    body_raw: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    body_raw_b64: Option<Cow<'a, str>>,
 }
 
 /// Distinguishes `"oversized": null` (present, length unknown) from absent.
@@ -132,6 +147,21 @@ pub fn parse_line(line: &[u8]) -> Result<Event, String> {
                 from: l.from.ok_or("missing \"from\"")?,
             }));
         }
+        Some("release") => {
+            let dir = l.dir.as_deref().and_then(Dir::parse).ok_or("bad \"dir\"")?;
+            let action = l.action.as_deref().and_then(ReleaseAction::parse);
+            let body = match l.body {
+                Some(raw) => Some(Bytes::copy_from_slice(raw.get().as_bytes())),
+                None => text(l.body_raw, l.body_raw_b64)?,
+            };
+            return Ok(Event::Release(Release {
+                t: time(&l.t)?,
+                dir,
+                hold: l.hold.ok_or("missing \"hold\"")?,
+                action: action.ok_or("missing or bad \"action\"")?,
+                body,
+            }));
+        }
         Some(other) => return Err(format!("unknown line type {other:?}")),
         None => {}
     }
@@ -166,6 +196,11 @@ pub fn parse_line(line: &[u8]) -> Result<Event, String> {
         headers: text(l.headers, l.headers_b64)?,
         redacted: l.redacted,
         oversized: l.oversized,
+        mark: Mark {
+            injected: l.origin.as_deref() == Some("rpctap"),
+            held: l.held,
+            diverted: l.diverted,
+        },
     }))
 }
 

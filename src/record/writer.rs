@@ -64,6 +64,7 @@ pub fn encode_message_head(out: &mut Vec<u8>, m: &MessageEvent) -> bool {
     if m.redacted {
         out.extend_from_slice(b",\"redacted\":true");
     }
+    push_mark(out, &m.mark);
     if let Some(len) = m.oversized {
         out.extend_from_slice(b",\"oversized\":");
         match len {
@@ -78,6 +79,41 @@ pub fn encode_message_head(out: &mut Vec<u8>, m: &MessageEvent) -> bool {
     }
     out.extend_from_slice(MESSAGE_TAIL);
     false
+}
+
+/// The fields interactive control adds to a message line (none for plain traffic).
+fn push_mark(out: &mut Vec<u8>, mark: &super::Mark) {
+    if mark.injected {
+        out.extend_from_slice(b",\"origin\":\"rpctap\"");
+    }
+    if let Some(n) = mark.held {
+        out.extend_from_slice(b",\"held\":");
+        out.extend_from_slice(decimal(n, &mut [0; 20]));
+    }
+    if mark.diverted {
+        out.extend_from_slice(b",\"diverted\":true");
+    }
+}
+
+fn push_release(out: &mut Vec<u8>, r: &super::Release) {
+    out.extend_from_slice(b"{\"type\":\"release\",\"t\":\"");
+    r.t.write_rfc3339(out);
+    out.extend_from_slice(b"\",\"dir\":\"");
+    out.extend_from_slice(r.dir.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"hold\":");
+    out.extend_from_slice(decimal(r.hold, &mut [0; 20]));
+    out.extend_from_slice(b",\"action\":\"");
+    out.extend_from_slice(r.action.as_str().as_bytes());
+    out.push(b'"');
+    match &r.body {
+        Some(b) if embeddable(b) => {
+            out.extend_from_slice(b",\"body\":");
+            out.extend_from_slice(b);
+        }
+        Some(b) => push_text(out, "body_raw", b),
+        None => {}
+    }
+    out.extend_from_slice(b"}\n");
 }
 
 fn push_message(out: &mut Vec<u8>, m: &MessageEvent) {
@@ -132,5 +168,6 @@ pub fn encode_event(out: &mut Vec<u8>, event: &Event) {
             let _ = serde_json::to_writer(&mut *out, &v);
             out.push(b'\n');
         }
+        Event::Release(r) => push_release(out, r),
     }
 }

@@ -155,6 +155,7 @@ mod tests {
             headers: None,
             redacted: false,
             oversized: None,
+            mark: Default::default(),
         })
     }
 

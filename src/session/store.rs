@@ -33,6 +33,12 @@ impl Flags {
     pub const NOT_UTF8: u8 = 8;
     /// The row breaks a conformance rule (`Store::check`).
     pub const VIOLATION: u8 = 16;
+    /// rpctap wrote it (`rpctap send`, an answer to a held request).
+    pub const INJECTED: u8 = 32;
+    /// An intercept held it when it arrived (see `Store::held`).
+    pub const HELD: u8 = 64;
+    /// The response to an injected request: it reached rpctap, not a peer.
+    pub const DIVERTED: u8 = 128;
 
     pub fn has(self, f: u8) -> bool {
         self.0 & f != 0
@@ -103,6 +109,10 @@ pub struct Store {
     pub gaps: Vec<Gap>,
     /// Where each direction stopped reaching its peer (the `undelivered` lines).
     pub undelivered: Vec<Undelivered>,
+    /// Held messages: (row, hold number), in the order they were held.
+    pub held: Vec<(u32, u64)>,
+    /// What became of held messages (the `release` lines), in recording order.
+    pub releases: Vec<crate::record::Release>,
     /// The framing each direction uses, as first seen: [c2s, s2c].
     pub framing: [Option<Framing>; 2],
     pub protocol: Option<Protocol>,
@@ -171,6 +181,22 @@ impl Store {
 
     pub fn rows(&self) -> &[Row] {
         &self.rows
+    }
+
+    /// What became of held row `i` (its last `release` line): `None` while it is still
+    /// held, or if it was never held.
+    pub fn release(&self, i: usize) -> Option<crate::record::ReleaseAction> {
+        if !self.rows.get(i)?.flags.has(Flags::HELD) {
+            return None;
+        }
+        // Held rows are pushed in row order.
+        let at = self.held.binary_search_by_key(&(i as u32), |h| h.0).ok()?;
+        let hold = self.held[at].1;
+        self.releases
+            .iter()
+            .rev()
+            .find(|r| r.hold == hold)
+            .map(|r| r.action)
     }
 
     pub fn row(&self, i: usize) -> &Row {
@@ -326,6 +352,10 @@ impl Store {
                 self.undelivered.push(u);
                 None
             }
+            Event::Release(r) => {
+                self.releases.push(r);
+                None
+            }
             Event::Noise(n) => {
                 Some(self.push_row(Self::blank(n.seq, n.t, Kind::Noise, n.dir), &n.text))
             }
@@ -339,6 +369,16 @@ impl Store {
                 row.framing = Some(m.framing);
                 if m.redacted {
                     row.flags.set(Flags::REDACTED);
+                }
+                if m.mark.injected {
+                    row.flags.set(Flags::INJECTED);
+                }
+                if m.mark.diverted {
+                    row.flags.set(Flags::DIVERTED);
+                }
+                if let Some(hold) = m.mark.held {
+                    row.flags.set(Flags::HELD);
+                    self.held.push((self.rows.len() as u32, hold));
                 }
                 if m.oversized.is_some() {
                     return Some(self.push_row(row, &[]));

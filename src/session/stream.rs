@@ -104,9 +104,11 @@ impl Pairer {
     /// The row `event` makes, if any (session, exit and gap lines make none).
     pub fn push(&mut self, event: Event) -> Option<StreamRow> {
         let (seq, t, kind, dir, body) = match event {
-            Event::Session(_) | Event::Exit(_) | Event::Gap(_) | Event::Undelivered(_) => {
-                return None
-            }
+            Event::Session(_)
+            | Event::Exit(_)
+            | Event::Gap(_)
+            | Event::Undelivered(_)
+            | Event::Release(_) => return None,
             Event::Noise(n) => (n.seq, n.t, Kind::Noise, n.dir, n.text),
             Event::Stderr(s) => (s.seq, s.t, Kind::Stderr, Dir::S2c, s.text),
             Event::Message(m) if m.oversized.is_some() => {

@@ -61,7 +61,7 @@ pub enum Page {
 }
 
 /// Work for the loop, which owns the terminal and the sources.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
@@ -71,6 +71,17 @@ pub enum Effect {
     Open(Vec<Target>),
     /// Leave the viewer for the hub.
     Back,
+    /// Write this control command to the shim of session `session` (its socket).
+    /// The shim is found by its live feed's socket, or by the recording's session id.
+    Control {
+        session: usize,
+        socket: Option<PathBuf>,
+        session_id: Option<String>,
+        request: crate::control::protocol::Request,
+    },
+    /// Edit this text in `$EDITOR` (the compose view's); the result comes back as
+    /// `Action::Edited`.
+    External(String),
     Quit,
 }
 
@@ -171,6 +182,8 @@ pub struct App {
     /// While errors-only is on: the selection before it was turned on, and the one it
     /// landed on; `e` again goes back to the first unless the user moved since.
     pub(super) errors_from: Option<(Option<Ref>, Option<Ref>)>,
+    /// Compose, resend, intercept and held messages (`interact`).
+    pub act: super::interact::Interact,
 }
 
 impl App {
@@ -213,6 +226,7 @@ impl App {
             detail_lines: Vec::new(),
             now: None,
             dirty: true,
+            act: Default::default(),
         };
         app.rebuild_view();
         app
@@ -238,6 +252,9 @@ impl App {
         self.errors_from = None;
         (self.cursor, self.top, self.detail_scroll) = (0, 0, 0);
         self.charts = Default::default();
+        // What was held, composed or intercepted belonged to the sessions' connections,
+        // which the loop drops with their feeds.
+        self.act = Default::default();
         self.page = Page::Viewer;
         self.rebuild_view();
     }
@@ -245,6 +262,7 @@ impl App {
     /// `r`: after the live feed cut this viewer off, opens the same sessions again (the
     /// feed starts over with the whole session).
     pub(super) fn reattach(&mut self) {
+        // (`r` reaches here through `resend` when a feed was cut off.)
         let cut = self
             .timeline
             .sessions
@@ -350,6 +368,7 @@ impl App {
                 self.set_status(format!("{reason}: press r"), true);
                 self.timeline.sessions[s].feed = SourceState::CutOff;
             }
+            Update::Control(incoming) => self.control_in(s, incoming),
             Update::Failed(message) => {
                 self.set_status(message.clone(), true);
                 self.timeline.sessions[s].feed = SourceState::Failed(message);

@@ -26,6 +26,8 @@ pub struct DetailKey {
     /// The pair and status change when a response arrives or a request is cancelled.
     pub pair: Option<usize>,
     pub status: Status,
+    /// A held message's fate arrives after it (`release`).
+    pub release: Option<crate::record::ReleaseAction>,
 }
 
 pub fn key(app: &App, r: Ref, width: usize) -> DetailKey {
@@ -38,6 +40,7 @@ pub fn key(app: &App, r: Ref, width: usize) -> DetailKey {
         time: app.time,
         pair: store.pair(i),
         status: store.status(i),
+        release: store.release(i),
     }
 }
 
@@ -168,6 +171,12 @@ pub fn build(app: &App, key: DetailKey) -> Vec<Line<'static>> {
     // The pair view describes each of its two messages itself.
     if key.tab != Tab::Pair || text_row {
         meta(app, store, i, &mut out);
+        if let Some(note) = super::labels::interactive_note(store, i) {
+            out.push(vec![(
+                note.to_owned(),
+                Style::default().fg(Color::LightCyan),
+            )]);
+        }
         out.push(Vec::new());
     }
     match key.tab {

@@ -9,14 +9,18 @@
 //! listing runs on the blocking pool (it reads files) and arrives as another branch.
 
 use super::app::{App, Effect, Page};
+use super::control::{Connection, Incoming};
 use super::save;
 use super::source::{Feed, Source};
 use super::term::Screen;
 use super::update::Action;
 use crate::catalog::Entry;
+use crate::control::protocol::Request;
 use crossterm::event::Event as TermEvent;
 use futures::{Stream, StreamExt};
+use std::collections::HashMap;
 use std::io;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -34,12 +38,19 @@ const CHANNEL: usize = 16;
 pub struct Feeds {
     tx: mpsc::Sender<Feed>,
     rx: mpsc::Receiver<Feed>,
+    /// Control connections to the sessions' shims, by session, opened on first use; they
+    /// end with the feeds (the shim then releases what they held).
+    controls: HashMap<usize, Connection>,
 }
 
 impl Default for Feeds {
     fn default() -> Self {
         let (tx, rx) = mpsc::channel(CHANNEL);
-        Feeds { tx, rx }
+        Feeds {
+            tx,
+            rx,
+            controls: HashMap::new(),
+        }
     }
 }
 
@@ -56,6 +67,26 @@ impl Feeds {
     /// Starts a source feeding session `session`.
     pub fn spawn(&self, source: Source, session: usize) {
         source.spawn(session, self.tx.clone());
+    }
+
+    /// Writes a command to session `session`'s shim, connecting (again) if needed.
+    fn control(
+        &mut self,
+        session: usize,
+        socket: Option<PathBuf>,
+        id: Option<String>,
+        request: &Request,
+    ) -> Result<(), String> {
+        if let Some(c) = self.controls.get(&session) {
+            if c.send(request) {
+                return Ok(());
+            }
+        }
+        let path = super::control::resolve(socket.as_deref(), id.as_deref())?;
+        let c = Connection::open(path, session, self.tx.clone());
+        c.send(request);
+        self.controls.insert(session, c);
+        Ok(())
     }
 }
 
@@ -208,6 +239,23 @@ fn effects<S: Screen>(
                     feeds.spawn(t.source.clone(), i);
                 }
                 app.opened = targets;
+            }
+            Effect::Control {
+                session,
+                socket,
+                session_id,
+                request,
+            } => {
+                if let Err(why) = feeds.control(session, socket, session_id, &request) {
+                    let update = super::source::Update::Control(Incoming::Closed(why));
+                    app.update(Action::Feed(Feed { session, update }));
+                }
+            }
+            Effect::External(text) => {
+                screen.suspend()?;
+                let edited = super::external::edit(&text);
+                screen.resume()?;
+                app.update(Action::Edited(edited));
             }
             Effect::Back => {
                 *feeds = Feeds::new();

@@ -22,6 +22,7 @@ impl App {
             // A new search starts empty (the last ones are a ↑ away in the history).
             PromptKind::Search => String::new(),
             PromptKind::Save => default_save_path(self),
+            PromptKind::Intercept => self.intercept_text(),
         };
         self.prompt_error = None;
         self.prompt = Some(Prompt::new(kind, &text));
@@ -35,6 +36,7 @@ impl App {
             PromptKind::Filter => &self.filter_history,
             PromptKind::Search => &self.search_history,
             PromptKind::Save => &[],
+            PromptKind::Intercept => &self.filter_history,
         };
         let edit = p.key(k, history);
         let (kind, text) = (p.kind, p.text.clone());
@@ -86,6 +88,14 @@ impl App {
                     prompt::remember(&mut self.search_history, &text);
                     self.search = Some(Query { text, pred });
                     self.search(true);
+                }
+                Err(e) => self.prompt_error = Some(e),
+            },
+            PromptKind::Intercept => match compile(&text) {
+                Ok(_) => {
+                    self.prompt = None;
+                    prompt::remember(&mut self.filter_history, &text);
+                    self.set_intercept(text.trim().to_owned());
                 }
                 Err(e) => self.prompt_error = Some(e),
             },

@@ -20,6 +20,9 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
     if app.prompt.is_some() {
         return Some(Action::PromptKey(k));
     }
+    if app.act.compose.is_some() && app.page == Page::Viewer {
+        return Some(Action::ComposeKey(k));
+    }
     if ctrl && k.code == Char('c') {
         return Some(Action::Exit);
     }
@@ -54,6 +57,11 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
             _ => return None,
         });
     }
+    if app.page == Page::Viewer {
+        if let Some(a) = interactive(app, k) {
+            return Some(a);
+        }
+    }
     if let Some(a) = super::chart::key(app, k) {
         return Some(a);
     }
@@ -79,7 +87,10 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
         Char('s') => Action::ToggleStderr,
         Char('t') => Action::ToggleTime,
         Char('y') => Action::Copy,
-        Char('r') => Action::Reattach,
+        Char('r') => Action::Resend,
+        Char('>') => Action::Compose,
+        Char('i') => Action::OpenPrompt(PromptKind::Intercept),
+        Char('H') => Action::ToggleHeld,
         Char('w') => Action::OpenPrompt(PromptKind::Save),
         Char('p') => Action::PairJump,
         Char('P') => Action::ToggleProblems,
@@ -105,8 +116,40 @@ pub fn key(app: &App, k: KeyEvent) -> Option<Action> {
     })
 }
 
+/// The resend comparison's and the held view's keys, while one is open.
+fn interactive(app: &App, k: KeyEvent) -> Option<Action> {
+    use super::interact::Decision;
+    use KeyCode::*;
+    if app.act.resend.is_some() {
+        return Some(match k.code {
+            // (`r` is not taken: it resends again, or reattaches a feed that was cut off.)
+            Esc | Char('q') => Action::CloseResend,
+            Char('j') | Down => Action::ResendScroll(1),
+            Char('k') | Up => Action::ResendScroll(-1),
+            PageDown | Char(' ') => Action::ResendScroll(10),
+            PageUp => Action::ResendScroll(-10),
+            _ => return None,
+        });
+    }
+    app.act.held_view?;
+    Some(match k.code {
+        Char('j') | Down => Action::HeldMove(1),
+        Char('k') | Up => Action::HeldMove(-1),
+        Char('g') | Home => Action::HeldMove(isize::MIN / 2),
+        Char('G') | End => Action::HeldMove(isize::MAX / 2),
+        Char('a') | Enter => Action::Decide(Decision::Forward),
+        Char('A') => Action::Decide(Decision::ForwardAll),
+        Char('d') => Action::Decide(Decision::Drop),
+        Char('e') => Action::HeldCompose(false),
+        Char('r') => Action::HeldCompose(true),
+        Char('i') => Action::OpenPrompt(PromptKind::Intercept),
+        Esc | Char('H') | Char('q') => Action::ToggleHeld,
+        _ => return None,
+    })
+}
+
 pub fn mouse(app: &App, m: MouseEvent) -> Option<Action> {
-    if app.help || app.prompt.is_some() {
+    if app.help || app.prompt.is_some() || app.act.compose.is_some() {
         return None;
     }
     let areas = super::render::layout(app);

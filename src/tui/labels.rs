@@ -38,6 +38,52 @@ pub fn framing(framing: Framing, protocol: Option<Protocol>) -> &'static str {
     }
 }
 
+/// What rpctap did to a row (issue 16), as the list's marker: `+` injected, `‖` held (still
+/// waiting), `»` held then forwarded, `✎` edited, `⊘` dropped, `↵` answered by the user,
+/// `↺` a response rpctap took for itself (it reached no peer).
+pub fn interactive_mark(store: &crate::session::Store, i: usize) -> Option<&'static str> {
+    use crate::record::ReleaseAction as Released;
+    use crate::session::Flags;
+    let f = store.row(i).flags;
+    if f.has(Flags::HELD) {
+        return Some(match store.release(i) {
+            None => "‖",
+            Some(Released::Forward) => "»",
+            Some(Released::Edit) => "✎",
+            Some(Released::Drop) => "⊘",
+            Some(Released::Answer) => "↵",
+        });
+    }
+    if f.has(Flags::DIVERTED) {
+        return Some("↺");
+    }
+    f.has(Flags::INJECTED).then_some("+")
+}
+
+/// The same in words, for the detail pane.
+pub fn interactive_note(store: &crate::session::Store, i: usize) -> Option<&'static str> {
+    use crate::record::ReleaseAction as Released;
+    use crate::session::Flags;
+    let f = store.row(i).flags;
+    if f.has(Flags::HELD) {
+        return Some(match store.release(i) {
+            None => "held by the intercept: not forwarded yet",
+            Some(Released::Forward) => "held by the intercept, then forwarded as it was",
+            Some(Released::Edit) => {
+                "held by the intercept, then edited and forwarded (this is the original)"
+            }
+            Some(Released::Drop) => "held by the intercept, then dropped: the peer never got it",
+            Some(Released::Answer) => {
+                "held by the intercept, then answered by hand: the server never got it"
+            }
+        });
+    }
+    if f.has(Flags::DIVERTED) {
+        return Some("the answer to a request rpctap injected: it reached no peer");
+    }
+    f.has(Flags::INJECTED).then_some("injected by rpctap")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

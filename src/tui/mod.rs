@@ -10,14 +10,20 @@
 
 pub mod app;
 pub mod chart;
+pub mod compose;
+pub mod control;
 pub mod detail;
 pub mod diff;
+pub mod editor;
 pub mod event_loop;
+mod external;
 mod filtering;
+mod held;
 pub mod hub;
+pub mod interact;
 pub mod json;
 pub mod keys;
-mod labels;
+pub mod labels;
 mod live_source;
 pub mod problems;
 pub mod prompt;

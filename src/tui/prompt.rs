@@ -1,5 +1,5 @@
 //! The one-line editor of the footer, used for the filter (`/`), the search (`n`, Ctrl-F)
-//! and the save path (`w`): cursor movement, editing keys, and per-kind history on ↑/↓.
+//! the save path (`w`) and the intercept filter (`i`): cursor movement, editing keys, and per-kind history on ↑/↓.
 //!
 //! Not responsible for: what the text means (the app compiles it through `query`).
 
@@ -11,6 +11,8 @@ pub enum PromptKind {
     Filter,
     Search,
     Save,
+    /// The intercept filter (`i`): what the shim holds.
+    Intercept,
 }
 
 impl PromptKind {
@@ -19,6 +21,7 @@ impl PromptKind {
             PromptKind::Filter => "filter",
             PromptKind::Search => "search",
             PromptKind::Save => "save view to",
+            PromptKind::Intercept => "intercept",
         }
     }
 }

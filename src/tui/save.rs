@@ -73,6 +73,7 @@ pub fn write_view(app: &App, path: &Path) -> anyhow::Result<(usize, crate::files
                 headers: store.headers(i).map(Bytes::copy_from_slice),
                 redacted: row.flags.has(Flags::REDACTED),
                 oversized: (kind == Kind::Oversized).then_some(None),
+                mark: Default::default(),
             }),
         };
         encode_event(&mut buf, &ev);

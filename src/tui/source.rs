@@ -68,6 +68,8 @@ pub enum Update {
     CutOff(String),
     /// The source stopped on an error.
     Failed(String),
+    /// What the session's shim said on the control connection (`control`).
+    Control(super::control::Incoming),
 }
 
 /// An update for the session with this index.

@@ -19,6 +19,14 @@ pub trait Screen {
     fn draw(&mut self, app: &App) -> io::Result<()>;
     /// Puts text on the clipboard of the terminal's user.
     fn copy(&mut self, text: &str) -> io::Result<()>;
+    /// Gives the terminal back (cooked mode, main screen) while another program uses it.
+    fn suspend(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    /// Takes the terminal again after `suspend`, redrawing everything on the next frame.
+    fn resume(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The OSC 52 sequence that asks the terminal to set its clipboard.
@@ -91,6 +99,17 @@ impl Screen for Tty {
         let out = self.terminal.backend_mut();
         out.write_all(osc52(text).as_bytes())?;
         Write::flush(out)
+    }
+
+    fn suspend(&mut self) -> io::Result<()> {
+        restore();
+        Ok(())
+    }
+
+    fn resume(&mut self) -> io::Result<()> {
+        enable_raw_mode()?;
+        crossterm::execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+        self.terminal.clear()
     }
 }
 

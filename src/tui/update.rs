@@ -68,6 +68,24 @@ pub enum Action {
     Reattach,
     /// The timeline and stats views (`T`, `S` and their keys).
     Chart(super::chart::ChartAction),
+    /// `>`: the compose view.
+    Compose,
+    /// A key while the compose view is open.
+    ComposeKey(KeyEvent),
+    /// What `$EDITOR` left in the compose view's file, or why it failed.
+    Edited(Result<String, String>),
+    /// `r` on a request: send it again (on a cut-off feed: reattach).
+    Resend,
+    /// Close the resend comparison.
+    CloseResend,
+    ResendScroll(isize),
+    /// `H`: the held messages.
+    ToggleHeld,
+    HeldMove(isize),
+    /// `a`, `d`, `A` in the held view.
+    Decide(super::interact::Decision),
+    /// `e` (false) or `r` (true: answer) in the held view.
+    HeldCompose(bool),
 }
 
 impl App {
@@ -271,6 +289,20 @@ impl App {
             }
             Action::Reattach => self.reattach(),
             Action::Chart(a) => self.chart(a),
+            Action::Compose => self.open_compose(),
+            Action::ComposeKey(k) => self.compose_key(k),
+            Action::Edited(r) => self.edited(r),
+            Action::Resend => self.resend(),
+            Action::CloseResend => self.act.resend = None,
+            Action::ResendScroll(n) => {
+                if let Some(r) = self.act.resend.as_mut() {
+                    r.scroll = r.scroll.saturating_add_signed(n);
+                }
+            }
+            Action::ToggleHeld => self.toggle_held(),
+            Action::HeldMove(n) => self.held_move(n),
+            Action::Decide(d) => self.decide(d),
+            Action::HeldCompose(answer) => self.held_compose(answer),
         }
     }
 

@@ -37,6 +37,19 @@ impl ContentLengthDecoder {
     }
 }
 
+impl ContentLengthDecoder {
+    /// Bytes still to come of the frame in progress, when its length is known (a parsed
+    /// header waiting for its body, or an oversized body being passed over); `buffered`
+    /// is what the caller's buffer holds of it.
+    pub(super) fn remaining(&self, buffered: usize) -> Option<u64> {
+        if self.skipping > 0 {
+            return Some(self.skipping.saturating_sub(buffered as u64));
+        }
+        self.pending
+            .map(|(head, len)| (head + len).saturating_sub(buffered) as u64)
+    }
+}
+
 impl Decode for ContentLengthDecoder {
     fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
         if self.skipping > 0 {

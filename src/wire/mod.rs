@@ -140,6 +140,22 @@ pub trait Decode {
     fn finish(&mut self, buf: &mut BytesMut, frames: &mut Vec<Frame>) -> Option<DecodeError>;
 }
 
+/// Where a decoder stands in its stream, for a forwarder that takes over the framing in
+/// the middle of it (the shim's pump when control work starts): what of the current frame
+/// is still to come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Boundary {
+    /// Between two frames.
+    Frame,
+    /// Inside a frame of known length: this many bytes of it are still to come.
+    Remaining(u64),
+    /// Inside a line: the frame ends with the next newline.
+    Line,
+    /// Inside a header, or before the framing is known: these bytes (already forwarded)
+    /// begin the next frame; a decoder fed them first finds where it ends.
+    Seed(Bytes),
+}
+
 /// A per-direction decoder that detects its framing from the first bytes unless told.
 #[derive(Debug)]
 pub struct Decoder {
@@ -170,6 +186,25 @@ impl Decoder {
             State::Detecting => None,
             State::Lsp(_) => Some(Framing::Lsp),
             State::Ndjson(_) => Some(Framing::Ndjson),
+        }
+    }
+
+    /// Where the stream stands after every complete frame was taken out of `buf` (what is
+    /// left is the frame in progress). `clean` says the last frame ended the way frames
+    /// end (a message, or noise up to a newline), not in the middle of a line.
+    pub fn boundary(&self, buf: &[u8], clean: bool) -> Boundary {
+        match &self.state {
+            State::Detecting if buf.is_empty() => Boundary::Frame,
+            State::Detecting => Boundary::Seed(Bytes::copy_from_slice(buf)),
+            State::Lsp(d) => match d.remaining(buf.len()) {
+                Some(n) if n > 0 || !buf.is_empty() => Boundary::Remaining(n),
+                Some(_) | None if buf.is_empty() && clean => Boundary::Frame,
+                Some(_) | None if buf.is_empty() => Boundary::Line,
+                // A header in progress: at most `max_header` bytes.
+                _ => Boundary::Seed(Bytes::copy_from_slice(buf)),
+            },
+            State::Ndjson(d) if d.skipping() || !buf.is_empty() || !clean => Boundary::Line,
+            State::Ndjson(_) => Boundary::Frame,
         }
     }
 
@@ -234,3 +269,6 @@ impl Decode for Decoder {
 
 #[cfg(test)]
 mod proptests;
+
+#[cfg(test)]
+mod boundary_tests;

@@ -43,6 +43,13 @@ impl NdjsonDecoder {
     }
 }
 
+impl NdjsonDecoder {
+    /// Passing over the rest of an oversized line.
+    pub(super) fn skipping(&self) -> bool {
+        self.skipping
+    }
+}
+
 impl Decode for NdjsonDecoder {
     fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
         if buf.is_empty() {

@@ -118,6 +118,12 @@ async def run_lsp(cmd, workspace):
         )
     )
     doc = t.TextDocumentIdentifier(uri=uri)
+    # INTEROP_PAUSE_DIR (tests/interop_control.rs): say the document is open, so a test can
+    # inject its own requests while the session goes on, and keep the session open until
+    # the test is done (`go`). Nothing the client asks or gets changes.
+    pause = os.environ.get("INTEROP_PAUSE_DIR")
+    if pause:
+        (Path(pause) / "opened").write_text(uri)
     hover = await asyncio.wait_for(
         client.text_document_hover_async(
             t.HoverParams(text_document=doc, position=t.Position(line=18, character=8))
@@ -135,6 +141,11 @@ async def run_lsp(cmd, workspace):
         TIMEOUT,
     )
     published = await asyncio.wait_for(diagnostics, TIMEOUT)
+    if pause:
+        async def wait_go():
+            while not (Path(pause) / "go").exists():
+                await asyncio.sleep(0.02)
+        await asyncio.wait_for(wait_go(), TIMEOUT)
     await asyncio.wait_for(client.shutdown_async(None), TIMEOUT)
     client.exit(None)
     await asyncio.wait_for(client.stop(), TIMEOUT)

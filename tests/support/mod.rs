@@ -212,3 +212,45 @@ pub fn press(app: &mut App, c: char) {
         app.update(Action::Key(k));
     }
 }
+
+/// The loop running on `app` (in a task) with keys the test sends while it runs, and the
+/// text of each frame drawn.
+pub struct Running {
+    pub keys: tokio::sync::mpsc::UnboundedSender<crossterm::event::Event>,
+    pub frames: tokio::sync::watch::Receiver<String>,
+    pub task: tokio::task::JoinHandle<App>,
+}
+
+impl Running {
+    pub fn start(mut feeds: Feeds, mut app: App) -> Running {
+        let (keys, input) = key_channel();
+        let (mut screen, frames) = WatchedScreen::new(120, 36);
+        let task = tokio::spawn(async move {
+            run(&mut app, &mut screen, input, &mut feeds).await.unwrap();
+            app
+        });
+        Running { keys, frames, task }
+    }
+
+    pub fn press(&self, keys: Vec<crossterm::event::Event>) {
+        for k in keys {
+            self.keys.send(k).unwrap();
+        }
+    }
+
+    pub async fn shown(&mut self, what: &str) -> String {
+        let w = what.to_owned();
+        shown(&mut self.frames, what, move |s| s.contains(&w)).await
+    }
+
+    /// Ctrl-C: closes an open compose view, then quits from anywhere.
+    pub async fn quit(self) -> App {
+        // The second is not read when the first quits.
+        let _ = self.keys.send(ctrl('c'));
+        let _ = self.keys.send(ctrl('c'));
+        tokio::time::timeout(std::time::Duration::from_secs(20), self.task)
+            .await
+            .expect("the loop ends")
+            .unwrap()
+    }
+}

@@ -256,6 +256,7 @@ impl Builder {
             headers: None,
             redacted: false,
             oversized: None,
+            mark: Default::default(),
         }));
     }
 

@@ -35,7 +35,10 @@ const RIGHT: &[(&str, &str)] = &[
     ("C", "show cleared rows"),
     ("y", "copy (OSC 52)"),
     ("w", "save view (JSONL)"),
-    ("r", "reattach a cut-off feed"),
+    (">", "compose and send"),
+    ("r", "resend / reattach"),
+    ("i", "intercept filter"),
+    ("H", "held: a e d A r"),
     ("?", "this help"),
     ("q", "quit"),
 ];

@@ -83,6 +83,12 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
     if let Some(s) = &app.search {
         facts.push(format!("search \"{}\"", s.text));
     }
+    if let Some((_, f)) = &app.act.intercept {
+        facts.push(format!("intercept \"{f}\""));
+    }
+    if !app.act.held.is_empty() {
+        facts.push(format!("{} held: H", app.act.held.len()));
+    }
     let problems = super::problems::count(app);
     if problems > 0 {
         facts.push(format!("{problems} problem(s): P"));
@@ -204,11 +210,15 @@ fn cells(app: &App, store: &Store, i: usize, marked: bool, session: &str) -> [St
     ]
 }
 
-/// Column 0: a mark, or a row that breaks a conformance rule (`✗` error, `!` warning).
+/// Column 0: a mark; what rpctap did to the row (`+` injected, `‖` held, then `✎` edited,
+/// `⊘` dropped, `↵` answered, `↺` a response rpctap took for itself); or a row that breaks
+/// a conformance rule (`✗` error, `!` warning).
 fn marker(store: &Store, i: usize, marked: bool) -> &'static str {
     let problems = store.problems_of(i);
     if marked {
         "▌"
+    } else if let Some(m) = super::super::labels::interactive_mark(store, i) {
+        m
     } else if problems
         .iter()
         .any(|p| p.violation.rule.severity == crate::check::Severity::Error)
@@ -224,6 +234,11 @@ fn marker(store: &Store, i: usize, marked: bool) -> &'static str {
 fn cell_style(col: usize, store: &Store, i: usize, base: Style, marked: bool) -> Style {
     let row = store.row(i);
     match col {
+        0 if !marked && super::super::labels::interactive_mark(store, i).is_some() => {
+            Style::default()
+                .fg(Color::LightCyan)
+                .add_modifier(Modifier::BOLD)
+        }
         0 if !marked && row.flags.has(crate::session::Flags::VIOLATION) => {
             Style::default().fg(Color::LightRed)
         }

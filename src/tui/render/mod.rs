@@ -5,6 +5,7 @@
 mod header;
 mod help;
 mod hub;
+pub mod interact;
 mod list;
 mod pane;
 pub(super) mod problems;
@@ -185,8 +186,10 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
     }
     header::footer(app, areas.footer, buf);
+    let mut compose_cursor = None;
     if app.page == Page::Viewer {
         problems::draw(app, frame.area(), frame.buffer_mut());
+        compose_cursor = interact::draw(app, frame.area(), frame.buffer_mut());
     }
     if app.help {
         let keys = match (app.page, app.charts.mode) {
@@ -204,6 +207,8 @@ pub fn render(app: &App, frame: &mut Frame) {
             cursor.min(areas.footer.right().saturating_sub(1)),
             areas.footer.y,
         ));
+    } else if let Some(at) = compose_cursor {
+        frame.set_cursor_position(at);
     }
 }
 
