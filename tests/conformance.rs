@@ -282,28 +282,26 @@ fn hostile_bodies_never_break_the_checker() {
 
 #[test]
 fn the_shim_checks_live_and_reports_on_stderr() {
-    use std::io::Write;
     let home = temp();
     let rec = home.path().join("s.jsonl");
-    let mut child = rpctap(home.path())
-        .args(["--check", "--no-live", "--record"])
-        .arg(&rec)
-        .args(["--", "sh", "-c", "printf 'server ready\\n'; cat"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let rec_arg = rec.to_str().unwrap();
     // A method of no known protocol: only the JSON-RPC and framing rules apply, and the
     // echo (`cat`) is a server request of its own, not a violation.
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{}}"#;
-    let mut stdin = child.stdin.take().unwrap();
-    write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    drop(stdin);
-    let status = wait_bounded(&mut child, HANG);
-    assert!(status.success());
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let err = shim_stderr(
+        home.path(),
+        &[
+            "--check",
+            "--no-live",
+            "--record",
+            rec_arg,
+            "--",
+            "sh",
+            "-c",
+            "printf 'server ready\\n'; cat",
+        ],
+        &[body],
+    );
     assert!(
         err.contains("rpctap: check: seq 2: error[framing/noise]"),
         "{err}"
@@ -313,30 +311,24 @@ fn the_shim_checks_live_and_reports_on_stderr() {
         "{err}"
     );
     // The recording is the same as without checking: `check` finds the same.
-    let (code, out, _) = check(&[rec.to_str().unwrap()]);
+    let (code, out, _) = check(&[rec_arg]);
     assert_eq!(code, 1);
     assert!(out.contains("error[framing/noise]"), "{out}");
 }
 
-/// `--check` reads the recording; without one (`--no-record --no-live`) it reads a
-/// temporary file of the session, and still checks every event.
-#[test]
-fn the_shim_checks_live_without_a_recording() {
+/// Runs the shim with `args`, sends it `bodies` (Content-Length framed) and closes its
+/// stdin; its stderr, once it has exited successfully.
+fn shim_stderr(home: &Path, args: &[&str], bodies: &[&str]) -> String {
     use std::io::Write;
-    let home = temp();
-    let mut child = rpctap(home.path())
-        .args(["--check", "--no-live", "--no-record"])
-        .args(["--", "cat"])
+    let mut child = rpctap(home)
+        .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // A response to a request never sent, twice: 2 errors, echoed back by `cat` (as
-    // server responses to requests the server never got: 2 more).
-    let body = r#"{"jsonrpc":"2.0","id":5,"result":null}"#;
     let mut stdin = child.stdin.take().unwrap();
-    for _ in 0..2 {
+    for body in bodies {
         write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
     }
     drop(stdin);
@@ -344,6 +336,22 @@ fn the_shim_checks_live_without_a_recording() {
     assert!(status.success());
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    err
+}
+
+/// `--check` reads the recording; without one (`--no-record --no-live`) it reads a
+/// temporary file of the session, and still checks every event.
+#[test]
+fn the_shim_checks_live_without_a_recording() {
+    let home = temp();
+    // A response to a request never sent, twice: 2 errors, echoed back by `cat` (as
+    // server responses to requests the server never got: 2 more).
+    let body = r#"{"jsonrpc":"2.0","id":5,"result":null}"#;
+    let err = shim_stderr(
+        home.path(),
+        &["--check", "--no-live", "--no-record", "--", "cat"],
+        &[body, body],
+    );
     assert!(err.contains("error[jsonrpc/unknown-response]"), "{err}");
     assert!(
         err.contains("rpctap: check: 4 error(s), 0 warning(s) in 6 event(s)"),
