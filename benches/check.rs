@@ -4,7 +4,9 @@
 //! time, best of three. The target: check takes at most twice what stats takes. `rpctap
 //! stats` with its conformance count (the default) is shown too.
 //!
-//! Run: `cargo bench --bench check` (`RPCTAP_BENCH_MESSAGES=N` for another size). Without
+//! Run: `cargo bench --bench check` (`RPCTAP_BENCH_MESSAGES=N` for another size;
+//! `RPCTAP_BENCH_FILE=PATH` keeps the recording at PATH, or reuses it if it exists, e.g. to
+//! profile `rpctap check PATH` with `perf`). Without
 //! `--bench` (as under `cargo test --benches`) it only checks the harness on a few messages.
 //! Results go to `docs/benchmarks.md` by hand.
 
@@ -24,8 +26,13 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(if bench { 1_000_000 } else { 1000 });
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bench.jsonl");
-    lsp_session::generate(&path, n);
+    let path = match std::env::var_os("RPCTAP_BENCH_FILE") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => dir.path().join("bench.jsonl"),
+    };
+    if !path.exists() {
+        lsp_session::generate(&path, n);
+    }
     let size = std::fs::metadata(&path).unwrap().len();
     println!("recording: {n} messages, {:.1} MB", size as f64 / 1e6);
     let mut stats = Vec::new();

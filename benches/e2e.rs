@@ -5,7 +5,8 @@
 //! - direct: the server is the load generator's child;
 //! - relay: a plain two-thread byte relay with 64 KiB buffers in between (the baseline);
 //! - rpctap: `rpctap --record FILE -- server`, recording on;
-//! - rpctap with a live viewer attached that never reads.
+//! - rpctap with a live viewer attached that never reads;
+//! - with `--check`, also `rpctap --record --check -- server` (live conformance checking).
 //!
 //! Both framings (Content-Length and newline-delimited JSON), the workloads of issue 11
 //! (200 B, 1 MiB and 20 MiB pipelined, 20 MiB both ways at once, 8 MiB lock-step) and
@@ -17,7 +18,8 @@
 //! Run: `scripts/bench-e2e.sh` (rewrites `## End to end` in docs/benchmarks.md), or
 //! `cargo bench --bench e2e [-- --quick] [--only TEXT]...` (`--only` runs only what
 //! names TEXT, e.g. `--only "1 MiB" --only relay`; neither it nor `--quick` touches the
-//! docs). Without `--bench` (as under `cargo test --benches`) it only checks that the
+//! docs; `--check` adds the `--check` setup, and then the section is printed, not
+//! written). Without `--bench` (as under `cargo test --benches`) it only checks that the
 //! harness works, with a few messages of each workload, and fails if a recording does not
 //! hold what crossed.
 //! `RPCTAP_BENCH_SHIM=/path/to/rpctap` measures that build instead of this one (to compare
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
             let quick = args.iter().any(|a| a == "--quick");
             let mut sizes = if quick { Sizes::quick() } else { Sizes::full() };
             sizes.quick = quick;
+            sizes.check = args.iter().any(|a| a == "--check");
             sizes.only = args
                 .windows(2)
                 .filter(|w| w[0] == "--only")
@@ -105,6 +108,7 @@ fn smoke() -> Result<(), String> {
     wire_hash::self_check()?;
     e2e_proc::shim_from_env();
     let mut setups = Setup::ALL.to_vec();
+    setups.push(Setup::RpctapCheck);
     if let Some(why) = runs::shim_unavailable() {
         eprintln!("e2e: skipping rpctap: {why}");
         setups.retain(|s| !s.is_shim());
@@ -128,6 +132,9 @@ fn bench(sizes: &Sizes) -> Result<(), String> {
         eprintln!("e2e: measuring rpctap in place (cannot copy it: {e})");
     }
     let mut setups = Setup::ALL.to_vec();
+    if sizes.check {
+        setups.push(Setup::RpctapCheck);
+    }
     let skipped = runs::shim_unavailable();
     if let Some(why) = &skipped {
         eprintln!("e2e: skipping rpctap: {why}");
@@ -138,7 +145,7 @@ fn bench(sizes: &Sizes) -> Result<(), String> {
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     let section = report::section(&results, sizes, skipped.as_deref(), &machine, minutes);
     println!("{section}");
-    if !sizes.only.is_empty() || sizes.quick {
+    if !sizes.only.is_empty() || sizes.quick || sizes.check {
         eprintln!("e2e: a partial or quick run: docs/benchmarks.md left as it is");
     } else if let Some(path) = std::env::var_os("RPCTAP_BENCH_DOCS") {
         let path = Path::new(&path);

@@ -340,17 +340,25 @@ pub fn splice(src: &File, dst: &File, len: usize) -> io::Result<usize> {
     }
 }
 
-/// Gives the calling thread the lowest CPU priority (nice 19, Linux), so that work it
-/// does in the background (live conformance checking) yields the CPU to forwarding and
-/// recording. Best effort: elsewhere, or on failure, nothing changes.
+/// Gives the calling thread the lowest CPU priority there is (Linux: the `SCHED_IDLE`
+/// policy, or nice 19 where that is refused), so that work it does in the background
+/// (live conformance checking) takes only CPU time nothing else wants. Nice 19 alone is
+/// not enough: a nice-19 thread keeps its core until its slice ends, while a `SCHED_IDLE`
+/// thread is preempted as soon as any other thread of the machine wakes up (a pump with
+/// bytes to forward). There is no way back without privileges. Best effort: elsewhere,
+/// or on failure, nothing changes.
 pub fn lower_thread_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: gettid has no preconditions; setpriority takes plain integers, and on
-        // Linux PRIO_PROCESS with a thread id changes that thread only.
+        // SAFETY: gettid has no preconditions; sched_setscheduler reads the param struct
+        // we own for the duration of the call, and with a thread id changes that thread
+        // only; setpriority takes plain integers, PRIO_PROCESS with a thread id likewise.
         unsafe {
             let tid = libc::gettid();
-            let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+            let param = libc::sched_param { sched_priority: 0 };
+            if libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param) != 0 {
+                let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+            }
         }
     }
 }

@@ -282,28 +282,26 @@ fn hostile_bodies_never_break_the_checker() {
 
 #[test]
 fn the_shim_checks_live_and_reports_on_stderr() {
-    use std::io::Write;
     let home = temp();
     let rec = home.path().join("s.jsonl");
-    let mut child = rpctap(home.path())
-        .args(["--check", "--no-live", "--record"])
-        .arg(&rec)
-        .args(["--", "sh", "-c", "printf 'server ready\\n'; cat"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let rec_arg = rec.to_str().unwrap();
     // A method of no known protocol: only the JSON-RPC and framing rules apply, and the
     // echo (`cat`) is a server request of its own, not a violation.
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{}}"#;
-    let mut stdin = child.stdin.take().unwrap();
-    write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    drop(stdin);
-    let status = wait_bounded(&mut child, HANG);
-    assert!(status.success());
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let err = shim_stderr(
+        home.path(),
+        &[
+            "--check",
+            "--no-live",
+            "--record",
+            rec_arg,
+            "--",
+            "sh",
+            "-c",
+            "printf 'server ready\\n'; cat",
+        ],
+        &[body],
+    );
     assert!(
         err.contains("rpctap: check: seq 2: error[framing/noise]"),
         "{err}"
@@ -313,9 +311,93 @@ fn the_shim_checks_live_and_reports_on_stderr() {
         "{err}"
     );
     // The recording is the same as without checking: `check` finds the same.
-    let (code, out, _) = check(&[rec.to_str().unwrap()]);
+    let (code, out, _) = check(&[rec_arg]);
     assert_eq!(code, 1);
     assert!(out.contains("error[framing/noise]"), "{out}");
+}
+
+/// Runs the shim with `args`, sends it `bodies` (Content-Length framed) and closes its
+/// stdin; its stderr, once it has exited successfully.
+fn shim_stderr(home: &Path, args: &[&str], bodies: &[&str]) -> String {
+    use std::io::Write;
+    let mut child = rpctap(home)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for body in bodies {
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    }
+    drop(stdin);
+    let status = wait_bounded(&mut child, HANG);
+    assert!(status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    err
+}
+
+/// `--check` reads the recording; without one (`--no-record --no-live`) it reads a
+/// temporary file of the session, and still checks every event.
+#[test]
+fn the_shim_checks_live_without_a_recording() {
+    let home = temp();
+    // A response to a request never sent, twice: 2 errors, echoed back by `cat` (as
+    // server responses to requests the server never got: 2 more).
+    let body = r#"{"jsonrpc":"2.0","id":5,"result":null}"#;
+    let err = shim_stderr(
+        home.path(),
+        &["--check", "--no-live", "--no-record", "--", "cat"],
+        &[body, body],
+    );
+    assert!(err.contains("error[jsonrpc/unknown-response]"), "{err}");
+    assert!(
+        err.contains("rpctap: check: 4 error(s), 0 warning(s) in 6 event(s)"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(home.path().join("sessions")).map_or(true, |mut d| d.next().is_none()),
+        "--no-record wrote a recording"
+    );
+}
+
+/// The live checker's thread runs under SCHED_IDLE (policy 5), so that it only takes CPU
+/// time nothing else wants (docs/benchmarks.md, "Live checking").
+#[cfg(target_os = "linux")]
+#[test]
+fn the_live_checker_runs_at_idle_priority() {
+    let home = temp();
+    let mut child = rpctap(home.path())
+        .args(["--check", "--no-live", "--no-record", "--", "cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let policy = |stat: &str| -> Option<u32> {
+        let (_, rest) = stat.rsplit_once(')')?;
+        // After the name, field 3 (state) is the first; the policy is field 41.
+        rest.split_whitespace().nth(38)?.parse().ok()
+    };
+    let deadline = std::time::Instant::now() + HANG;
+    let found = loop {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", child.id())).unwrap();
+        let checker = tasks.flatten().find(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "rpctap-check")
+        });
+        let stat = checker.and_then(|t| std::fs::read_to_string(t.path().join("stat")).ok());
+        match stat.as_deref().and_then(policy) {
+            // The thread names itself before it lowers its priority: look again.
+            Some(5) => break Some(5),
+            _ if std::time::Instant::now() > deadline => break stat.as_deref().and_then(policy),
+            _ => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    };
+    drop(child.stdin.take());
+    assert!(wait_bounded(&mut child, HANG).success());
+    assert_eq!(found, Some(5), "the checker thread's scheduling policy");
 }
 
 #[test]

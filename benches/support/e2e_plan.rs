@@ -64,6 +64,8 @@ pub struct Sizes {
     pub only: Vec<String>,
     /// `--quick`: a check of the harness, whose figures are not published.
     pub quick: bool,
+    /// `--check`: also run `rpctap --record --check` (docs/benchmarks.md, Conformance).
+    pub check: bool,
 }
 
 impl Sizes {
@@ -88,6 +90,7 @@ impl Sizes {
             latency_blocks: 4,
             only: Vec::new(),
             quick: false,
+            check: false,
         }
     }
 
@@ -106,6 +109,7 @@ impl Sizes {
             latency_blocks: 1,
             only: Vec::new(),
             quick: false,
+            check: false,
         }
     }
 
@@ -125,6 +129,7 @@ impl Sizes {
             latency_blocks: 1,
             only: Vec::new(),
             quick: false,
+            check: false,
         }
     }
 }

@@ -55,6 +55,9 @@ pub enum Setup {
     Rpctap,
     /// rpctap with a live viewer attached that never reads (it must not slow the shim).
     RpctapStalled,
+    /// rpctap checking conformance live (`--check`; issue 15: it must not slow the shim).
+    /// Run only when asked (`--check`), and under `cargo test --benches`.
+    RpctapCheck,
 }
 
 impl Setup {
@@ -67,7 +70,10 @@ impl Setup {
 
     /// Runs through rpctap (and so needs its binary).
     pub fn is_shim(self) -> bool {
-        matches!(self, Setup::Rpctap | Setup::RpctapStalled)
+        matches!(
+            self,
+            Setup::Rpctap | Setup::RpctapStalled | Setup::RpctapCheck
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -76,6 +82,7 @@ impl Setup {
             Setup::Relay => "relay",
             Setup::Rpctap => "rpctap --record",
             Setup::RpctapStalled => "rpctap --record, stalled viewer",
+            Setup::RpctapCheck => "rpctap --record --check",
         }
     }
 }
@@ -117,14 +124,18 @@ pub fn spawn(setup: Setup, framing: Framing, push: Option<Push>) -> io::Result<P
             c.arg("__relay").arg(&exe);
             c
         }
-        Setup::Rpctap | Setup::RpctapStalled => {
+        Setup::Rpctap | Setup::RpctapStalled | Setup::RpctapCheck => {
             let dir = tempfile::tempdir()?;
             let path = dir.path().join("bench.jsonl");
             let mut c = Command::new(shim());
             // The live socket then lands in the state directory's run/, where we look.
             c.env("RPCTAP_HOME", dir.path())
                 .env_remove("XDG_RUNTIME_DIR");
-            c.arg("--record").arg(&path).arg("--").arg(&exe);
+            c.arg("--record").arg(&path);
+            if setup == Setup::RpctapCheck {
+                c.arg("--check");
+            }
+            c.arg("--").arg(&exe);
             record = Some((dir, path));
             c
         }
@@ -133,11 +144,19 @@ pub fn spawn(setup: Setup, framing: Framing, push: Option<Push>) -> io::Result<P
     if let Some(p) = push {
         cmd.arg(p.count.to_string()).arg(p.len.to_string());
     }
-    let child = cmd
+    let checking = setup == Setup::RpctapCheck;
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(if checking {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        })
         .spawn()?;
+    if let Some(err) = child.stderr.take() {
+        thread::spawn(move || pass_on_summaries(err));
+    }
     let mut peer = Peer {
         child,
         record,
@@ -149,6 +168,19 @@ pub fn spawn(setup: Setup, framing: Framing, push: Option<Push>) -> io::Result<P
         peer.stalled = Some(peer.stall()?);
     }
     Ok(peer)
+}
+
+/// Copies the checking shim's stderr to ours without its violation lines: the echo
+/// workload breaks a rule in every request, and the summary says how many.
+fn pass_on_summaries(err: std::process::ChildStderr) {
+    use std::io::BufRead;
+    for line in io::BufReader::new(err).lines().map_while(Result::ok) {
+        let violation = line.starts_with("rpctap: check: seq ")
+            || line.starts_with("rpctap: check: further violations");
+        if !violation {
+            eprintln!("{line}");
+        }
+    }
 }
 
 impl Peer {

@@ -248,13 +248,17 @@ fn throughput_target(r: &Results, w: &Workload, f: Framing, min: f64) -> (String
     let Some(plain) = ratio(Setup::Rpctap) else {
         return (format!("{}: not measured", f.name()), false);
     };
-    let whole = [Setup::Rpctap, Setup::RpctapStalled]
+    let whole = [Setup::Rpctap, Setup::RpctapStalled, Setup::RpctapCheck]
         .iter()
         .filter_map(|&s| find(r, w, f, s))
         .all(lossless);
     let stalled = ratio(Setup::RpctapStalled).map_or(String::new(), |x| {
         format!(", {x:.2}× with a stalled viewer")
     });
+    let checked = ratio(Setup::RpctapCheck).map_or(String::new(), |x| {
+        format!(", {x:.2}× with --check ({:.2}× rpctap --record)", x / plain)
+    });
+    let stalled = stalled + &checked;
     let lost = if whole {
         ""
     } else {

@@ -3,7 +3,6 @@
 
 use super::{rules, schemas, Msg, Out};
 use crate::record::Dir;
-use serde_json::Value;
 use std::collections::HashMap;
 
 /// Requests waiting for a response, per direction; beyond, new ones are not paired.
@@ -21,19 +20,19 @@ pub(crate) struct Lifecycle {
 
 impl Lifecycle {
     pub fn message(&mut self, msg: &Msg, out: &mut Out) {
-        let obj = msg.obj;
-        let ty = obj.get("type").and_then(Value::as_str).unwrap_or_default();
+        let obj = msg.value;
+        let ty = obj.get("type").and_then(|v| v.as_str()).unwrap_or_default();
         self.seq(msg, out);
-        let seq = obj.get("seq").and_then(Value::as_i64);
+        let seq = obj.get("seq").and_then(|v| v.as_i64());
         let name = match ty {
             "request" => obj.get("command"),
             "event" => obj.get("event"),
             "response" => obj.get("command"),
             _ => None,
         }
-        .and_then(Value::as_str)
+        .and_then(|v| v.as_str())
         .unwrap_or_default();
-        let success = obj.get("success").and_then(Value::as_bool).unwrap_or(true);
+        let success = obj.get("success").and_then(|v| v.as_bool()).unwrap_or(true);
         match ty {
             "request" => self.request(msg.dir, seq, name, out),
             "response" => self.response(msg, name, success, out),
@@ -53,7 +52,7 @@ impl Lifecycle {
 
     fn seq(&mut self, msg: &Msg, out: &mut Out) {
         let d = msg.dir as usize;
-        let Some(seq) = msg.obj.get("seq").and_then(Value::as_i64) else {
+        let Some(seq) = msg.value.get("seq").and_then(|v| v.as_i64()) else {
             return; // the schema says what is wrong with it
         };
         let want = self.last_seq[d].map_or(1, |s| s + 1);
@@ -97,7 +96,7 @@ impl Lifecycle {
     }
 
     fn response(&mut self, msg: &Msg, command: &str, success: bool, out: &mut Out) {
-        let Some(rs) = msg.obj.get("request_seq").and_then(Value::as_i64) else {
+        let Some(rs) = msg.value.get("request_seq").and_then(|v| v.as_i64()) else {
             return;
         };
         match self.waiting[msg.dir.other() as usize].remove(&rs) {

@@ -1,84 +1,66 @@
-//! Live checking in the shim (`rpctap --check -- CMD`): a recorder `Observer` that hands
-//! each recorded event to a checker thread of its own through a bounded queue, so the
-//! recorder never waits for checking and the pumps never see it.
+//! Live checking in the shim (`rpctap --check -- CMD`): a recorder `Observer` that
+//! follows the recording file as it is committed, as live viewers do, on a thread of its
+//! own at the lowest CPU priority (`os::lower_thread_priority`: `SCHED_IDLE`).
 //!
-//! Events go in batches (up to `BATCH`, or what gathered in `BATCH_AGE`), so the recorder
-//! pays one queue operation and at most one wake-up per batch, not per event; the checker
-//! thread runs at the lowest CPU priority so that it takes only what forwarding leaves.
-//! When the checker falls behind, the queue is full and events are skipped, counted and
-//! reported at the end; after a skip the checker no longer judges what depends on the
-//! skipped history (pairing, lifecycle order), only each message on its own.
+//! Why from the file, not from the recorder: the recorder then does nothing per event for
+//! checking (no copy, no queue, no wake-up), and a checker that falls behind during a
+//! burst only lags — it catches up from the file afterwards instead of skipping events and
+//! losing the history that pairing and lifecycle rules need. At the session's end the
+//! shim waits while the checker catches up (it bumps the recorder's progress counter), so
+//! the summary counts every event.
+//!
+//! Not responsible for: the rules (`Checker`), violations shown in viewers and the hub
+//! (they check the recording themselves, `session::problems`).
 
-use super::{Checker, Severity, Violation};
+use super::{Checker, Counts, Violation};
+use crate::live::Feed;
 use crate::proxy::Observer;
-use crate::record::Event;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use crate::record::{Event, Reader};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// Batches waiting for the checker, at most (`QUEUE * BATCH` events): about 4 MiB of
-/// bodies at the typical few hundred bytes; the bodies are shared with the recorder
-/// (`Bytes`), not copied.
-const QUEUE: usize = 32;
-/// Events per batch, at most.
-const BATCH: usize = 256;
-/// A batch older than this is sent even when not full, so violations show promptly.
-const BATCH_AGE: std::time::Duration = std::time::Duration::from_millis(50);
 /// Violations printed on stderr, at most; the summary counts them all.
 const MAX_PRINTED: u64 = 200;
 
-enum Note {
-    Events(Vec<Event>),
-    /// Events were skipped before the next one.
-    Skipped,
-}
+type Report = Box<dyn FnMut(&Violation) + Send>;
 
-/// The observer half, on the recorder's thread.
+/// The observer half: starts the checker thread when the recorder has a file.
 pub struct LiveCheck {
-    tx: Option<SyncSender<Note>>,
-    batch: Vec<Event>,
-    /// When the first event of `batch` arrived.
-    since: Option<std::time::Instant>,
-    /// Skipped since the last event the checker got.
-    skipped_run: u64,
-    skipped: u64,
+    report: Option<Report>,
     thread: Option<JoinHandle<Tally>>,
+    /// Why nothing is being checked, when that is so.
+    off: Option<String>,
 }
 
-/// What the checker thread found.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// What the checker found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Tally {
-    pub errors: u64,
-    pub warnings: u64,
+    pub counts: Counts,
+    /// Events read from the recording and checked.
     pub checked: u64,
+    /// Reading the recording failed before its end.
+    pub failed: Option<String>,
 }
 
 impl LiveCheck {
-    /// Starts the checker thread; `report` is called there for each violation.
-    pub fn spawn(
-        mut report: impl FnMut(&Violation) + Send + 'static,
-    ) -> std::io::Result<LiveCheck> {
-        let (tx, rx) = sync_channel(QUEUE);
-        let thread = std::thread::Builder::new()
-            .name("rpctap-check".into())
-            .spawn(move || {
-                crate::os::lower_thread_priority();
-                run(rx, &mut report)
-            })?;
-        Ok(LiveCheck {
-            tx: Some(tx),
-            batch: Vec::with_capacity(BATCH),
-            since: None,
-            skipped_run: 0,
-            skipped: 0,
-            thread: Some(thread),
-        })
+    /// A checker that calls `report` (on its thread) for each violation.
+    pub fn new(report: impl FnMut(&Violation) + Send + 'static) -> LiveCheck {
+        LiveCheck {
+            report: Some(Box::new(report)),
+            thread: None,
+            off: Some("there is no recording to read".into()),
+        }
     }
 
-    /// Starts a checker that prints each violation as one line on stderr (the first
+    /// A checker that prints each violation as one line on stderr (the first
     /// `MAX_PRINTED`) and a summary when the session ends.
-    pub fn to_stderr() -> std::io::Result<LiveCheck> {
+    pub fn to_stderr() -> LiveCheck {
         let mut printed = 0u64;
-        LiveCheck::spawn(move |v| {
+        LiveCheck::new(move |v| {
             printed += 1;
             if printed <= MAX_PRINTED {
                 eprintln!(
@@ -94,109 +76,124 @@ impl LiveCheck {
         })
     }
 
-    /// Ends the thread and returns its tally and the number of events skipped.
-    pub fn stop(&mut self) -> Option<(Tally, u64)> {
-        if !self.batch.is_empty() {
-            if let Some(tx) = &self.tx {
-                let batch = std::mem::take(&mut self.batch);
-                let _ = tx.send(Note::Events(batch));
-            }
+    /// Starts checking the recording read from `file` as far as `feed` says it is
+    /// committed, until the feed ends; each event checked bumps `progress`.
+    pub fn start(&mut self, file: File, feed: Arc<Feed>, progress: Arc<AtomicU64>) {
+        let Some(mut report) = self.report.take() else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name("rpctap-check".into())
+            .spawn(move || {
+                crate::os::lower_thread_priority();
+                let input = BufReader::with_capacity(1 << 16, Follow::new(file, feed));
+                run(Reader::new(input), &progress, &mut report)
+            });
+        match spawned {
+            Ok(t) => (self.thread, self.off) = (Some(t), None),
+            Err(e) => self.off = Some(format!("cannot start its thread: {e}")),
         }
-        if self.skipped_run > 0 {
-            if let Some(tx) = &self.tx {
-                let _ = tx.send(Note::Skipped);
-            }
-            self.skipped_run = 0;
+    }
+
+    /// Waits for the checker to reach the end of the recording (the feed must have
+    /// ended); its tally, or why nothing was checked.
+    pub fn stop(&mut self) -> Result<Tally, String> {
+        if let Some(why) = &self.off {
+            return Err(why.clone());
         }
-        self.tx = None;
-        let tally = self.thread.take()?.join().ok()?;
-        Some((tally, self.skipped))
+        let thread = self.thread.take().ok_or("already stopped")?;
+        thread.join().map_err(|_| "the checker failed".to_owned())
     }
 }
 
 impl Observer for LiveCheck {
-    fn event(&mut self, event: &Event) {
-        if self.tx.is_none() {
-            return;
-        }
-        self.batch.push(event.clone());
-        let now = std::time::Instant::now();
-        let since = *self.since.get_or_insert(now);
-        if self.batch.len() >= BATCH || now.duration_since(since) >= BATCH_AGE {
-            self.send_batch();
-        }
+    fn event(&mut self, _event: &Event) {}
+
+    fn follows_file(&self) -> bool {
+        true
+    }
+
+    fn follow(&mut self, file: File, feed: Arc<Feed>, progress: Arc<AtomicU64>) {
+        self.start(file, feed, progress);
     }
 
     fn finish(&mut self) {
-        if let Some((t, skipped)) = self.stop() {
-            let not_checked = if skipped > 0 {
-                format!("; {skipped} event(s) not checked (the checker fell behind)")
-            } else {
-                String::new()
-            };
-            eprintln!(
-                "rpctap: check: {} error(s), {} warning(s) in {} event(s){not_checked}",
-                t.errors, t.warnings, t.checked
-            );
+        match self.stop() {
+            Ok(t) => {
+                let failed = t
+                    .failed
+                    .map_or(String::new(), |e| format!(" (then reading stopped: {e})"));
+                eprintln!(
+                    "rpctap: check: {} error(s), {} warning(s) in {} event(s){failed}",
+                    t.counts.errors, t.counts.warnings, t.checked
+                );
+            }
+            Err(why) => eprintln!("rpctap: check: nothing was checked: {why}"),
         }
     }
 }
 
-impl LiveCheck {
-    fn send_batch(&mut self) {
-        self.since = None;
-        let Some(tx) = &self.tx else {
-            return;
-        };
-        if self.skipped_run > 0 {
-            match tx.try_send(Note::Skipped) {
-                Ok(()) => self.skipped_run = 0,
-                Err(_) => {
-                    self.skip_batch();
-                    return;
-                }
-            }
-        }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        match tx.try_send(Note::Events(batch)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(Note::Events(b))) => {
-                self.batch = b;
-                self.skip_batch();
-            }
-            Err(_) => self.tx = None,
-        }
-    }
+/// The recording as a `Read` that ends where the recorder's output ends: reads stop at
+/// the committed length (whole lines) and wait on the feed for more.
+struct Follow {
+    file: File,
+    feed: Arc<Feed>,
+    at: u64,
+    /// Committed length last learnt.
+    end: u64,
+    /// The feed ended: `end` is final.
+    ended: bool,
+}
 
-    fn skip_batch(&mut self) {
-        let n = self.batch.len() as u64;
-        self.skipped_run += n;
-        self.skipped += n;
-        self.batch.clear();
+impl Follow {
+    fn new(file: File, feed: Arc<Feed>) -> Follow {
+        Follow {
+            file,
+            feed,
+            at: 0,
+            end: 0,
+            ended: false,
+        }
     }
 }
 
-fn run(rx: Receiver<Note>, report: &mut impl FnMut(&Violation)) -> Tally {
+impl Read for Follow {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if self.at < self.end {
+                let want = buf.len().min((self.end - self.at) as usize);
+                let n = self.file.read_at(&mut buf[..want], self.at)?;
+                self.at += n as u64;
+                // 0: the file is shorter than committed (cut back after a disk failure).
+                return Ok(n);
+            }
+            if self.ended {
+                return Ok(0);
+            }
+            match self.feed.wait_past(self.at) {
+                Some(len) => self.end = len,
+                None => (self.end, self.ended) = (self.feed.committed(), true),
+            }
+        }
+    }
+}
+
+fn run(events: Reader<impl std::io::BufRead>, progress: &AtomicU64, report: &mut Report) -> Tally {
     let mut checker = Checker::new();
     let mut tally = Tally::default();
-    for note in rx {
-        let events = match note {
-            Note::Events(e) => e,
-            Note::Skipped => {
-                checker.lost_history();
-                continue;
+    for event in events {
+        let event = match event {
+            Ok(e) => e,
+            Err(e) => {
+                tally.failed = Some(e.to_string());
+                break;
             }
         };
-        for event in &events {
-            tally.checked += 1;
-            for v in checker.event(event) {
-                match v.rule.severity {
-                    Severity::Error => tally.errors += 1,
-                    Severity::Warning => tally.warnings += 1,
-                }
-                report(v);
-            }
-        }
+        tally.checked += 1;
+        progress.fetch_add(1, Ordering::Relaxed);
+        let found = checker.event(&event);
+        tally.counts.add(found);
+        found.iter().for_each(&mut *report);
     }
     tally
 }
@@ -204,66 +201,78 @@ fn run(rx: Receiver<Note>, report: &mut impl FnMut(&Violation)) -> Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Dir, MessageEvent};
-    use crate::wire::Framing;
-    use std::sync::{Arc, Mutex};
+    use std::io::Write;
+    use std::sync::Mutex;
 
-    fn msg(seq: u64, dir: Dir, body: &str) -> Event {
-        Event::Message(MessageEvent {
-            seq,
-            t: crate::record::Micros(seq as i64),
-            dir,
-            framing: Framing::Lsp,
-            body: bytes::Bytes::copy_from_slice(body.as_bytes()),
-            headers: None,
-            redacted: false,
-            oversized: None,
-            mark: Default::default(),
-        })
+    const SESSION: &str = r#"{"rpctap":1,"type":"session","id":"t","name":"t","command":["x"],"cwd":"/","pid":1,"started":"2026-12-01T10:00:00.000000Z"}"#;
+
+    fn message(seq: u64, dir: &str, body: &str) -> String {
+        format!(
+            r#"{{"seq":{seq},"t":"2026-12-01T10:00:00.000001Z","dir":"{dir}","framing":"lsp","msg":{body}}}"#
+        )
+    }
+
+    /// A recording file with `lines`, and the length of its first `n` lines.
+    fn recording(lines: &[String], n: usize) -> (tempfile::NamedTempFile, u64) {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        let mut upto = 0;
+        for (i, l) in lines.iter().enumerate() {
+            writeln!(f, "{l}").unwrap();
+            if i < n {
+                upto += l.len() as u64 + 1;
+            }
+        }
+        (f, upto)
+    }
+
+    fn lines() -> Vec<String> {
+        vec![
+            SESSION.to_owned(),
+            message(1, "c2s", r#"{"jsonrpc":"2.0","id":1,"method":"x"}"#),
+            message(2, "s2c", r#"{"jsonrpc":"2.0","id":7,"result":null}"#),
+            message(3, "s2c", r#"{"jsonrpc":"2.0","id":8,"result":null}"#),
+        ]
     }
 
     #[test]
-    fn the_thread_checks_what_the_recorder_hands_it() {
+    fn the_checker_reads_what_is_committed_as_it_grows_then_stops_at_the_end() {
+        let lines = lines();
+        let (file, three) = recording(&lines, 3);
+        let feed = Arc::new(Feed::default());
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        let mut live = LiveCheck::spawn(move |v| s.lock().unwrap().push(v.rule.id)).unwrap();
-        live.event(&msg(
-            1,
-            Dir::C2s,
-            r#"{"jsonrpc":"2.0","id":1,"method":"x"}"#,
-        ));
-        live.event(&msg(
-            2,
-            Dir::S2c,
-            r#"{"jsonrpc":"2.0","id":7,"result":null}"#,
-        ));
-        let (tally, skipped) = live.stop().unwrap();
-        assert_eq!(skipped, 0);
-        assert_eq!(tally.checked, 2);
-        assert_eq!(tally.errors, 1);
-        assert_eq!(*seen.lock().unwrap(), vec!["jsonrpc/unknown-response"]);
+        let mut live = LiveCheck::new(move |v| s.lock().unwrap().push(v.seq));
+        let progress = Arc::new(AtomicU64::new(0));
+        live.start(file.reopen().unwrap(), feed.clone(), progress.clone());
+        // Only the first three lines are committed; the fourth is not read, even though
+        // the file holds it.
+        feed.advance(three);
+        feed.end();
+        let tally = live.stop().unwrap();
+        assert_eq!(tally.checked, 3);
+        assert_eq!(tally.counts.errors, 1);
+        assert_eq!(*seen.lock().unwrap(), vec![2]);
+        assert_eq!(progress.load(Ordering::Relaxed), 3);
     }
 
     #[test]
-    fn a_full_queue_skips_and_counts_without_blocking_the_recorder() {
-        // The checker is held up by its report callback until the recorder side is done.
-        let gate = Arc::new(Mutex::new(()));
-        let held = gate.lock().unwrap();
-        let g = gate.clone();
-        let mut live = LiveCheck::spawn(move |_| drop(g.lock().unwrap())).unwrap();
-        // The first event's violation blocks the checker; the rest fill the queue.
-        live.event(&msg(
-            1,
-            Dir::S2c,
-            r#"{"jsonrpc":"2.0","id":7,"result":null}"#,
-        ));
-        let total = ((QUEUE + 4) * BATCH) as u64;
-        for seq in 2..=total {
-            live.event(&msg(seq, Dir::C2s, r#"{"jsonrpc":"2.0","method":"n"}"#));
-        }
-        drop(held);
-        let (tally, skipped) = live.stop().unwrap();
-        assert!(skipped > 0, "nothing skipped");
-        assert_eq!(tally.checked + skipped, total);
+    fn a_checker_behind_the_recording_catches_up_on_every_event() {
+        let lines = lines();
+        let (file, all) = recording(&lines, lines.len());
+        let feed = Arc::new(Feed::default());
+        // The whole session is committed and ended before the checker starts.
+        feed.advance(all);
+        feed.end();
+        let mut live = LiveCheck::new(|_| {});
+        live.start(file.reopen().unwrap(), feed, Arc::default());
+        let tally = live.stop().unwrap();
+        assert_eq!((tally.checked, tally.counts.errors), (4, 2));
+        assert_eq!(tally.failed, None);
+    }
+
+    #[test]
+    fn without_a_file_it_says_nothing_was_checked() {
+        let mut live = LiveCheck::new(|_| {});
+        assert!(live.stop().unwrap_err().contains("no recording"));
     }
 }

@@ -45,7 +45,7 @@ impl Lifecycle {
                 }
             }
             (Dir::S2c, Shape::Response { id, result, .. })
-                if self.init_id.as_deref() == Some(&key(id)) =>
+                if self.init_id.as_deref() == Some(&key(*id)) =>
             {
                 self.init_id = None;
                 self.ready = result.is_some();
@@ -75,7 +75,7 @@ impl Lifecycle {
                 if self.ready || self.init_id.is_some() {
                     out.push(&rules::LSP_INITIALIZE, "a second initialize request");
                 }
-                self.init_id = msg.obj.get("id").map(key);
+                self.init_id = msg.value.get("id").map(key);
                 return;
             }
             "exit" => {
@@ -141,7 +141,7 @@ impl Lifecycle {
 
 /// `$/cancelRequest` must name a request its sender sent.
 fn cancel(msg: &Msg, pairing: &Pairing, out: &mut Out) {
-    let Some(id) = msg.obj.get("params").and_then(|p| p.get("id")) else {
+    let Some(id) = msg.value.get("params").and_then(|p| p.get("id")) else {
         return;
     };
     if !pairing.sent(msg.dir, id) {

@@ -3,6 +3,7 @@
 //! revision. Revision 2026-07-28 has no initialize: each request names its version and
 //! the client's capabilities in `params._meta`.
 
+use super::json::Json;
 use super::jsonrpc::{key, Shape};
 use super::{rules, schemas, Msg, Out};
 use crate::record::Dir;
@@ -57,7 +58,7 @@ impl Lifecycle {
                 self.uses_capability(Dir::S2c, method, false, out)
             }
             (Dir::S2c, Shape::Response { id, result, .. }) => {
-                self.server_response(id, *result, out)
+                self.server_response(*id, *result, out)
             }
             _ => {}
         }
@@ -66,11 +67,11 @@ impl Lifecycle {
         }
     }
 
-    fn client_request(&mut self, msg: &Msg, method: &str, params: Option<&Value>, out: &mut Out) {
+    fn client_request(&mut self, msg: &Msg, method: &str, params: Option<Json>, out: &mut Out) {
         let meta_version = params
             .and_then(|p| p.get("_meta"))
             .and_then(|m| m.get(META_VERSION))
-            .and_then(Value::as_str);
+            .and_then(|v| v.as_str());
         if let Some(v) = meta_version {
             self.stateless = true;
             self.revision = Some(v.to_owned());
@@ -78,23 +79,26 @@ impl Lifecycle {
                 .and_then(|p| p.get("_meta"))
                 .and_then(|m| m.get("io.modelcontextprotocol/clientCapabilities"))
             {
-                self.client_caps = Some(caps.clone());
+                self.client_caps = Some(caps.to_value());
             }
         }
         if method == "initialize" {
             if self.requested || self.init_id.is_some() || self.answered {
                 out.push(&rules::MCP_INIT_FIRST, "a second initialize request");
             }
-            self.init_id = msg.obj.get("id").map(key);
-            let p = params.and_then(Value::as_object);
-            match p.and_then(|p| p.get("protocolVersion")) {
-                Some(Value::String(v)) => self.revision = Some(v.clone()),
+            self.init_id = msg.value.get("id").map(key);
+            let p = params.filter(|p| p.is_object());
+            match p
+                .and_then(|p| p.get("protocolVersion"))
+                .and_then(|v| v.as_str())
+            {
+                Some(v) => self.revision = Some(v.to_owned()),
                 _ => out.push(
                     &rules::MCP_VERSION,
                     "initialize params have no string protocolVersion",
                 ),
             }
-            self.client_caps = p.and_then(|p| p.get("capabilities")).cloned();
+            self.client_caps = p.and_then(|p| p.get("capabilities")).map(|c| c.to_value());
             return;
         }
         self.requested = true;
@@ -115,10 +119,10 @@ impl Lifecycle {
         self.uses_capability(Dir::C2s, method, true, out);
     }
 
-    fn server_response(&mut self, id: &Value, result: Option<&Value>, out: &mut Out) {
+    fn server_response(&mut self, id: Json, result: Option<Json>, out: &mut Out) {
         if let Some(r) = result.filter(|r| r.get("supportedVersions").is_some()) {
             // server/discover (2026-07-28): the server's capabilities.
-            self.server_caps = r.get("capabilities").cloned();
+            self.server_caps = r.get("capabilities").map(|c| c.to_value());
         }
         if self.init_id.as_deref() != Some(&key(id)) {
             return;
@@ -128,14 +132,14 @@ impl Lifecycle {
             return; // an error: the client may try again
         };
         self.answered = true;
-        match result.get("protocolVersion") {
-            Some(Value::String(v)) => self.revision = Some(v.clone()),
+        match result.get("protocolVersion").and_then(|v| v.as_str()) {
+            Some(v) => self.revision = Some(v.to_owned()),
             _ => out.push(
                 &rules::MCP_VERSION,
                 "the initialize result has no string protocolVersion",
             ),
         }
-        self.server_caps = result.get("capabilities").cloned();
+        self.server_caps = result.get("capabilities").map(|c| c.to_value());
     }
 
     /// `method`, sent travelling `dir`, needs a capability declared by the receiver (a

@@ -6,6 +6,7 @@
 //! names are checked. A message is checked against 3.17 first; one that only 3.18 accepts
 //! conforms too (LSP has no version negotiation: a peer may use 3.18 additions at will).
 
+use super::json::Json;
 use super::jsonrpc::Shape;
 use super::{rules, Out};
 use crate::record::Dir;
@@ -200,7 +201,7 @@ impl Model {
         method: &str,
         notification: bool,
         part: Part,
-        value: Option<&Value>,
+        value: Option<Json>,
     ) -> Option<Failure> {
         let ty = if notification {
             self.notifications.get(method)?.as_ref()
@@ -223,7 +224,7 @@ impl Model {
                     only_nulls: false,
                 })
             }
-            (None, Part::Result) => &Value::Null,
+            (None, Part::Result) => Json::null(),
         };
         if self.matches(ty, value) {
             return None;
@@ -241,12 +242,12 @@ impl Model {
     }
 
     /// The fast path: does `v` conform to `ty`? No allocation.
-    fn matches(&self, ty: &Ty, v: &Value) -> bool {
+    fn matches(&self, ty: &Ty, v: Json) -> bool {
         self.fits(ty, v, false)
     }
 
     /// `lenient` accepts `null` for an optional property whatever its type.
-    fn fits(&self, ty: &Ty, v: &Value, lenient: bool) -> bool {
+    fn fits(&self, ty: &Ty, v: Json, lenient: bool) -> bool {
         match ty {
             Ty::Any => true,
             Ty::Null => v.is_null(),
@@ -258,25 +259,23 @@ impl Model {
             Ty::StrLit(s) => v.as_str() == Some(s),
             Ty::IntLit(n) => v.as_i64() == Some(*n),
             Ty::BoolLit(b) => v.as_bool() == Some(*b),
-            Ty::Array(el) => v
-                .as_array()
-                .is_some_and(|a| a.iter().all(|x| self.fits(el, x, lenient))),
-            Ty::Map(val) => v
-                .as_object()
-                .is_some_and(|o| o.values().all(|x| self.fits(val, x, lenient))),
-            Ty::Tuple(items) => v.as_array().is_some_and(|a| {
-                a.len() == items.len() && a.iter().zip(items).all(|(x, t)| self.fits(t, x, lenient))
-            }),
+            Ty::Array(el) => v.is_array() && v.items().all(|x| self.fits(el, x, lenient)),
+            Ty::Map(val) => v.is_object() && v.entries().all(|(_, x)| self.fits(val, x, lenient)),
+            Ty::Tuple(items) => {
+                v.is_array()
+                    && v.len() == items.len()
+                    && v.items().zip(items).all(|(x, t)| self.fits(t, x, lenient))
+            }
             Ty::And(all) => all.iter().all(|t| self.fits(t, v, lenient)),
             Ty::Or(any) => any.iter().any(|t| self.fits(t, v, lenient)),
-            Ty::Literal(props) => v.as_object().is_some() && self.props_fit(props, v, lenient),
+            Ty::Literal(props) => v.is_object() && self.props_fit(props, v, lenient),
             Ty::Named(i) => match self.named(*i) {
                 Named::Alias(t) => self.fits(t, v, lenient),
                 Named::Enum { values, open, base } => {
                     if *open {
                         self.fits(base, v, lenient)
                     } else {
-                        values.iter().any(|x| x == v)
+                        values.iter().any(|x| v.equals(x))
                     }
                 }
                 Named::Struct { props, parents } => {
@@ -288,13 +287,13 @@ impl Model {
         }
     }
 
-    fn props_match(&self, props: &[Prop], v: &Value) -> bool {
+    fn props_match(&self, props: &[Prop], v: Json) -> bool {
         self.props_fit(props, v, false)
     }
 
-    fn props_fit(&self, props: &[Prop], v: &Value, lenient: bool) -> bool {
+    fn props_fit(&self, props: &[Prop], v: Json, lenient: bool) -> bool {
         props.iter().all(|p| match v.get(&p.name) {
-            Some(Value::Null) if lenient && p.optional => true,
+            Some(x) if x.is_null() && lenient && p.optional => true,
             Some(x) => self.fits(&p.ty, x, lenient),
             None => p.optional,
         })
@@ -302,12 +301,12 @@ impl Model {
 
     /// The slow path, taken once a value failed: says where and why, with the depth of
     /// the place (to pick the alternative of an `or` that got furthest).
-    fn explain(&self, ty: &Ty, v: &Value, path: &mut String) -> (usize, String) {
+    fn explain(&self, ty: &Ty, v: Json, path: &mut String) -> (usize, String) {
         let (depth, text) = self.explain_at(ty, v, path);
         (depth, text)
     }
 
-    fn explain_at(&self, ty: &Ty, v: &Value, path: &mut String) -> (usize, String) {
+    fn explain_at(&self, ty: &Ty, v: Json, path: &mut String) -> (usize, String) {
         let depth = path.matches(['.', '[']).count();
         let at = |path: &str| {
             if path.is_empty() {
@@ -319,14 +318,14 @@ impl Model {
         let done = |s: String| (depth, s);
         match ty {
             Ty::Array(el) if v.is_array() => {
-                for (i, x) in v.as_array().into_iter().flatten().enumerate() {
+                for (i, x) in v.items().enumerate() {
                     if !self.matches(el, x) {
                         return self.nested(el, x, path, &format!("[{i}]"));
                     }
                 }
             }
             Ty::Map(val) if v.is_object() => {
-                for (k, x) in v.as_object().into_iter().flatten() {
+                for (k, x) in v.entries() {
                     if !self.matches(val, x) {
                         return self.nested(val, x, path, &format!("[{k:?}]"));
                     }
@@ -394,7 +393,7 @@ impl Model {
         ))
     }
 
-    fn nested(&self, ty: &Ty, v: &Value, path: &mut String, step: &str) -> (usize, String) {
+    fn nested(&self, ty: &Ty, v: Json, path: &mut String, step: &str) -> (usize, String) {
         let len = path.len();
         path.push_str(step);
         let s = self.explain(ty, v, path);
@@ -402,7 +401,7 @@ impl Model {
         s
     }
 
-    fn explain_props(&self, props: &[Prop], v: &Value, path: &mut String) -> (usize, String) {
+    fn explain_props(&self, props: &[Prop], v: Json, path: &mut String) -> (usize, String) {
         for p in props {
             match v.get(&p.name) {
                 Some(x) if !self.matches(&p.ty, x) => {
@@ -427,7 +426,7 @@ impl Model {
     }
 
     /// Could `v` be of this type, judging by its JSON type only?
-    fn kind_fits(&self, ty: &Ty, v: &Value) -> bool {
+    fn kind_fits(&self, ty: &Ty, v: Json) -> bool {
         match ty {
             Ty::Any => true,
             Ty::Null => v.is_null(),
@@ -466,7 +465,7 @@ impl Model {
     }
 }
 
-fn describe(v: &Value) -> String {
+fn describe(v: Json) -> String {
     let s = v.to_string();
     super::report::clip(&s, 40)
 }
@@ -535,7 +534,16 @@ impl Builder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::json::Doc;
     use serde_json::json;
+
+    /// Checks `v` as the checker would, parsed from its text.
+    fn check(m: &Model, method: &str, part: Part, v: &Value) -> Option<Failure> {
+        let text = v.to_string();
+        let mut doc = Doc::default();
+        let j = doc.parse(&text).unwrap();
+        m.check(method, false, part, Some(j))
+    }
 
     #[test]
     fn both_models_load_with_their_methods() {
@@ -549,19 +557,14 @@ mod tests {
     fn hover_params_are_checked_with_a_path() {
         let ok =
             json!({"textDocument": {"uri": "file:///a"}, "position": {"line": 1, "character": 2}});
-        assert_eq!(
-            v317().check("textDocument/hover", false, Part::Params, Some(&ok)),
-            None
-        );
+        assert_eq!(check(v317(), "textDocument/hover", Part::Params, &ok), None);
         let bad = json!({"textDocument": {"uri": "file:///a"}, "position": {"line": "1", "character": 2}});
-        let err = v317()
-            .check("textDocument/hover", false, Part::Params, Some(&bad))
+        let err = check(v317(), "textDocument/hover", Part::Params, &bad)
             .unwrap()
             .why;
         assert!(err.contains(".position.line"), "{err}");
         let missing = json!({"textDocument": {"uri": "file:///a"}});
-        let err = v317()
-            .check("textDocument/hover", false, Part::Params, Some(&missing))
+        let err = check(v317(), "textDocument/hover", Part::Params, &missing)
             .unwrap()
             .why;
         assert!(err.contains("\"position\""), "{err}");
@@ -570,20 +573,10 @@ mod tests {
     #[test]
     fn results_may_be_null_where_the_model_says() {
         assert_eq!(
-            v317().check(
-                "textDocument/hover",
-                false,
-                Part::Result,
-                Some(&Value::Null)
-            ),
+            check(v317(), "textDocument/hover", Part::Result, &Value::Null),
             None
         );
-        assert!(v317()
-            .check("textDocument/hover", false, Part::Result, Some(&json!(5)))
-            .is_some());
-        assert_eq!(
-            v317().check("shutdown", false, Part::Result, Some(&Value::Null)),
-            None
-        );
+        assert!(check(v317(), "textDocument/hover", Part::Result, &json!(5)).is_some());
+        assert_eq!(check(v317(), "shutdown", Part::Result, &Value::Null), None);
     }
 }

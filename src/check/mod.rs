@@ -12,6 +12,7 @@
 
 mod dap;
 mod file;
+mod json;
 mod jsonrpc;
 pub mod live;
 mod lsp;
@@ -27,7 +28,7 @@ pub use rules::{Rule, Severity};
 use crate::record::{Dir, Event, MessageEvent};
 use crate::rpc::Protocol;
 use crate::wire::Framing;
-use serde_json::{Map, Value};
+use json::{Doc, Json};
 
 /// One broken rule, at one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,25 @@ pub struct Violation {
     pub seq: u64,
     /// What is wrong, in one line, naming the member at fault.
     pub message: String,
+}
+
+/// Violations counted by severity: the one tally of `stats`, live checking and a store's
+/// problems.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub errors: u64,
+    pub warnings: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, found: &[Violation]) {
+        for v in found {
+            match v.rule.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+            }
+        }
+    }
 }
 
 /// Which rules a run reports: `--rule` keeps only those named, `--ignore` drops some.
@@ -71,9 +91,8 @@ impl Selection {
 /// A message as the sub-checkers see it: parsed once, with its place in the session.
 pub(crate) struct Msg<'a> {
     pub dir: Dir,
-    /// The message, a JSON object: `obj` is its map.
-    pub value: &'a Value,
-    pub obj: &'a Map<String, Value>,
+    /// The message, a JSON object.
+    pub value: Json<'a>,
 }
 
 /// Collects the violations of one event.
@@ -126,6 +145,8 @@ pub struct Checker {
     mcp: mcp::Lifecycle,
     dap: dap::Lifecycle,
     out: Out,
+    /// The parsed body of the message being checked (its storage reused).
+    doc: Doc,
 }
 
 impl Default for Checker {
@@ -144,6 +165,7 @@ impl Checker {
             mcp: mcp::Lifecycle::default(),
             dap: dap::Lifecycle::default(),
             out: Out::default(),
+            doc: Doc::default(),
         }
     }
 
@@ -240,18 +262,17 @@ impl Checker {
         if let Some(h) = headers {
             jsonrpc::headers(h, &mut self.out);
         }
-        let value: Value = match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(e) => return jsonrpc::unparsable(framing, body, &e, &mut self.out),
-        };
-        match &value {
-            Value::Array(items) => self.batch(dir, items),
-            Value::Object(obj) => self.object(dir, &value, obj),
-            _ => self.out.push(
+        let mut doc = std::mem::take(&mut self.doc);
+        match parse(&mut doc, body) {
+            Ok(value) if value.is_array() => self.batch(dir, value),
+            Ok(value) if value.is_object() => self.object(dir, value),
+            Ok(_) => self.out.push(
                 &rules::SHAPE,
                 "a message is a JSON object (or a batch array)",
             ),
+            Err(e) => jsonrpc::unparsable(framing, body, &e, &mut self.out),
         }
+        self.doc = doc;
     }
 
     fn framing_mismatch(&mut self, dir: Dir, framing: Framing) {
@@ -275,8 +296,8 @@ impl Checker {
         }
     }
 
-    fn batch(&mut self, dir: Dir, items: &[Value]) {
-        if items.is_empty() {
+    fn batch(&mut self, dir: Dir, items: Json) {
+        if items.len() == 0 {
             return self.out.push(&rules::BATCH, "an empty batch");
         }
         let forbidden = match self.protocol {
@@ -290,20 +311,20 @@ impl Checker {
         if let Some(why) = forbidden {
             self.out.push(&rules::BATCH, why);
         }
-        for item in items {
-            match item {
-                Value::Object(obj) => self.object(dir, item, obj),
-                _ => self
-                    .out
-                    .push(&rules::BATCH, "a batch element is not a message object"),
+        for item in items.items() {
+            if item.is_object() {
+                self.object(dir, item);
+            } else {
+                self.out
+                    .push(&rules::BATCH, "a batch element is not a message object");
             }
         }
     }
 
-    fn object(&mut self, dir: Dir, value: &Value, obj: &Map<String, Value>) {
-        let msg = Msg { dir, value, obj };
+    fn object(&mut self, dir: Dir, value: Json) {
+        let msg = Msg { dir, value };
         if self.protocol.is_none() {
-            self.protocol = recognise(obj);
+            self.protocol = recognise(value);
         }
         if self.protocol == Some(Protocol::Dap) {
             return self.dap.message(&msg, &mut self.out);
@@ -318,7 +339,7 @@ impl Checker {
 }
 
 /// What one message says about the protocol in use.
-fn recognise(obj: &Map<String, Value>) -> Option<Protocol> {
+fn recognise(obj: Json) -> Option<Protocol> {
     if obj.contains_key("type") && obj.contains_key("seq") && !obj.contains_key("jsonrpc") {
         return Some(Protocol::Dap);
     }
@@ -334,6 +355,17 @@ fn recognise(obj: &Map<String, Value>) -> Option<Protocol> {
         return Some(Protocol::Mcp);
     }
     Protocol::from_method(method, None)
+}
+
+/// Parses a body into `doc`. A body that is not UTF-8 is not JSON either: serde_json
+/// says where it fails.
+fn parse<'d>(doc: &'d mut Doc, body: &'d [u8]) -> Result<Json<'d>, serde_json::Error> {
+    match std::str::from_utf8(body) {
+        Ok(text) => doc.parse(text),
+        Err(_) => Err(serde_json::from_slice::<serde::de::IgnoredAny>(body)
+            .err()
+            .unwrap_or_else(|| serde::de::Error::custom("not UTF-8"))),
+    }
 }
 
 /// Checks a whole stream of events; the violations in event order.

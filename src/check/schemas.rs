@@ -7,6 +7,7 @@
 //! DAP: a request, response or event against `<Command>Request`, `<Command>Response`,
 //! `<Event>Event`. Methods and commands a schema does not name are extensions: skipped.
 
+use super::json::Json;
 use super::jsonrpc::Shape;
 use super::{rules, Msg, Out, Rule};
 use jsonschema::{Draft, Validator, ValidatorMap};
@@ -23,6 +24,13 @@ pub(crate) struct Schema {
     requests: HashMap<String, String>,
     notifications: HashMap<String, String>,
     has: std::collections::HashSet<String>,
+}
+
+/// A schema's method tables while it loads.
+#[derive(Default)]
+struct Tables {
+    requests: HashMap<String, String>,
+    notifications: HashMap<String, String>,
 }
 
 /// The MCP revisions shipped, oldest first.
@@ -89,60 +97,53 @@ impl Schema {
             .unwrap_or_else(|| EMPTY.get_or_init(Default::default))
     }
 
-    fn mcp(text: &str) -> Schema {
+    /// Compiles a schema document; `tables` puts each definition (name, body) in the
+    /// method tables it belongs to.
+    fn load(text: &str, tables: impl Fn(&str, &Value, &mut Tables)) -> Schema {
         let doc: Value = serde_json::from_str(text).expect("the shipped schema is JSON");
         let (map, prefix) = Schema::compile(&doc);
-        let mut requests = HashMap::new();
-        let mut notifications = HashMap::new();
+        let mut t = Tables::default();
         for (name, def) in Schema::defs(&doc) {
-            let Some(method) = def["properties"]["method"]["const"].as_str() else {
-                continue;
-            };
-            if name.ends_with("Request") {
-                requests.insert(method.to_owned(), name.clone());
-            } else if name.ends_with("Notification") {
-                notifications.insert(method.to_owned(), name.clone());
-            }
+            tables(name, def, &mut t);
         }
-        let has = Schema::defs(&doc).keys().cloned().collect();
         Schema {
             map,
             prefix,
-            requests,
-            notifications,
-            has,
+            requests: t.requests,
+            notifications: t.notifications,
+            has: Schema::defs(&doc).keys().cloned().collect(),
         }
     }
 
-    fn dap(text: &str) -> Schema {
-        let doc: Value = serde_json::from_str(text).expect("the shipped schema is JSON");
-        let (map, prefix) = Schema::compile(&doc);
-        let mut requests = HashMap::new();
-        let mut notifications = HashMap::new();
-        for (name, def) in Schema::defs(&doc) {
-            let Some(parts) = def["allOf"].as_array() else {
-                continue;
+    /// MCP: a definition whose `method` is a constant names a request or notification.
+    fn mcp(text: &str) -> Schema {
+        Schema::load(text, |name, def, t| {
+            let Some(method) = def["properties"]["method"]["const"].as_str() else {
+                return;
             };
-            for part in parts {
+            if name.ends_with("Request") {
+                t.requests.insert(method.to_owned(), name.to_owned());
+            } else if name.ends_with("Notification") {
+                t.notifications.insert(method.to_owned(), name.to_owned());
+            }
+        })
+    }
+
+    /// DAP: a definition whose `allOf` part fixes `command` (requests) or `event`.
+    fn dap(text: &str) -> Schema {
+        Schema::load(text, |name, def, t| {
+            for part in def["allOf"].as_array().into_iter().flatten() {
                 let props = &part["properties"];
                 if let Some(cmd) = props["command"]["enum"][0].as_str() {
                     if name.ends_with("Request") {
-                        requests.insert(cmd.to_owned(), name.clone());
+                        t.requests.insert(cmd.to_owned(), name.to_owned());
                     }
                 }
                 if let Some(ev) = props["event"]["enum"][0].as_str() {
-                    notifications.insert(ev.to_owned(), name.clone());
+                    t.notifications.insert(ev.to_owned(), name.to_owned());
                 }
             }
-        }
-        let has = Schema::defs(&doc).keys().cloned().collect();
-        Schema {
-            map,
-            prefix,
-            requests,
-            notifications,
-            has,
-        }
+        })
     }
 
     fn validator(&self, def: &str) -> Option<&Validator> {
@@ -191,16 +192,16 @@ pub(crate) fn check_mcp(rev: &str, msg: &Msg, shape: &Shape, out: &mut Out) {
     let Some(schema) = mcp(rev) else {
         return;
     };
-    let whole = msg.value;
+    let whole = || msg.value.to_value();
     match shape {
         Shape::Request { method, .. } => {
             if let Some(def) = schema.requests.get(*method) {
-                report(out, &rules::SCHEMA_MCP, method, schema.check(def, whole));
+                report(out, &rules::SCHEMA_MCP, method, schema.check(def, &whole()));
             }
         }
         Shape::Notification { method, .. } => {
             if let Some(def) = schema.notifications.get(*method) {
-                report(out, &rules::SCHEMA_MCP, method, schema.check(def, whole));
+                report(out, &rules::SCHEMA_MCP, method, schema.check(def, &whole()));
             }
         }
         Shape::Response {
@@ -229,7 +230,7 @@ pub(crate) fn check_mcp(rev: &str, msg: &Msg, shape: &Shape, out: &mut Out) {
                 out,
                 &rules::SCHEMA_MCP,
                 &format!("{method} result"),
-                schema.check_any(&defs, result),
+                schema.check_any(&defs, &result.to_value()),
             );
         }
         _ => {}
@@ -237,7 +238,7 @@ pub(crate) fn check_mcp(rev: &str, msg: &Msg, shape: &Shape, out: &mut Out) {
 }
 
 /// Checks a DAP message as a whole. `command` is the request's for a response.
-pub(crate) fn check_dap(value: &Value, ty: &str, name: &str, success: bool, out: &mut Out) {
+pub(crate) fn check_dap(value: Json, ty: &str, name: &str, success: bool, out: &mut Out) {
     let schema = dap();
     let def = match ty {
         "request" => schema.requests.get(name).cloned(),
@@ -256,7 +257,7 @@ pub(crate) fn check_dap(value: &Value, ty: &str, name: &str, success: bool, out:
         out,
         &rules::SCHEMA_DAP,
         &format!("{name} {ty}"),
-        schema.check(&def, value),
+        schema.check(&def, &value.to_value()),
     );
 }
 

@@ -14,12 +14,7 @@ use std::time::Duration;
 fn check_observer(check: bool) -> Vec<Box<dyn crate::proxy::Observer>> {
     let mut list: Vec<Box<dyn crate::proxy::Observer>> = Vec::new();
     if check {
-        match crate::check::live::LiveCheck::to_stderr() {
-            Ok(c) => list.push(Box::new(c)),
-            Err(e) => {
-                eprintln!("rpctap: warning: cannot start checking: {e}; forwarding continues");
-            }
-        }
+        list.push(Box::new(crate::check::live::LiveCheck::to_stderr()));
     }
     list
 }

@@ -13,17 +13,12 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
     let mut stats = Stats::default();
     let (mut selected, mut rows) = (0, 0);
     // Conformance (errors, warnings), checked as the events go by unless --no-check.
-    let mut conformance = (!args.no_check).then_some((0u64, 0u64));
+    let mut conformance = (!args.no_check).then(crate::check::Counts::default);
     for (n, path) in args.files.iter().enumerate() {
         let mut checker = conformance.map(|_| crate::check::Checker::new());
         let mut count = |ev: &crate::record::Event| {
-            if let (Some(c), Some((errors, warnings))) = (&mut checker, &mut conformance) {
-                for v in c.event(ev) {
-                    match v.rule.severity {
-                        crate::check::Severity::Error => *errors += 1,
-                        crate::check::Severity::Warning => *warnings += 1,
-                    }
-                }
+            if let (Some(c), Some(counts)) = (&mut checker, &mut conformance) {
+                counts.add(c.event(ev));
             }
         };
         let one = if let Some(f) = &filter {
@@ -62,7 +57,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
         }
         let files: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
         doc["files"] = files.into();
-        if let Some((errors, warnings)) = conformance {
+        if let Some(crate::check::Counts { errors, warnings }) = conformance {
             doc["conformance"] = serde_json::json!({"errors": errors, "warnings": warnings});
         }
         serde_json::to_writer_pretty(&mut out, &doc)?;
@@ -78,7 +73,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "{} files", args.files.len())?;
     }
     write(&stats, args, &mut out)?;
-    if let Some((errors, warnings)) = conformance {
+    if let Some(crate::check::Counts { errors, warnings }) = conformance {
         writeln!(
             out,
             "conformance: {errors} error(s), {warnings} warning(s) (rpctap check for each)"

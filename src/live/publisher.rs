@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -30,10 +30,7 @@ pub struct Feed {
 impl Feed {
     /// The file now holds complete lines up to `len`.
     pub fn advance(&self, len: u64) {
-        let mut s = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         s.0 = len;
         drop(s);
         self.moved.notify_all();
@@ -41,19 +38,18 @@ impl Feed {
 
     /// Nothing more will be written.
     pub fn end(&self) {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .1 = true;
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
         self.moved.notify_all();
     }
 
+    /// How far the file holds complete lines now.
+    pub fn committed(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+
     /// Waits until the file is longer than `at` (the new length) or has ended (`None`).
-    fn wait_past(&self, at: u64) -> Option<u64> {
-        let mut s = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pub fn wait_past(&self, at: u64) -> Option<u64> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if s.0 > at {
                 return Some(s.0);
@@ -61,10 +57,7 @@ impl Feed {
             if s.1 {
                 return None;
             }
-            s = self
-                .moved
-                .wait(s)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            s = self.moved.wait(s).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
@@ -87,14 +80,15 @@ impl Publisher {
         on_attach: impl Fn(UnixStream) + Send + 'static,
     ) -> anyhow::Result<Publisher> {
         use anyhow::Context;
+        use std::os::unix::fs::PermissionsExt;
         crate::paths::ensure_private_dir(dir)?;
         let pid = std::process::id();
         let socket = dir.join(format!("{pid}.sock"));
         let info = dir.join(format!("{pid}.json"));
         let _ = std::fs::remove_file(&socket);
-        // Born 0600: no chmod by path that a link could redirect (issue 12).
-        let listener = crate::os::bind_private_socket(&socket)
+        let listener = UnixListener::bind(&socket)
             .with_context(|| format!("cannot listen on '{}'", socket.display()))?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
         let mut meta: serde_json::Value = serde_json::from_slice(session_line)?;
         if let Some(map) = meta.as_object_mut() {
             map.insert(
@@ -188,11 +182,7 @@ fn serve(mut stream: UnixStream, file: &File, feed: &Feed) {
         }
     }
     // Ended: whatever was committed last.
-    let len = feed
-        .state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .0;
+    let len = feed.state.lock().unwrap_or_else(|p| p.into_inner()).0;
     send_range(&mut stream, file, feed, &mut buf, &mut at, len);
 }
 
@@ -206,7 +196,7 @@ fn send_range(
     end: u64,
 ) -> bool {
     while *at < end {
-        let want = usize::try_from(end - *at).map_or(buf.len(), |n| n.min(buf.len()));
+        let want = buf.len().min((end - *at) as usize);
         match file.read_at(&mut buf[..want], *at) {
             Ok(0) | Err(_) => return false,
             Ok(n) => {

@@ -9,7 +9,7 @@
 use super::file_sink::{stream_of, FileSink, StreamIx, STDERR};
 use super::pump::{Lane, TapMsg};
 use super::tap::{Batch, SpillItem, TapReceiver};
-use crate::live::Publisher;
+use crate::live::{Feed, Publisher};
 use crate::record::{
     encode_event, encode_message_head, is_canonical_head, Dir, Event, Gap, MessageEvent, Micros,
     NoiseEvent, Redactor, SessionInfo, StderrEvent, Undelivered, MESSAGE_TAIL,
@@ -37,8 +37,26 @@ pub struct RecorderConfig {
 /// heavy work to a thread of its own through a bounded queue, and count what it drops).
 pub trait Observer: Send {
     fn event(&mut self, event: &Event);
-    /// The session ended (after its exit event, or when the recorder stops).
+    /// The session ended (after its exit event, or when the recorder stops). For a
+    /// follower, the recording is complete and its feed ended by then.
     fn finish(&mut self) {}
+    /// A follower reads the recording itself, as live viewers do, and costs the recorder
+    /// nothing per event: `event` is never called, `follow` is (once, if there is a file).
+    fn follows_file(&self) -> bool {
+        false
+    }
+    /// The recording (a reader of its file), the lengths committed to it, and the
+    /// recorder's progress counter (bump it while catching up after the session, so the
+    /// shim waits for it).
+    fn follow(&mut self, _file: std::fs::File, _feed: Arc<Feed>, _progress: Arc<AtomicU64>) {}
+}
+
+impl RecorderConfig {
+    /// An observer wants to read the recording (so there must be a file, if only a
+    /// temporary one).
+    pub fn wants_file(&self) -> bool {
+        self.observers.iter().any(|o| o.follows_file())
+    }
 }
 
 struct Direction {
@@ -68,6 +86,10 @@ pub struct Recorder {
     file: Option<FileSink>,
     live: Option<Publisher>,
     observers: Vec<Box<dyn Observer>>,
+    /// Observers that read the file (`Observer::follows_file`).
+    followers: Vec<Box<dyn Observer>>,
+    /// The committed lengths of the file, for viewers and followers.
+    feed: Option<Arc<Feed>>,
     line: Vec<u8>,
     lost: [Option<Lost>; 3],
     warned_lost: bool,
@@ -84,8 +106,22 @@ impl Recorder {
         mut file: Option<FileSink>,
         live: Option<Publisher>,
     ) -> Recorder {
-        if let (Some(f), Some(l)) = (&mut file, &live) {
-            f.set_feed(l.feed());
+        let (followers, observers): (Vec<_>, Vec<_>) =
+            config.observers.into_iter().partition(|o| o.follows_file());
+        let feed = match &live {
+            Some(l) => Some(l.feed()),
+            None => (!followers.is_empty()).then(Arc::default),
+        };
+        if let (Some(f), Some(feed)) = (&mut file, &feed) {
+            f.set_feed(feed.clone());
+        }
+        let progress = Arc::<AtomicU64>::default();
+        let mut followers = followers;
+        for o in &mut followers {
+            let reader = file.as_ref().map(FileSink::reader);
+            if let (Some(Ok(reader)), Some(feed)) = (reader, &feed) {
+                o.follow(reader, feed.clone(), progress.clone());
+            }
         }
         let dir = || Direction {
             decoder: Decoder::new(config.framing, config.limits),
@@ -101,11 +137,13 @@ impl Recorder {
             redact: config.redact,
             file,
             live,
-            observers: config.observers,
+            observers,
+            followers,
+            feed,
             line: Vec::with_capacity(4096),
             lost: [None, None, None],
             warned_lost: false,
-            progress: Arc::default(),
+            progress,
             mark: None,
         }
     }
@@ -146,7 +184,11 @@ impl Recorder {
         if let Some(f) = &mut self.file {
             f.finish();
         }
-        for o in &mut self.observers {
+        // Everything is committed: followers (and viewers) read to the end.
+        if let Some(feed) = &self.feed {
+            feed.end();
+        }
+        for o in self.observers.iter_mut().chain(&mut self.followers) {
             o.finish();
         }
         if let Some(live) = self.live.take() {

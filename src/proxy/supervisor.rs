@@ -141,8 +141,11 @@ fn start_recorder(
         .flatten();
     let file = match config.file {
         Some(f) => Some(f),
-        // Without a recording, live viewers still need somewhere to read the backlog.
-        None if live.is_some() => tempfile::tempfile().ok().map(|f| FileSink::new(None, f)),
+        // Without a recording, live viewers (and `--check`) still need somewhere to read
+        // the session from.
+        None if live.is_some() || config.recorder.wants_file() => {
+            tempfile::tempfile().ok().map(|f| FileSink::new(None, f))
+        }
         None => None,
     };
     let recorder = Recorder::new(config.recorder, file, live);

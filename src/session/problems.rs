@@ -6,7 +6,7 @@
 //! Not responsible for: the rules (see `check`).
 
 use super::store::{Flags, Store, NONE};
-use crate::check::{Checker, Severity, Violation};
+use crate::check::{Checker, Counts, Violation};
 use crate::rpc::Kind;
 use crate::wire::Framing;
 
@@ -30,8 +30,7 @@ pub struct Problems {
     /// Rows before this one are checked.
     next: usize,
     exit_checked: bool,
-    pub errors: u64,
-    pub warnings: u64,
+    pub counts: Counts,
     /// Results counted but not kept (past `MAX_KEPT`).
     pub dropped: u64,
 }
@@ -48,11 +47,8 @@ impl Problems {
     }
 
     fn add(&mut self, row: u32, vs: &[Violation]) {
+        self.counts.add(vs);
         for v in vs {
-            match v.rule.severity {
-                Severity::Error => self.errors += 1,
-                Severity::Warning => self.warnings += 1,
-            }
             if self.list.len() >= MAX_KEPT {
                 self.dropped += 1;
                 continue;
@@ -179,7 +175,7 @@ mod tests {
             "jsonrpc/duplicate-response"
         );
         assert!(s.row(2).flags.has(Flags::VIOLATION));
-        assert_eq!(s.problems.errors, 1);
+        assert_eq!(s.problems.counts.errors, 1);
         assert_eq!(s.check(), 0, "nothing new");
     }
 }
