@@ -356,7 +356,7 @@ pub fn lower_thread_priority() {
         unsafe {
             let tid = libc::gettid();
             let param = libc::sched_param { sched_priority: 0 };
-            if libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param) != 0 {
+            if libc::sched_setscheduler(tid, libc::SCHED_IDLE, &raw const param) != 0 {
                 let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
             }
         }

@@ -363,7 +363,7 @@ fn the_shim_checks_live_without_a_recording() {
     );
 }
 
-/// The live checker's thread runs under SCHED_IDLE (policy 5), so that it only takes CPU
+/// The live checker's thread runs under `SCHED_IDLE` (policy 5), so that it only takes CPU
 /// time nothing else wants (docs/benchmarks.md, "Live checking").
 #[cfg(target_os = "linux")]
 #[test]

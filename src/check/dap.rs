@@ -25,9 +25,8 @@ impl Lifecycle {
         self.seq(msg, out);
         let seq = obj.get("seq").and_then(|v| v.as_i64());
         let name = match ty {
-            "request" => obj.get("command"),
+            "request" | "response" => obj.get("command"),
             "event" => obj.get("event"),
-            "response" => obj.get("command"),
             _ => None,
         }
         .and_then(|v| v.as_str())

@@ -3,13 +3,13 @@
 //! allocates nothing once the list has grown to the size of the largest message.
 //!
 //! Why not `serde_json::Value`: with the `preserve_order` feature every object is an
-//! `IndexMap` (a hash table, SipHash of every key, an owned `String` per key and per
+//! `IndexMap` (a hash table, `SipHash` of every key, an owned `String` per key and per
 //! string value); building and freeing those trees was about 60 % of `rpctap check`'s
 //! time. Here an object is its run of key and value nodes, looked up by a linear scan —
 //! JSON-RPC objects have a handful of members. Strings with escapes are unescaped into one
 //! side buffer. The MCP and DAP JSON Schemas still need a `Value` (`Json::to_value`).
 //!
-//! Not responsible for: JSON syntax (serde_json's parser reads the text, with its
+//! Not responsible for: JSON syntax (`serde_json`'s parser reads the text, with its
 //! recursion limit), or keeping any tree past the next `Doc::parse`.
 
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -22,7 +22,7 @@ use serde_json::Value;
 enum Node {
     Null,
     Bool(bool),
-    /// A non-negative integer (what serde_json reads as `u64`).
+    /// A non-negative integer (what `serde_json` reads as `u64`).
     U(u64),
     /// A negative integer.
     I(i64),
@@ -124,7 +124,7 @@ impl<'d> Json<'d> {
         matches!(self.node(), Node::U(_) | Node::I(_) | Node::F(_))
     }
 
-    /// A number without a fractional part or exponent (as serde_json reads integers).
+    /// A number without a fractional part or exponent (as `serde_json` reads integers).
     pub fn is_integer(&self) -> bool {
         matches!(self.node(), Node::U(_) | Node::I(_))
     }
@@ -174,7 +174,7 @@ impl<'d> Json<'d> {
         }
     }
 
-    /// The member `key` of an object (the last one, if the key repeats, as serde_json
+    /// The member `key` of an object (the last one, if the key repeats, as `serde_json`
     /// keeps it); `None` for a missing member or a value that is not an object.
     pub fn get(&self, key: &str) -> Option<Json<'d>> {
         // The hot path of the metaModel's structures: lengths first, bytes only then.
@@ -255,7 +255,7 @@ impl<'d> Json<'d> {
             Node::I(n) => n.into(),
             Node::F(x) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
             Node::Str { .. } => Value::String(self.as_str().unwrap_or_default().to_owned()),
-            Node::Arr { .. } => Value::Array(self.items().map(|x| x.to_value()).collect()),
+            Node::Arr { .. } => Value::Array(self.items().map(Json::to_value).collect()),
             Node::Obj { .. } => Value::Object(
                 self.entries()
                     .map(|(k, v)| (k.to_owned(), v.to_value()))
@@ -344,7 +344,7 @@ impl Build<'_> {
 
     /// Fills in a container's length and end once its members are on the tape.
     fn close(&mut self, at: usize, count: u32) {
-        let end = self.doc.nodes.len() as u32;
+        let end = u32::try_from(self.doc.nodes.len()).unwrap_or(u32::MAX);
         self.doc.nodes[at] = match self.doc.nodes[at] {
             Node::Arr { .. } => Node::Arr { len: count, end },
             _ => Node::Obj { len: count, end },
@@ -400,7 +400,7 @@ impl<'de> Visitor<'de> for Build<'_> {
 
     fn visit_i64<E>(mut self, n: i64) -> Result<(), E> {
         self.push(if n >= 0 {
-            Node::U(n as u64)
+            Node::U(n.unsigned_abs())
         } else {
             Node::I(n)
         });
@@ -498,7 +498,7 @@ mod tests {
         assert!(doc.parse(r#"{"a":1"#).is_err());
         assert!(doc.parse(r#"{"a":1} x"#).is_err());
         assert!(doc.parse(&"[".repeat(200)).is_err(), "nesting is bounded");
-        let j = doc.parse(r#"[true]"#).unwrap();
+        let j = doc.parse(r"[true]").unwrap();
         assert_eq!(j.items().next().unwrap().as_bool(), Some(true));
     }
 }

@@ -328,10 +328,10 @@ pub(crate) fn unparsable(framing: Framing, body: &[u8], e: &serde_json::Error, o
             ),
         ),
         Framing::Ndjson if first_ok => {
-            out.push(&rules::NDJSON, "more than one JSON value on one line")
+            out.push(&rules::NDJSON, "more than one JSON value on one line");
         }
         Framing::Ndjson if e.is_eof() => {
-            out.push(&rules::NDJSON, "a JSON message broken over several lines")
+            out.push(&rules::NDJSON, "a JSON message broken over several lines");
         }
         _ => out.push(
             &rules::INVALID_JSON,

@@ -161,7 +161,8 @@ impl Read for Follow {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
             if self.at < self.end {
-                let want = buf.len().min((self.end - self.at) as usize);
+                let want =
+                    usize::try_from(self.end - self.at).map_or(buf.len(), |n| n.min(buf.len()));
                 let n = self.file.read_at(&mut buf[..want], self.at)?;
                 self.at += n as u64;
                 // 0: the file is shorter than committed (cut back after a disk failure).
@@ -170,9 +171,10 @@ impl Read for Follow {
             if self.ended {
                 return Ok(0);
             }
-            match self.feed.wait_past(self.at) {
-                Some(len) => self.end = len,
-                None => (self.end, self.ended) = (self.feed.committed(), true),
+            if let Some(len) = self.feed.wait_past(self.at) {
+                self.end = len;
+            } else {
+                (self.end, self.ended) = (self.feed.committed(), true);
             }
         }
     }

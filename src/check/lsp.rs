@@ -31,7 +31,7 @@ impl Lifecycle {
     pub fn message(&mut self, msg: &Msg, shape: &Shape, pairing: &Pairing, out: &mut Out) {
         match (msg.dir, shape) {
             (Dir::C2s, Shape::Request { method, .. } | Shape::Notification { method, .. }) => {
-                self.client_call(msg, method, shape, pairing, out)
+                self.client_call(msg, method, shape, pairing, out);
             }
             (Dir::S2c, Shape::Request { method, .. } | Shape::Notification { method, .. }) => {
                 if !self.ready && !SERVER_BEFORE_INIT.contains(method) {
@@ -124,7 +124,7 @@ impl Lifecycle {
         let (Some(code), true) = (code, self.exit_sent) else {
             return;
         };
-        let want = if self.shutdown { 0 } else { 1 };
+        let want = i32::from(!self.shutdown);
         if code != want {
             let after = if self.shutdown {
                 "after shutdown and exit"

@@ -37,7 +37,7 @@ impl Lifecycle {
     pub fn message(&mut self, msg: &Msg, shape: &Shape, out: &mut Out) {
         match (msg.dir, shape) {
             (Dir::C2s, Shape::Request { method, params }) => {
-                self.client_request(msg, method, *params, out)
+                self.client_request(msg, method, *params, out);
             }
             (Dir::C2s, Shape::Notification { method, .. }) => {
                 if *method == "notifications/initialized" {
@@ -52,13 +52,13 @@ impl Lifecycle {
                 self.uses_capability(Dir::C2s, method, false, out);
             }
             (Dir::S2c, Shape::Request { method, .. }) => {
-                self.uses_capability(Dir::S2c, method, true, out)
+                self.uses_capability(Dir::S2c, method, true, out);
             }
             (Dir::S2c, Shape::Notification { method, .. }) => {
-                self.uses_capability(Dir::S2c, method, false, out)
+                self.uses_capability(Dir::S2c, method, false, out);
             }
             (Dir::S2c, Shape::Response { id, result, .. }) => {
-                self.server_response(*id, *result, out)
+                self.server_response(*id, *result, out);
             }
             _ => {}
         }
@@ -87,7 +87,7 @@ impl Lifecycle {
                 out.push(&rules::MCP_INIT_FIRST, "a second initialize request");
             }
             self.init_id = msg.value.get("id").map(key);
-            let p = params.filter(|p| p.is_object());
+            let p = params.filter(super::json::Json::is_object);
             match p
                 .and_then(|p| p.get("protocolVersion"))
                 .and_then(|v| v.as_str())
@@ -98,7 +98,9 @@ impl Lifecycle {
                     "initialize params have no string protocolVersion",
                 ),
             }
-            self.client_caps = p.and_then(|p| p.get("capabilities")).map(|c| c.to_value());
+            self.client_caps = p
+                .and_then(|p| p.get("capabilities"))
+                .map(super::json::Json::to_value);
             return;
         }
         self.requested = true;
@@ -122,7 +124,7 @@ impl Lifecycle {
     fn server_response(&mut self, id: Json, result: Option<Json>, out: &mut Out) {
         if let Some(r) = result.filter(|r| r.get("supportedVersions").is_some()) {
             // server/discover (2026-07-28): the server's capabilities.
-            self.server_caps = r.get("capabilities").map(|c| c.to_value());
+            self.server_caps = r.get("capabilities").map(super::json::Json::to_value);
         }
         if self.init_id.as_deref() != Some(&key(id)) {
             return;
@@ -139,7 +141,7 @@ impl Lifecycle {
                 "the initialize result has no string protocolVersion",
             ),
         }
-        self.server_caps = result.get("capabilities").map(|c| c.to_value());
+        self.server_caps = result.get("capabilities").map(super::json::Json::to_value);
     }
 
     /// `method`, sent travelling `dir`, needs a capability declared by the receiver (a

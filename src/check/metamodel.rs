@@ -254,7 +254,7 @@ impl Model {
             Ty::Bool => v.is_boolean(),
             Ty::Str => v.is_string(),
             Ty::Int => v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
-            Ty::UInt => v.as_u64().is_some_and(|n| n <= i32::MAX as u64),
+            Ty::UInt => v.as_u64().is_some_and(|n| i32::try_from(n).is_ok()),
             Ty::Decimal => v.is_number(),
             Ty::StrLit(s) => v.as_str() == Some(s),
             Ty::IntLit(n) => v.as_i64() == Some(*n),
@@ -380,7 +380,10 @@ impl Model {
                             describe(v)
                         ));
                     }
-                    _ => return done(format!("{}{} is not a {name}", at(path), describe(v))),
+                    // A struct, given something that is not an object.
+                    Named::Struct { .. } => {
+                        return done(format!("{}{} is not a {name}", at(path), describe(v)))
+                    }
                 }
             }
             _ => {}
@@ -475,6 +478,7 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    #[allow(clippy::similar_names)] // `names` is the table, `named` the entry put in it
     fn put(&self, names: &mut [Option<(String, Named)>], item: &Value, named: Named) {
         let name = item["name"].as_str().unwrap_or_default();
         if let Some(&i) = self.index.get(name) {

@@ -357,7 +357,7 @@ fn recognise(obj: Json) -> Option<Protocol> {
     Protocol::from_method(method, None)
 }
 
-/// Parses a body into `doc`. A body that is not UTF-8 is not JSON either: serde_json
+/// Parses a body into `doc`. A body that is not UTF-8 is not JSON either: `serde_json`
 /// says where it fails.
 fn parse<'d>(doc: &'d mut Doc, body: &'d [u8]) -> Result<Json<'d>, serde_json::Error> {
     match std::str::from_utf8(body) {

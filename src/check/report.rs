@@ -1,10 +1,11 @@
-//! The output formats of `rpctap check`: text, JSON, SARIF 2.1.0 and JUnit XML.
+//! The output formats of `rpctap check`: text, JSON, SARIF 2.1.0 and `JUnit` XML.
 //!
 //! A `Finding` is a violation placed in a file: the line of the recording (or imported
 //! file) that holds the violating message.
 
 use super::{rules, Severity, Violation};
 use serde_json::{json, Value};
+use std::fmt::Write as _;
 use std::io::Write;
 
 /// A violation with its place.
@@ -173,7 +174,7 @@ fn xml(s: &str) -> String {
             '\'' => o.push_str("&apos;"),
             // XML 1.0 cannot carry most control characters, even escaped.
             c if c.is_control() && !matches!(c, '\n' | '\t') => {
-                o.push_str(&c.escape_unicode().to_string())
+                o.push_str(&c.escape_unicode().to_string());
             }
             c => o.push(c),
         }
@@ -181,7 +182,7 @@ fn xml(s: &str) -> String {
     o
 }
 
-/// JUnit XML: a test suite per file, a test case per rule; a rule fails when the file
+/// `JUnit` XML: a test suite per file, a test case per rule; a rule fails when the file
 /// breaks it at error level (warnings are listed in the case's system-out).
 pub fn junit(reports: &[FileReport], out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
@@ -216,10 +217,10 @@ pub fn junit(reports: &[FileReport], out: &mut impl Write) -> std::io::Result<()
                 continue;
             }
             writeln!(out, ">")?;
-            let body: String = hits
-                .iter()
-                .map(|f| format!("{}:{}: {}\n", f.file, f.line, f.violation.message))
-                .collect();
+            let body = hits.iter().fold(String::new(), |mut s, f| {
+                let _ = writeln!(s, "{}:{}: {}", f.file, f.line, f.violation.message);
+                s
+            });
             if rule.severity == Severity::Error {
                 writeln!(
                     out,

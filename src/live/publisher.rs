@@ -30,7 +30,10 @@ pub struct Feed {
 impl Feed {
     /// The file now holds complete lines up to `len`.
     pub fn advance(&self, len: u64) {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         s.0 = len;
         drop(s);
         self.moved.notify_all();
@@ -38,18 +41,27 @@ impl Feed {
 
     /// Nothing more will be written.
     pub fn end(&self) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .1 = true;
         self.moved.notify_all();
     }
 
     /// How far the file holds complete lines now.
     pub fn committed(&self) -> u64 {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).0
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .0
     }
 
     /// Waits until the file is longer than `at` (the new length) or has ended (`None`).
     pub fn wait_past(&self, at: u64) -> Option<u64> {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         loop {
             if s.0 > at {
                 return Some(s.0);
@@ -57,7 +69,10 @@ impl Feed {
             if s.1 {
                 return None;
             }
-            s = self.moved.wait(s).unwrap_or_else(|p| p.into_inner());
+            s = self
+                .moved
+                .wait(s)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
 }
@@ -182,7 +197,11 @@ fn serve(mut stream: UnixStream, file: &File, feed: &Feed) {
         }
     }
     // Ended: whatever was committed last.
-    let len = feed.state.lock().unwrap_or_else(|p| p.into_inner()).0;
+    let len = feed
+        .state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .0;
     send_range(&mut stream, file, feed, &mut buf, &mut at, len);
 }
 
@@ -196,7 +215,7 @@ fn send_range(
     end: u64,
 ) -> bool {
     while *at < end {
-        let want = buf.len().min((end - *at) as usize);
+        let want = usize::try_from(end - *at).map_or(buf.len(), |n| n.min(buf.len()));
         match file.read_at(&mut buf[..want], *at) {
             Ok(0) | Err(_) => return false,
             Ok(n) => {
