@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -95,15 +95,14 @@ impl Publisher {
         on_attach: impl Fn(UnixStream) + Send + 'static,
     ) -> anyhow::Result<Publisher> {
         use anyhow::Context;
-        use std::os::unix::fs::PermissionsExt;
         crate::paths::ensure_private_dir(dir)?;
         let pid = std::process::id();
         let socket = dir.join(format!("{pid}.sock"));
         let info = dir.join(format!("{pid}.json"));
         let _ = std::fs::remove_file(&socket);
-        let listener = UnixListener::bind(&socket)
+        // Born 0600: no chmod by path that a link could redirect (issue 12).
+        let listener = crate::os::bind_private_socket(&socket)
             .with_context(|| format!("cannot listen on '{}'", socket.display()))?;
-        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
         let mut meta: serde_json::Value = serde_json::from_slice(session_line)?;
         if let Some(map) = meta.as_object_mut() {
             map.insert(
