@@ -159,7 +159,7 @@ pub fn wait_usage(pid: u32) -> io::Result<Waited> {
 /// work (the OpenTelemetry exporter) never takes CPU from the forwarding threads. On Linux
 /// a nice value belongs to a thread, not the whole process. Best effort: a failure leaves
 /// the priority as it was.
-pub fn lower_this_thread_priority() {
+pub fn nice_this_thread() {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: setpriority takes plain integers and touches no memory; with who = 0 it
@@ -347,7 +347,7 @@ pub fn splice(src: &File, dst: &File, len: usize) -> io::Result<usize> {
 /// thread is preempted as soon as any other thread of the machine wakes up (a pump with
 /// bytes to forward). There is no way back without privileges. Best effort: elsewhere,
 /// or on failure, nothing changes.
-pub fn lower_thread_priority() {
+pub fn idle_this_thread() {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: gettid has no preconditions; sched_setscheduler reads the param struct

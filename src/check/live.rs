@@ -1,6 +1,6 @@
 //! Live checking in the shim (`rpctap --check -- CMD`): a recorder `Observer` that
 //! follows the recording file as it is committed, as live viewers do, on a thread of its
-//! own at the lowest CPU priority (`os::lower_thread_priority`: `SCHED_IDLE`).
+//! own at the lowest CPU priority (`os::idle_this_thread`: `SCHED_IDLE`).
 //!
 //! Why from the file, not from the recorder: the recorder then does nothing per event for
 //! checking (no copy, no queue, no wake-up), and a checker that falls behind during a
@@ -85,7 +85,7 @@ impl LiveCheck {
         let spawned = std::thread::Builder::new()
             .name("rpctap-check".into())
             .spawn(move || {
-                crate::os::lower_thread_priority();
+                crate::os::idle_this_thread();
                 let input = BufReader::with_capacity(1 << 16, Follow::new(file, feed));
                 run(Reader::new(input), &progress, &mut report)
             });

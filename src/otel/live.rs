@@ -54,7 +54,7 @@ impl LiveExport {
             .spawn(move || {
                 // Pairing and encoding cost CPU the pumps may need: on a busy machine the
                 // exporter falls behind (and drops, counted) rather than slow forwarding.
-                crate::os::lower_this_thread_priority();
+                crate::os::nice_this_thread();
                 let exporter = run(exporter, SpanMaker::new(options), &q);
                 let _ = done_tx.send(exporter);
             })?;
