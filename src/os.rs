@@ -380,7 +380,7 @@ pub fn map_large_allocations() {
 /// The bytes of a 64-byte block of JSON text that matter inside a string, one bit per byte
 /// (bit `j` for `block[j]`): what `record::validate` needs to find a string's end and check
 /// its escapes without a step per escape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct JsonBytes {
     pub quote: u64,
     pub backslash: u64,
@@ -405,13 +405,7 @@ pub fn json_bytes(block: &[u8; 64]) -> JsonBytes {
         unsafe {
             let splat = |c: u8| _mm_set1_epi8(c as i8);
             let bits = |v: __m128i| u64::from(_mm_movemask_epi8(v) as u16);
-            let mut out = JsonBytes {
-                quote: 0,
-                backslash: 0,
-                control: 0,
-                escapable: 0,
-                u: 0,
-            };
+            let mut out = JsonBytes::default();
             for k in 0..4 {
                 let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast());
                 let shift = 16 * k;
@@ -434,13 +428,7 @@ pub fn json_bytes(block: &[u8; 64]) -> JsonBytes {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let mut out = JsonBytes {
-            quote: 0,
-            backslash: 0,
-            control: 0,
-            escapable: 0,
-            u: 0,
-        };
+        let mut out = JsonBytes::default();
         for (j, &c) in block.iter().enumerate() {
             out.quote |= u64::from(c == b'"') << j;
             out.backslash |= u64::from(c == b'\\') << j;

@@ -166,34 +166,21 @@ impl App {
                     c.error = refused.flatten();
                 }
             }
-            Purpose::Edit(hold) => {
-                let cmd = Command::Edit {
-                    hold,
-                    body: message,
-                };
-                self.command(
-                    session,
-                    cmd,
-                    Pending::Decide {
+            Purpose::Edit(hold) | Purpose::Answer(hold) => {
+                let (cmd, what) = if matches!(purpose, Purpose::Edit(_)) {
+                    let cmd = Command::Edit {
                         hold,
-                        what: "edited and forwarded",
-                    },
-                );
-                self.act.compose = None;
-            }
-            Purpose::Answer(hold) => {
-                let cmd = Command::Answer {
-                    hold,
-                    body: message,
-                };
-                self.command(
-                    session,
-                    cmd,
-                    Pending::Decide {
+                        body: message,
+                    };
+                    (cmd, "edited and forwarded")
+                } else {
+                    let cmd = Command::Answer {
                         hold,
-                        what: "answered",
-                    },
-                );
+                        body: message,
+                    };
+                    (cmd, "answered")
+                };
+                self.command(session, cmd, Pending::Decide { hold, what });
                 self.act.compose = None;
             }
         }

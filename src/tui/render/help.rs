@@ -5,7 +5,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Widget};
+use ratatui::widgets::{Block, Borders, Widget};
 
 const LEFT: &[(&str, &str)] = &[
     ("j k ↑ ↓", "move / scroll"),
@@ -124,13 +124,7 @@ pub fn draw(screen: Rect, buf: &mut Buffer, keys: Keys) {
     };
     let w = 78.min(screen.width);
     let h = (left.len().max(right.len()) as u16 + 4).min(screen.height);
-    let area = Rect::new(
-        screen.x + (screen.width - w) / 2,
-        screen.y + (screen.height - h) / 2,
-        w,
-        h,
-    );
-    Clear.render(area, buf);
+    let area = super::centred_overlay(screen, w, h, buf);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(Color::Cyan))

@@ -10,7 +10,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Widget};
+use ratatui::widgets::{Block, Borders, Widget};
 
 /// Lines of a body shown at most in an overlay.
 const MAX_LINES: usize = 2000;
@@ -23,13 +23,7 @@ fn dim() -> Style {
 fn boxed(screen: Rect, title: &str, keys: &str, buf: &mut Buffer) -> Rect {
     let w = screen.width.saturating_sub(4).max(20).min(screen.width);
     let h = screen.height.saturating_sub(2).max(5).min(screen.height);
-    let area = Rect::new(
-        screen.x + (screen.width - w) / 2,
-        screen.y + (screen.height - h) / 2,
-        w,
-        h,
-    );
-    Clear.render(area, buf);
+    let area = super::centred_overlay(screen, w, h, buf);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(Color::LightYellow))

@@ -222,6 +222,19 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
 }
 
+/// A `w` × `h` overlay centred on `screen` and cleared (help, problems, interactive views).
+fn centred_overlay(screen: Rect, w: u16, h: u16, buf: &mut ratatui::buffer::Buffer) -> Rect {
+    use ratatui::widgets::{Clear, Widget};
+    let area = Rect::new(
+        screen.x + (screen.width - w) / 2,
+        screen.y + (screen.height - h) / 2,
+        w,
+        h,
+    );
+    Clear.render(area, buf);
+    area
+}
+
 fn char_width(c: char) -> u16 {
     unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) as u16
 }

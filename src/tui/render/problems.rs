@@ -7,7 +7,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Widget};
+use ratatui::widgets::{Block, Borders, Widget};
 
 /// The number of problems of the viewed sessions, for the list's title.
 pub fn count(app: &App) -> usize {
@@ -23,13 +23,7 @@ pub fn draw(app: &App, screen: Rect, buf: &mut Buffer) {
     let list = entries(app);
     let w = screen.width.saturating_sub(4).max(20).min(screen.width);
     let h = screen.height.saturating_sub(4).max(5).min(screen.height);
-    let area = Rect::new(
-        screen.x + (screen.width - w) / 2,
-        screen.y + (screen.height - h) / 2,
-        w,
-        h,
-    );
-    Clear.render(area, buf);
+    let area = super::centred_overlay(screen, w, h, buf);
     let block = Block::default().borders(Borders::ALL).title(format!(
         " Problems: {}  (j/k move, Enter go to message, Esc/P close) ",
         list.len()
