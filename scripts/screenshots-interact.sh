@@ -29,8 +29,9 @@ shot() {
 key() { tmux send-keys -t "$pane" "$@"; }
 esc() { key Escape; sleep 0.3; } # an Esc followed at once by a key reads as Alt+key
 
+# The server runs as `rpctap demo-server` (found on PATH), the command line the header shows.
 tmux new-session -d -s "$session" -n client -x "$cols" -y "$rows" \
-    "RPCTAP_HOME='$tmp/home' '$bin' demo-client --repeat --pace-ms 300 --timeout 300 -- '$bin' --name demo -- '$bin' demo-server; sleep 120"
+    "PATH='$(dirname "$bin")':\$PATH RPCTAP_HOME='$tmp/home' '$bin' demo-client --repeat --pace-ms 300 --timeout 300 -- '$bin' --name demo -- rpctap demo-server; sleep 120"
 tmux new-window -d -t "$session" -n tui \
     "RPCTAP_HOME='$tmp/home' TZ=UTC TERM=xterm-256color '$bin'; sleep 120"
 wait_for "● live +demo"
