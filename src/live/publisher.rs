@@ -28,12 +28,16 @@ pub struct Feed {
 }
 
 impl Feed {
+    /// The state, also after a thread panicked holding it (two numbers stay consistent).
+    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, bool)> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The file now holds complete lines up to `len`.
     pub fn advance(&self, len: u64) {
-        let mut s = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut s = self.lock();
         s.0 = len;
         drop(s);
         self.moved.notify_all();
@@ -41,27 +45,18 @@ impl Feed {
 
     /// Nothing more will be written.
     pub fn end(&self) {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .1 = true;
+        self.lock().1 = true;
         self.moved.notify_all();
     }
 
     /// How far the file holds complete lines now.
     pub fn committed(&self) -> u64 {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .0
+        self.lock().0
     }
 
     /// Waits until the file is longer than `at` (the new length) or has ended (`None`).
     pub fn wait_past(&self, at: u64) -> Option<u64> {
-        let mut s = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut s = self.lock();
         loop {
             if s.0 > at {
                 return Some(s.0);
@@ -196,11 +191,7 @@ fn serve(mut stream: UnixStream, file: &File, feed: &Feed) {
         }
     }
     // Ended: whatever was committed last.
-    let len = feed
-        .state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .0;
+    let len = feed.committed();
     send_range(&mut stream, file, feed, &mut buf, &mut at, len);
 }
 

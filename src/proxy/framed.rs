@@ -29,6 +29,13 @@ pub(super) fn dir_of(lane: Lane) -> Option<Dir> {
     }
 }
 
+/// A body's wire bytes in `framing` (what rpctap itself writes to a peer).
+fn encoded(framing: Framing, body: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(body.len() + 32);
+    crate::wire::encode(framing, body, &mut out);
+    Bytes::from(out)
+}
+
 /// What of a frame begun before framed mode is still to be forwarded as it comes.
 enum Raw {
     None,
@@ -68,10 +75,7 @@ pub(super) fn run<F: FnOnce()>(
                 f.job(p, dst, job);
             }
             if control.leave_framed(dir) {
-                let rest = f.buf.split().freeze();
-                if !rest.is_empty() {
-                    p.forward(dst, rest);
-                }
+                f.forward_rest(p, dst);
                 return true;
             }
         }
@@ -236,9 +240,7 @@ impl Framed {
         let t = Micros::now();
         match job {
             Job::Inject { body, done } => {
-                let mut wire = Vec::with_capacity(body.len() + 32);
-                crate::wire::encode(framing, &body, &mut wire);
-                let wire = Bytes::from(wire);
+                let wire = encoded(framing, &body);
                 let mark = Mark {
                     injected: true,
                     ..Mark::default()
@@ -255,11 +257,7 @@ impl Framed {
                     None => ReleaseAction::Forward,
                 };
                 let bytes = match &edited {
-                    Some(body) => {
-                        let mut out = Vec::with_capacity(body.len() + 32);
-                        crate::wire::encode(framing, body, &mut out);
-                        Bytes::from(out)
-                    }
+                    Some(body) => encoded(framing, body),
                     None => wire,
                 };
                 p.tap.send(TapMsg::Release(Release {
@@ -276,10 +274,15 @@ impl Framed {
 
     /// The source ended: what the decoder holds goes on as it is.
     fn end<F: FnOnce()>(&mut self, p: &mut Pump<'_, F>, dst: &File) -> bool {
+        self.forward_rest(p, dst);
+        false
+    }
+
+    /// What the decoder still buffers goes on as it is (leaving framed mode, or the end).
+    fn forward_rest<F: FnOnce()>(&mut self, p: &mut Pump<'_, F>, dst: &File) {
         let rest = self.buf.split().freeze();
         if !rest.is_empty() {
             p.forward(dst, rest);
         }
-        false
     }
 }

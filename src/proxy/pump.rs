@@ -196,7 +196,7 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
     }
 
     /// Reads one chunk, offers it to the tap and writes it on; false at the source's end.
-    fn copy_chunk(&mut self, mut src: impl Read, mut dst: impl Write) -> bool {
+    fn copy_chunk(&mut self, mut src: impl Read, dst: impl Write) -> bool {
         if self.buf.len() < READ_SIZE / 16 {
             self.buf = BytesMut::zeroed(READ_SIZE);
         }
@@ -209,17 +209,7 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
             }
         };
         let chunk = self.buf.split_to(n).freeze();
-        // Queued (never waiting, no copy) just before the write rather than after it: a
-        // peer's answer to these bytes can only be read after the write, so the recording
-        // can never show an answer before the message it answers.
-        let t = Micros::now();
-        self.tap.offer(self.lane, t, chunk.clone());
-        if self.sink_ok {
-            if let Err(delivered) = write_all(&mut dst, &chunk) {
-                self.sink_failed(t, delivered);
-            }
-        }
-        self.offset += n as u64;
+        self.forward(dst, chunk);
         true
     }
 
@@ -227,6 +217,9 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
     // Ownership is handed over: the read buffer ends here.
     #[allow(clippy::needless_pass_by_value)]
     pub(super) fn forward(&mut self, dst: impl Write, bytes: Bytes) {
+        // Queued (never waiting, no copy) just before the write rather than after it: a
+        // peer's answer to these bytes can only be read after the write, so the recording
+        // can never show an answer before the message it answers.
         let t = Micros::now();
         let n = bytes.len() as u64;
         self.tap.offer(self.lane, t, bytes.clone());
@@ -274,14 +267,12 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
     }
 
     /// Reads the `n` teed bytes out of `src` and writes them to `dst`.
-    fn forward_read(&mut self, mut src: &File, mut dst: &File, t: Micros, n: usize) {
+    fn forward_read(&mut self, mut src: &File, dst: &File, t: Micros, n: usize) {
         let mut chunk = vec![0u8; n];
         if src.read_exact(&mut chunk).is_err() {
             return;
         }
-        if let Err(delivered) = write_all(&mut dst, &chunk) {
-            self.sink_failed(t, delivered);
-        }
+        self.write(dst, t, &chunk);
         self.offset += n as u64;
     }
 
