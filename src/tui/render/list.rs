@@ -232,16 +232,20 @@ fn marker(store: &Store, i: usize, marked: bool) -> &'static str {
 }
 
 fn cell_style(col: usize, store: &Store, i: usize, base: Style, marked: bool) -> Style {
+    use crate::session::Flags;
     let row = store.row(i);
     match col {
-        0 if !marked && super::super::labels::interactive_mark(store, i).is_some() => {
+        // What `interactive_mark` draws a mark for (without looking up its release).
+        0 if !marked
+            && row
+                .flags
+                .has(Flags::HELD | Flags::DIVERTED | Flags::INJECTED) =>
+        {
             Style::default()
                 .fg(Color::LightCyan)
                 .add_modifier(Modifier::BOLD)
         }
-        0 if !marked && row.flags.has(crate::session::Flags::VIOLATION) => {
-            Style::default().fg(Color::LightRed)
-        }
+        0 if !marked && row.flags.has(Flags::VIOLATION) => Style::default().fg(Color::LightRed),
         0 => Style::default().fg(Color::LightYellow),
         1 if marked => Style::default().fg(Color::LightYellow),
         1 | 3 | 9 => dim(),
