@@ -349,6 +349,10 @@ impl Drop for TapReceiver {
         let mut s = self.inner.lock();
         s.closed = true;
         s.msgs.clear();
+        // Close the spill file now, not when the last pump's `Tap` goes: it is unnamed, so
+        // that frees its space at once — on a full disk shared with the recording, the
+        // space the recording's last lines (the exit line) need.
+        s.spill.file = None;
     }
 }
 
