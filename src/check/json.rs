@@ -6,15 +6,18 @@
 //! `IndexMap` (a hash table, `SipHash` of every key, an owned `String` per key and per
 //! string value); building and freeing those trees was about 60 % of `rpctap check`'s
 //! time. Here an object is its run of key and value nodes, looked up by a linear scan —
-//! JSON-RPC objects have a handful of members. Strings with escapes are unescaped into one
-//! side buffer. The MCP and DAP JSON Schemas still need a `Value` (`Json::to_value`).
+//! JSON-RPC objects have a handful of members. The text is walked by the recorder's JSON
+//! scanner (`record::validate`, strings skipped 64 bytes at a time, `serde_json`'s grammar),
+//! and a string with escapes is unescaped only when it is read (`as_str`): most long
+//! strings, a document's text, are checked for being strings and never read. The MCP and
+//! DAP JSON Schemas still need a `Value` (`Json::to_value`).
 //!
-//! Not responsible for: JSON syntax (`serde_json`'s parser reads the text, with its
-//! recursion limit), or keeping any tree past the next `Doc::parse`.
+//! Not responsible for: keeping any tree past the next `Doc::parse`.
 
-use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use crate::record::validate::{self, Token, Tokens};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
+use std::sync::OnceLock;
 
 /// One node of the tape. A container's members follow it (an object's as key, value
 /// pairs), and `end` is the index just past its last descendant.
@@ -27,11 +30,12 @@ enum Node {
     /// A negative integer.
     I(i64),
     F(f64),
-    /// Text at `at..at + len` of the body, or of `Doc::unescaped` when `owned`.
+    /// Text at `at..at + len` of the body; if it holds escapes, `esc` is its slot in
+    /// `Doc::unescaped` (else `PLAIN`).
     Str {
         at: u32,
         len: u32,
-        owned: bool,
+        esc: u32,
     },
     Arr {
         len: u32,
@@ -43,26 +47,33 @@ enum Node {
     },
 }
 
+/// `Node::Str::esc` of a string without escapes.
+const PLAIN: u32 = u32::MAX;
+
 /// The reusable storage of parsed bodies.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Doc {
     nodes: Vec<Node>,
-    /// Strings that held escapes, unescaped, one after the other.
-    unescaped: String,
+    /// One slot per string that holds escapes: its text, once read.
+    unescaped: Vec<OnceLock<Box<str>>>,
+    /// The containers being built: their node and how many nodes they hold directly.
+    open: Vec<(u32, u32)>,
 }
 
 impl Doc {
-    /// Parses `body` (replacing what was parsed before); the root is `Json::root`.
+    /// Parses `body` (replacing what was parsed before). Bad JSON is `serde_json`'s error,
+    /// which says what is wrong and where.
     pub fn parse<'d>(&'d mut self, body: &'d str) -> Result<Json<'d>, serde_json::Error> {
         self.nodes.clear();
         self.unescaped.clear();
-        let mut de = serde_json::Deserializer::from_str(body);
-        Build {
-            doc: self,
-            base: body.as_ptr() as usize,
+        self.open.clear();
+        let mut build = Build { doc: self, body };
+        if !validate::walk(body.as_bytes(), &mut build) {
+            let why = serde_json::from_str::<Value>(body).err();
+            return Err(why.unwrap_or_else(|| {
+                serde::de::Error::custom("a message of 4 GiB or more, or nested too deep")
+            }));
         }
-        .deserialize(&mut de)?;
-        de.end()?;
         Ok(Json {
             doc: self,
             src: body,
@@ -91,7 +102,7 @@ impl<'d> Json<'d> {
         static NULL: std::sync::OnceLock<Doc> = std::sync::OnceLock::new();
         let doc = NULL.get_or_init(|| Doc {
             nodes: vec![Node::Null],
-            unescaped: String::new(),
+            ..Doc::default()
         });
         Json { doc, src: "", i: 0 }
     }
@@ -164,14 +175,15 @@ impl<'d> Json<'d> {
     }
 
     pub fn as_str(&self) -> Option<&'d str> {
-        match self.node() {
-            Node::Str { at, len, owned } => {
-                let (at, len) = (at as usize, len as usize);
-                let text = if owned { &self.doc.unescaped } else { self.src };
-                text.get(at..at + len)
-            }
-            _ => None,
+        let Node::Str { at, len, esc } = self.node() else {
+            return None;
+        };
+        let raw = self.src.get(at as usize..at as usize + len as usize)?;
+        if esc == PLAIN {
+            return Some(raw);
         }
+        let slot = self.doc.unescaped.get(esc as usize)?;
+        Some(slot.get_or_init(|| unescape(raw)))
     }
 
     /// The member `key` of an object (the last one, if the key repeats, as `serde_json`
@@ -183,8 +195,9 @@ impl<'d> Json<'d> {
         };
         let (mut k, mut found) = (self.i + 1, None);
         while k < end {
-            if let Node::Str { at, len, owned } = self.doc.nodes[k as usize] {
-                if len as usize == key.len() && self.bytes(at, len, owned) == key.as_bytes() {
+            if let Node::Str { len, esc, .. } = self.doc.nodes[k as usize] {
+                // An escaped key is longer than its text, so may match a shorter `key`.
+                if (esc != PLAIN || len as usize == key.len()) && self.at(k).as_str() == Some(key) {
                     found = Some(k + 1);
                 }
             }
@@ -195,16 +208,6 @@ impl<'d> Json<'d> {
 
     pub fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
-    }
-
-    fn bytes(&self, at: u32, len: u32, owned: bool) -> &'d [u8] {
-        let text = if owned {
-            self.doc.unescaped.as_bytes()
-        } else {
-            self.src.as_bytes()
-        };
-        let at = at as usize;
-        text.get(at..at + len as usize).unwrap_or_default()
     }
 
     /// An object's members in order (nothing for other values).
@@ -323,128 +326,142 @@ impl Serialize for Json<'_> {
     }
 }
 
-/// Appends one value (and its members) to the tape.
+/// Puts the scanner's tokens on the tape.
 struct Build<'a> {
     doc: &'a mut Doc,
-    /// The address of the body's first byte: borrowed strings are placed by it.
-    base: usize,
+    body: &'a str,
 }
 
 impl Build<'_> {
-    fn push(&mut self, node: Node) {
-        self.doc.nodes.push(node);
+    /// Counts a node as a direct member of the container being built.
+    fn member(&mut self) {
+        if let Some(top) = self.doc.open.last_mut() {
+            top.1 += 1;
+        }
     }
 
-    fn reborrow(&mut self) -> Build<'_> {
-        Build {
-            doc: self.doc,
-            base: self.base,
-        }
+    fn push(&mut self, node: Node) -> bool {
+        self.member();
+        self.doc.nodes.push(node);
+        true
     }
 
     /// Fills in a container's length and end once its members are on the tape.
-    fn close(&mut self, at: usize, count: u32) {
-        let end = u32::try_from(self.doc.nodes.len()).unwrap_or(u32::MAX);
-        self.doc.nodes[at] = match self.doc.nodes[at] {
+    fn close(&mut self) -> bool {
+        let (Some((at, count)), Ok(end)) =
+            (self.doc.open.pop(), u32::try_from(self.doc.nodes.len()))
+        else {
+            return false;
+        };
+        let node = &mut self.doc.nodes[at as usize];
+        *node = match node {
             Node::Arr { .. } => Node::Arr { len: count, end },
-            _ => Node::Obj { len: count, end },
+            _ => Node::Obj {
+                len: count / 2,
+                end,
+            },
         };
+        true
     }
-}
 
-impl Build<'_> {
-    /// A string at `at` of the body (or of the unescaped text when `owned`).
-    fn string<E: serde::de::Error>(&mut self, at: usize, len: usize, owned: bool) -> Result<(), E> {
-        let (Ok(at), Ok(len)) = (u32::try_from(at), u32::try_from(len)) else {
-            return Err(too_large());
+    fn string(&mut self, at: usize, end: usize, escapes: bool) -> bool {
+        let (Ok(at), Ok(len)) = (u32::try_from(at), u32::try_from(end - at)) else {
+            return false;
         };
-        self.push(Node::Str { at, len, owned });
-        Ok(())
-    }
-}
-
-/// What does not fit the tape's 32-bit offsets (a body of 4 GiB or more).
-fn too_large<E: serde::de::Error>() -> E {
-    E::custom("a message of 4 GiB or more")
-}
-
-impl<'de> DeserializeSeed<'de> for Build<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Build<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_unit<E>(mut self) -> Result<(), E> {
-        self.push(Node::Null);
-        Ok(())
-    }
-
-    fn visit_bool<E>(mut self, b: bool) -> Result<(), E> {
-        self.push(Node::Bool(b));
-        Ok(())
-    }
-
-    fn visit_u64<E>(mut self, n: u64) -> Result<(), E> {
-        self.push(Node::U(n));
-        Ok(())
-    }
-
-    fn visit_i64<E>(mut self, n: i64) -> Result<(), E> {
-        self.push(if n >= 0 {
-            Node::U(n.unsigned_abs())
+        let esc = if escapes {
+            self.doc.unescaped.push(OnceLock::new());
+            u32::try_from(self.doc.unescaped.len() - 1).unwrap_or(PLAIN)
         } else {
-            Node::I(n)
-        });
-        Ok(())
+            PLAIN
+        };
+        self.push(Node::Str { at, len, esc })
     }
+}
 
-    fn visit_f64<E>(mut self, x: f64) -> Result<(), E> {
-        self.push(Node::F(x));
-        Ok(())
-    }
+impl Tokens for Build<'_> {
+    const LINE_BREAKS: bool = true;
+    const PAIRED_SURROGATES: bool = true;
+    /// `serde_json`'s recursion limit.
+    const MAX_DEPTH: usize = 127;
 
-    fn visit_borrowed_str<E: serde::de::Error>(mut self, s: &'de str) -> Result<(), E> {
-        let at = (s.as_ptr() as usize).wrapping_sub(self.base);
-        self.string(at, s.len(), false)
-    }
-
-    fn visit_str<E: serde::de::Error>(mut self, s: &str) -> Result<(), E> {
-        let at = self.doc.unescaped.len();
-        self.doc.unescaped.push_str(s);
-        self.string(at, s.len(), true)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        let at = self.doc.nodes.len();
-        self.push(Node::Arr { len: 0, end: 0 });
-        let mut count = 0u32;
-        while seq.next_element_seed(self.reborrow())?.is_some() {
-            count += 1;
+    fn token(&mut self, token: Token, at: usize, end: usize) -> bool {
+        match token {
+            Token::Null => self.push(Node::Null),
+            Token::Bool(b) => self.push(Node::Bool(b)),
+            Token::Number => match number(&self.body[at..end]) {
+                Some(n) => self.push(n),
+                None => false,
+            },
+            // The contents, between the quotes.
+            Token::Str { escapes } => self.string(at + 1, end - 1, escapes),
+            Token::Open { object } => {
+                let Ok(at) = u32::try_from(self.doc.nodes.len()) else {
+                    return false;
+                };
+                let (len, end) = (0, 0);
+                self.push(if object {
+                    Node::Obj { len, end }
+                } else {
+                    Node::Arr { len, end }
+                });
+                self.doc.open.push((at, 0));
+                true
+            }
+            Token::Close => self.close(),
         }
-        self.close(at, count);
-        Ok(())
     }
+}
 
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        let at = self.doc.nodes.len();
-        self.push(Node::Obj { len: 0, end: 0 });
-        let mut count = 0u32;
-        while map.next_key_seed(self.reborrow())?.is_some() {
-            map.next_value_seed(self.reborrow())?;
-            count += 1;
+/// A number's node, as `serde_json` reads the number: integers that fit 64 bits as such
+/// (but `-0` as a float), everything else as a finite float.
+fn number(text: &str) -> Option<Node> {
+    if !text.bytes().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+        if text.starts_with('-') {
+            if let Ok(n) = text.parse::<i64>() {
+                if n != 0 {
+                    return Some(Node::I(n));
+                }
+            }
+        } else if let Ok(n) = text.parse::<u64>() {
+            return Some(Node::U(n));
         }
-        self.close(at, count);
-        Ok(())
     }
+    let x = text.parse::<f64>().ok()?;
+    x.is_finite().then_some(Node::F(x))
+}
+
+/// The text of a string's contents that the scanner found valid and holding escapes.
+fn unescape(raw: &str) -> Box<str> {
+    let hex = |at: usize| {
+        raw.get(at..at + 4)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = 0;
+    while let Some(k) = raw[rest..].find('\\') {
+        let i = rest + k;
+        out.push_str(&raw[rest..i]);
+        let (c, used) = match raw.as_bytes().get(i + 1) {
+            Some(b'n') => (Some('\n'), 2),
+            Some(b't') => (Some('\t'), 2),
+            Some(b'r') => (Some('\r'), 2),
+            Some(b'b') => (Some('\u{8}'), 2),
+            Some(b'f') => (Some('\u{c}'), 2),
+            Some(b'u') => match hex(i + 2) {
+                Some(high @ 0xd800..=0xdbff) => {
+                    let low = hex(i + 8).unwrap_or(0).wrapping_sub(0xdc00);
+                    (char::from_u32(0x10000 + ((high - 0xd800) << 10) + low), 12)
+                }
+                code => (code.and_then(char::from_u32), 6),
+            },
+            Some(&c) => (Some(char::from(c)), 2),
+            None => (None, 1),
+        };
+        out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+        rest = (i + used).min(raw.len());
+    }
+    out.push_str(&raw[rest..]);
+    out.into_boxed_str()
 }
 
 #[cfg(test)]
@@ -500,5 +517,82 @@ mod tests {
         assert!(doc.parse(&"[".repeat(200)).is_err(), "nesting is bounded");
         let j = doc.parse(r"[true]").unwrap();
         assert_eq!(j.items().next().unwrap().as_bool(), Some(true));
+    }
+
+    /// What `serde_json::from_str` makes of `text`, and what the tape makes of it.
+    fn agree(text: &str) -> Result<(), String> {
+        let want = serde_json::from_str::<Value>(text);
+        let mut doc = Doc::default();
+        let got = doc.parse(text);
+        match (want, got) {
+            (Ok(v), Ok(j)) if j.to_value() == v && j.equals(&v) => Ok(()),
+            (Err(_), Err(_)) => Ok(()),
+            (want, got) => Err(format!(
+                "{text:?}: serde_json {want:?}, tape {:?}",
+                got.map(Json::to_value)
+            )),
+        }
+    }
+
+    #[test]
+    fn strings_read_as_serde_json_reads_them() {
+        for text in [
+            r#""plain""#,
+            r#""a\"b\\c\/d\b\f\n\r\t""#,
+            r#""\u00e9\u20ac\ud83d\ude00""#,
+            r#""\ud83d""#,
+            r#""\ude00""#,
+            r#""\ud83d\u0041""#,
+            r#""\ud83d\ud83d\ude00""#,
+            r#""x\ud83dy""#,
+            r#""\ud83d\n""#,
+            r#"{"k\u0065y":1,"other":2}"#,
+            " \n {\"a\" :\r\n [1 ,2]\t} \n",
+            "-0",
+            "-0.0",
+            "1e400",
+            "-1e400",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "[1.5e-3, 2E+2, -7]",
+        ] {
+            agree(text).unwrap();
+        }
+        let long = format!("\"{}\\n{}\"", "a".repeat(70), "\\u00e9".repeat(30));
+        agree(&long).unwrap();
+        agree(&"[".repeat(127)).unwrap();
+        agree(&("[".repeat(127) + &"]".repeat(127))).unwrap();
+        agree(&("[".repeat(128) + &"]".repeat(128))).unwrap();
+    }
+
+    #[test]
+    fn an_escaped_key_is_found_by_its_text() {
+        let text = r#"{"m\u0065thod":"x\ty","id":1}"#;
+        let mut doc = Doc::default();
+        let j = doc.parse(text).unwrap();
+        assert_eq!(j.get("method").unwrap().as_str(), Some("x\ty"));
+        assert_eq!(j.entries().next().unwrap().0, "method");
+        // A repeated key, once escaped: the last one counts, as in `serde_json`.
+        let text = r#"{"k\u0065y":1,"key":2}"#;
+        assert_eq!(
+            doc.parse(text).unwrap().get("key").unwrap().as_u64(),
+            Some(2)
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn agrees_with_serde_json_on_any_text(text in r#"[\[\]{}":,0-9a-f\\u. \t\n\r-]{0,40}"#) {
+            proptest::prop_assert!(agree(&text).is_ok(), "{}", agree(&text).unwrap_err());
+        }
+
+        #[test]
+        fn agrees_on_escape_dense_strings(text in r#"([ab]|\\[nt"\\/]|\\u(d83d|de00|00e9|0041)){0,80}"#) {
+            let text = format!("[\"{text}\"]");
+            proptest::prop_assert!(agree(&text).is_ok(), "{}", agree(&text).unwrap_err());
+        }
     }
 }

@@ -9,8 +9,9 @@ pub mod lines;
 mod reader;
 pub mod redact;
 mod regular;
+mod skim;
 mod time;
-mod validate;
+pub(crate) mod validate;
 mod writer;
 
 pub use crate::wire::{canonical_head, is_canonical_head, wire_bytes};

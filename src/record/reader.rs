@@ -111,9 +111,40 @@ fn text(plain: Option<Cow<str>>, b64: Option<Cow<str>>) -> Result<Option<Bytes>,
     }
 }
 
+fn raw_bytes(raw: Option<&RawValue>) -> Option<&[u8]> {
+    raw.map(|r| r.get().as_bytes())
+}
+
+/// A body embedded in a line, as its text.
+type Body<'a> = Option<&'a [u8]>;
+
+/// A line's fields and its bodies (`msg`, a release's `body`): read from the skeleton when
+/// the skim found the bodies and the skeleton reads, else from the line as it is.
+fn fields<'a>(
+    line: &'a [u8],
+    skimmed: Option<&'a super::skim::Skimmed>,
+) -> Result<(Line<'a>, Body<'a>, Body<'a>), String> {
+    if let Some(s) = skimmed {
+        if let Ok(l) = serde_json::from_slice::<Line>(&s.skeleton) {
+            // (A body under a key spelt with escapes was read by serde_json.)
+            let span =
+                |r: &Option<std::ops::Range<usize>>, read| r.clone().map(|r| &line[r]).or(read);
+            let (msg, body) = (
+                span(&s.msg, raw_bytes(l.msg)),
+                span(&s.body, raw_bytes(l.body)),
+            );
+            return Ok((l, msg, body));
+        }
+    }
+    let l: Line = serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?;
+    let (msg, body) = (raw_bytes(l.msg), raw_bytes(l.body));
+    Ok((l, msg, body))
+}
+
 /// Parses one line (without its newline).
 pub fn parse_line(line: &[u8]) -> Result<Event, String> {
-    let l: Line = serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?;
+    let skimmed = super::skim::skim(line);
+    let (l, msg, body) = fields(line, skimmed.as_ref())?;
     let time = |t: &Option<Cow<str>>| -> Result<Micros, String> {
         let t = t.as_deref().ok_or("missing \"t\"")?;
         Micros::parse(t).ok_or_else(|| format!("bad time {t:?}"))
@@ -152,8 +183,8 @@ pub fn parse_line(line: &[u8]) -> Result<Event, String> {
         Some("release") => {
             let dir = l.dir.as_deref().and_then(Dir::parse).ok_or("bad \"dir\"")?;
             let action = l.action.as_deref().and_then(ReleaseAction::parse);
-            let body = match l.body {
-                Some(raw) => Some(Bytes::copy_from_slice(raw.get().as_bytes())),
+            let body = match body {
+                Some(raw) => Some(Bytes::copy_from_slice(raw)),
                 None => text(l.body_raw, l.body_raw_b64)?,
             };
             return Ok(Event::Release(Release {
@@ -183,8 +214,8 @@ pub fn parse_line(line: &[u8]) -> Result<Event, String> {
         .as_deref()
         .and_then(Framing::parse)
         .ok_or("missing or bad \"framing\"")?;
-    let body = match (l.msg, text(l.raw, l.raw_b64)?) {
-        (Some(raw), _) => Bytes::copy_from_slice(raw.get().as_bytes()),
+    let body = match (msg, text(l.raw, l.raw_b64)?) {
+        (Some(raw), _) => Bytes::copy_from_slice(raw),
         (None, Some(b)) => b,
         (None, None) if l.oversized.is_some() => Bytes::new(),
         (None, None) => return Err("message line without \"msg\", \"raw\" or \"oversized\"".into()),

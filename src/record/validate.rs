@@ -1,24 +1,75 @@
-//! A fast check that a body is exactly one JSON value on one line, so that the recorder
-//! can embed it verbatim (`"msg":<body>`). It runs on every recorded message, so it only
-//! validates — no values are built — and it skips over string contents 64 bytes at a time.
+//! The one JSON scanner: a fast check that a body is exactly one JSON value on one line,
+//! so that the recorder can embed it verbatim (`"msg":<body>`), and the same walk reporting
+//! its tokens to a `Tokens` sink (the checker builds its tree from them). It runs on every
+//! recorded message, so the recorder's walk builds nothing, and string contents are skipped
+//! 64 bytes at a time.
 //!
-//! Accepted: what `serde_json` accepts as a whole document, without surrounding whitespace,
-//! without line breaks between tokens (they would split the recording's line), and nested
-//! at most `MAX_DEPTH` deep (`serde_json` refuses deeper documents when the line is read).
+//! Accepted by `is_one_line_json`: what `serde_json` accepts as a whole document, without
+//! surrounding whitespace, without line breaks between tokens (they would split the
+//! recording's line), and nested at most 120 deep (`serde_json` refuses deeper documents
+//! when the line is read). A sink may ask for `serde_json`'s whole grammar instead
+//! (`Tokens::LINE_BREAKS`, `PAIRED_SURROGATES`, `MAX_DEPTH`).
 
-const MAX_DEPTH: usize = 120;
+/// What a walk reports, in document order, each with its span `at..end` in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Token {
+    Null,
+    Bool(bool),
+    /// Valid JSON number syntax.
+    Number,
+    /// A string, its quotes included in the span; `escapes` if it holds any.
+    Str {
+        escapes: bool,
+    },
+    /// An array (`object` false) or object begins; its members follow, then `Close`.
+    Open {
+        object: bool,
+    },
+    Close,
+}
+
+/// A walk's sink and grammar. The recorder's `()` takes nothing and compiles to the bare
+/// check; a sink refuses the document by returning false (e.g. offsets too large for it).
+pub(crate) trait Tokens {
+    /// Line breaks allowed between tokens and around the value (`serde_json`'s grammar),
+    /// rather than the recording's one-line form.
+    const LINE_BREAKS: bool = false;
+    /// A `\\u` escape of a UTF-16 surrogate must be one of a high-low pair, as
+    /// `serde_json` requires of the strings it reads (its raw values do not).
+    const PAIRED_SURROGATES: bool = false;
+    /// Containers nested deeper than this are refused.
+    const MAX_DEPTH: usize = 120;
+
+    fn token(&mut self, _token: Token, _at: usize, _end: usize) -> bool {
+        true
+    }
+}
+
+impl Tokens for () {}
 
 /// Is `b` one JSON value, with no leading or trailing whitespace and no line break?
 pub fn is_one_line_json(b: &[u8]) -> bool {
+    let padded = |c: Option<&u8>| matches!(c, Some(b' ' | b'\t') | None);
+    !padded(b.first()) && !padded(b.last()) && walk(b, &mut ())
+}
+
+/// Walks `b` as one JSON value (with the whitespace `T` allows around it), reporting its
+/// tokens to `sink`; false as soon as `b` is not JSON or the sink refuses.
+pub(crate) fn walk<T: Tokens>(b: &[u8], sink: &mut T) -> bool {
     if std::str::from_utf8(b).is_err() {
         return false;
     }
-    let mut p = Parser { b, i: 0, depth: 0 };
-    match b.first() {
-        Some(b' ' | b'\t') | None => return false,
-        _ => {}
+    let mut p = Parser {
+        b,
+        i: 0,
+        depth: 0,
+        sink,
+    };
+    p.ws();
+    p.value() && {
+        p.ws();
+        p.i == b.len()
     }
-    p.value() && p.i == b.len()
 }
 
 /// How many bytes a string is scanned by at once.
@@ -59,20 +110,25 @@ fn escaped(backslash: u64, carry: &mut u64) -> u64 {
     escaped
 }
 
-struct Parser<'a> {
+struct Parser<'a, T> {
     b: &'a [u8],
     i: usize,
     depth: usize,
+    sink: &'a mut T,
 }
 
-impl Parser<'_> {
+impl<T: Tokens> Parser<'_, T> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
 
-    /// Spaces and tabs only: a line break would end the recording's line.
+    /// Spaces and tabs only, unless `T::LINE_BREAKS`: a line break would end the recording's
+    /// line.
     fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t')) {
+        while let Some(c) = self.peek() {
+            if !(c == b' ' || c == b'\t' || (T::LINE_BREAKS && (c == b'\n' || c == b'\r'))) {
+                break;
+            }
             self.i += 1;
         }
     }
@@ -91,9 +147,9 @@ impl Parser<'_> {
             Some(b'{') => self.container(b'}', true),
             Some(b'[') => self.container(b']', false),
             Some(b'"') => self.string(),
-            Some(b't') => self.literal(b"true"),
-            Some(b'f') => self.literal(b"false"),
-            Some(b'n') => self.literal(b"null"),
+            Some(b't') => self.literal(b"true", Token::Bool(true)),
+            Some(b'f') => self.literal(b"false", Token::Bool(false)),
+            Some(b'n') => self.literal(b"null", Token::Null),
             Some(b'-' | b'0'..=b'9') => self.number(),
             _ => false,
         }
@@ -101,7 +157,8 @@ impl Parser<'_> {
 
     fn container(&mut self, close: u8, object: bool) -> bool {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth > T::MAX_DEPTH || !self.sink.token(Token::Open { object }, self.i, self.i + 1)
+        {
             return false;
         }
         self.i += 1;
@@ -132,7 +189,7 @@ impl Parser<'_> {
             }
         }
         self.depth -= 1;
-        true
+        self.sink.token(Token::Close, self.i - 1, self.i)
     }
 
     /// A string from its opening quote, 64 bytes at a time: its end is the first quote
@@ -140,20 +197,25 @@ impl Parser<'_> {
     /// an escape costs no step (nor a mispredicted branch) of its own.
     fn string(&mut self) -> bool {
         let b = self.b;
-        let mut at = self.i + 1;
+        let start = self.i + 1;
+        let mut at = start;
         // Keys and short values end before any escape: no block needed for them.
         for (k, &c) in b[at..].iter().take(SHORT).enumerate() {
             match c {
                 b'"' => {
                     self.i = at + k + 1;
-                    return true;
+                    return self
+                        .sink
+                        .token(Token::Str { escapes: false }, start - 1, self.i);
                 }
                 b'\\' => break,
                 c if c < 0x20 => return false,
                 _ => {}
             }
         }
-        let mut carry = 0;
+        let (mut carry, mut any_escape) = (0, false);
+        // Where the `u` of the low surrogate that must follow a high one is.
+        let mut low_at = None;
         loop {
             let (m, len) = block_at(b, at);
             let escaped = escaped(m.backslash, &mut carry);
@@ -167,6 +229,7 @@ impl Parser<'_> {
             if (m.control | (escaped & !m.escapable)) & before != 0 {
                 return false;
             }
+            any_escape |= escaped & before != 0;
             let mut unicode = escaped & m.u & before;
             while unicode != 0 {
                 let j = at + unicode.trailing_zeros() as usize;
@@ -174,20 +237,32 @@ impl Parser<'_> {
                 if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
                     return false;
                 }
+                if T::PAIRED_SURROGATES && !surrogates_pair(b, j, &mut low_at) {
+                    return false;
+                }
                 unicode &= unicode - 1;
             }
             if end < BLOCK {
+                if low_at.is_some() {
+                    return false;
+                }
                 self.i = at + end + 1;
-                return true;
+                return self.sink.token(
+                    Token::Str {
+                        escapes: any_escape,
+                    },
+                    start - 1,
+                    self.i,
+                );
             }
             at += BLOCK;
         }
     }
 
-    fn literal(&mut self, word: &[u8]) -> bool {
+    fn literal(&mut self, word: &[u8], token: Token) -> bool {
         if self.b[self.i..].starts_with(word) {
             self.i += word.len();
-            true
+            self.sink.token(token, self.i - word.len(), self.i)
         } else {
             false
         }
@@ -202,6 +277,7 @@ impl Parser<'_> {
     }
 
     fn number(&mut self) -> bool {
+        let at = self.i;
         self.eat(b'-');
         match self.peek() {
             Some(b'0') => self.i += 1,
@@ -222,7 +298,30 @@ impl Parser<'_> {
                 return false;
             }
         }
-        true
+        self.sink.token(Token::Number, at, self.i)
+    }
+}
+
+/// Whether the `\\u` escape whose `u` is at `j` (four hex digits follow) keeps surrogates
+/// paired, as `serde_json` requires of strings: a high surrogate must be followed at once
+/// by a low one (`low_at` remembers where), and a low one must follow a high one.
+fn surrogates_pair(b: &[u8], j: usize, low_at: &mut Option<usize>) -> bool {
+    let code = b[j + 1..j + 5]
+        .iter()
+        .fold(0u32, |n, &h| n << 4 | (h as char).to_digit(16).unwrap_or(0));
+    let expected = low_at.take();
+    if let Some(at) = expected {
+        if at != j {
+            return false;
+        }
+    }
+    match code {
+        0xd800..=0xdbff if expected.is_none() => {
+            *low_at = Some(j + 6);
+            true
+        }
+        0xdc00..=0xdfff => expected.is_some(),
+        _ => expected.is_none(),
     }
 }
 
