@@ -68,7 +68,7 @@ impl Doc {
         self.unescaped.clear();
         self.open.clear();
         let mut build = Build { doc: self, body };
-        if !validate::walk(body.as_bytes(), &mut build) {
+        if !validate::walk(body, &mut build) {
             let why = serde_json::from_str::<Value>(body).err();
             return Err(why.unwrap_or_else(|| {
                 serde::de::Error::custom("a message of 4 GiB or more, or nested too deep")
@@ -195,9 +195,16 @@ impl<'d> Json<'d> {
         };
         let (mut k, mut found) = (self.i + 1, None);
         while k < end {
-            if let Node::Str { len, esc, .. } = self.doc.nodes[k as usize] {
-                // An escaped key is longer than its text, so may match a shorter `key`.
-                if (esc != PLAIN || len as usize == key.len()) && self.at(k).as_str() == Some(key) {
+            if let Node::Str { at, len, esc } = self.doc.nodes[k as usize] {
+                let hit = if esc == PLAIN {
+                    len as usize == key.len()
+                        && self.src.as_bytes().get(at as usize..(at + len) as usize)
+                            == Some(key.as_bytes())
+                } else {
+                    // An escaped key is longer than its text: compare the text.
+                    self.at(k).as_str() == Some(key)
+                };
+                if hit {
                     found = Some(k + 1);
                 }
             }
@@ -384,6 +391,7 @@ impl Tokens for Build<'_> {
     /// `serde_json`'s recursion limit.
     const MAX_DEPTH: usize = 127;
 
+    #[inline]
     fn token(&mut self, token: Token, at: usize, end: usize) -> bool {
         match token {
             Token::Null => self.push(Node::Null),

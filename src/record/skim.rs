@@ -33,7 +33,8 @@ pub fn skim(line: &[u8]) -> Option<Skimmed> {
         line,
         ..Find::default()
     };
-    if !validate::walk(line, &mut find) || find.repeated {
+    let text = std::str::from_utf8(line).ok()?;
+    if !validate::walk(text, &mut find) || find.repeated {
         return None;
     }
     let mut spans: Vec<Range<usize>> = find.msg.iter().chain(&find.body).cloned().collect();

@@ -50,15 +50,15 @@ impl Tokens for () {}
 /// Is `b` one JSON value, with no leading or trailing whitespace and no line break?
 pub fn is_one_line_json(b: &[u8]) -> bool {
     let padded = |c: Option<&u8>| matches!(c, Some(b' ' | b'\t') | None);
-    !padded(b.first()) && !padded(b.last()) && walk(b, &mut ())
+    !padded(b.first())
+        && !padded(b.last())
+        && std::str::from_utf8(b).is_ok_and(|text| walk(text, &mut ()))
 }
 
-/// Walks `b` as one JSON value (with the whitespace `T` allows around it), reporting its
-/// tokens to `sink`; false as soon as `b` is not JSON or the sink refuses.
-pub(crate) fn walk<T: Tokens>(b: &[u8], sink: &mut T) -> bool {
-    if std::str::from_utf8(b).is_err() {
-        return false;
-    }
+/// Walks `text` as one JSON value (with the whitespace `T` allows around it), reporting
+/// its tokens to `sink`; false as soon as `text` is not JSON or the sink refuses.
+pub(crate) fn walk<T: Tokens>(text: &str, sink: &mut T) -> bool {
+    let b = text.as_bytes();
     let mut p = Parser {
         b,
         i: 0,
