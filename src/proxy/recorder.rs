@@ -357,8 +357,13 @@ impl Recorder {
         // A short leftover moves to a buffer of its own, so that the allocation of the
         // frames just written (megabytes, maybe) is freed with them rather than kept
         // alive — and grown — in front of the next frame.
+        // (Unless the decoder sized the buffer for the frame in progress.)
         let d = &mut self.dirs[dir as usize];
-        if !d.buf.is_empty() && d.buf.len() < 64 * 1024 && d.buf.capacity() > 1 << 20 {
+        if !d.buf.is_empty()
+            && d.buf.len() < 64 * 1024
+            && d.buf.capacity() > 1 << 20
+            && !d.decoder.sized_for_frame()
+        {
             d.buf = BytesMut::from(&d.buf[..]);
         }
     }
@@ -534,3 +539,7 @@ fn trim_eol(line: &Bytes) -> Bytes {
     }
     line.slice(..end)
 }
+
+#[cfg(test)]
+#[path = "recorder_tests.rs"]
+mod tests;

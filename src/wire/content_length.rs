@@ -38,6 +38,11 @@ impl ContentLengthDecoder {
 }
 
 impl ContentLengthDecoder {
+    /// Passing over an oversized body.
+    pub(super) fn skipping(&self) -> bool {
+        self.skipping > 0
+    }
+
     /// Bytes still to come of the frame in progress, when its length is known (a parsed
     /// header waiting for its body, or an oversized body being passed over); `buffered`
     /// is what the caller's buffer holds of it.
