@@ -54,6 +54,11 @@ impl Feed {
         self.lock().0
     }
 
+    /// `committed`, and whether nothing more will be written.
+    pub fn state(&self) -> (u64, bool) {
+        *self.lock()
+    }
+
     /// Waits until the file is longer than `at` (the new length) or has ended (`None`).
     pub fn wait_past(&self, at: u64) -> Option<u64> {
         let mut s = self.lock();
