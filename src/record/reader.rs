@@ -314,3 +314,64 @@ pub fn read_file(path: &Path) -> Result<Reader<std::io::BufReader<std::fs::File>
         file,
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What a line's reading gives: its bodies and `seq`, or the error.
+    type Read = Result<(Option<Vec<u8>>, Option<Vec<u8>>, Option<u64>), String>;
+
+    /// `parse_line` as it reads a line without the skim.
+    fn plain(line: &[u8]) -> Read {
+        let (l, msg, body) = fields(line, None)?;
+        Ok((msg.map(<[u8]>::to_vec), body.map(<[u8]>::to_vec), l.seq))
+    }
+
+    fn skimmed(line: &[u8]) -> Read {
+        let s = super::super::skim::skim(line);
+        let (l, msg, body) = fields(line, s.as_ref())?;
+        Ok((msg.map(<[u8]>::to_vec), body.map(<[u8]>::to_vec), l.seq))
+    }
+
+    fn member() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            Just(r#""msg""#),
+            Just(r#""body""#),
+            Just(r#""m\u0073g""#),
+            Just(r#""seq""#),
+            Just(r#""x""#),
+        ];
+        let value = prop_oneof![
+            Just("1".to_owned()),
+            Just(r#""s""#.to_owned()),
+            Just("null".to_owned()),
+            Just(r#"{"msg":[1,{"body":2}],"k":"\"}"}"#.to_owned()),
+            (0usize..3000)
+                .prop_map(|n| format!(r#"{{"t":"{}\n\u00e9\ud800"}}"#, "a\\\"".repeat(n))),
+        ];
+        (key, value).prop_map(|(k, v)| format!("{k}:{v}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Whatever the members, their order, repeats and nesting: the skim reads a long
+        /// line as serde_json alone does, or leaves it to it.
+        #[test]
+        fn the_skim_reads_a_line_as_serde_json_does(
+            members in proptest::collection::vec(member(), 0..5),
+            pad in 4096usize..6000,
+            top_array in proptest::bool::weighted(0.1),
+        ) {
+            let mut items = members;
+            items.push(format!(r#""pad":"{}""#, "p".repeat(pad)));
+            let line = if top_array {
+                format!("[{}]", items.join(","))
+            } else {
+                format!("{{{}}}", items.join(","))
+            };
+            prop_assert_eq!(skimmed(line.as_bytes()), plain(line.as_bytes()), "{}", &line[..200.min(line.len())]);
+        }
+    }
+}

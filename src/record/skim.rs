@@ -37,7 +37,10 @@ pub fn skim(line: &[u8]) -> Option<Skimmed> {
     if !validate::walk(text, &mut find) || find.repeated {
         return None;
     }
-    let mut spans: Vec<Range<usize>> = find.msg.iter().chain(&find.body).cloned().collect();
+    // A `null` is what serde_json reads as an absent member: it stays in the skeleton.
+    let not_null = |r: &Range<usize>| &line[r.clone()] != b"null";
+    let (msg, body) = (find.msg.filter(not_null), find.body.filter(not_null));
+    let mut spans: Vec<Range<usize>> = msg.iter().chain(&body).cloned().collect();
     spans.sort_by_key(|r| r.start);
     let mut skeleton = Vec::with_capacity(LONG);
     let mut from = 0;
@@ -48,8 +51,8 @@ pub fn skim(line: &[u8]) -> Option<Skimmed> {
     }
     skeleton.extend_from_slice(&line[from..]);
     Some(Skimmed {
-        msg: find.msg,
-        body: find.body,
+        msg,
+        body,
         skeleton,
     })
 }
