@@ -18,6 +18,7 @@ pub mod live;
 pub mod log;
 pub mod os;
 pub mod otel;
+pub mod pace;
 pub mod paths;
 pub mod proxy;
 pub mod record;

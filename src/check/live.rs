@@ -20,6 +20,7 @@
 
 use super::{Checker, Counts, Violation};
 use crate::live::Feed;
+use crate::pace::Pace;
 use crate::proxy::Observer;
 use crate::record::{Event, Reader};
 use std::fs::File;
@@ -28,16 +29,10 @@ use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Violations printed on stderr, at most; the summary counts them all.
 const MAX_PRINTED: u64 = 200;
-
-/// How often the checker looks at how fast the recording grows.
-const LOOK: Duration = Duration::from_millis(20);
-/// Growth per `LOOK` from which the checker waits (about 13 MB/s: a burst, not a session's
-/// usual traffic).
-const BURST: u64 = 256 * 1024;
 
 type Report = Box<dyn FnMut(&Violation) + Send>;
 
@@ -184,30 +179,6 @@ impl Follow {
     }
 }
 
-/// When the checker reads: it looks at the recording's length every `LOOK`, and waits
-/// while it grew by `BURST` or more since the last look.
-#[derive(Debug, Default)]
-struct Pace {
-    /// When to look next, and the length seen at the last look.
-    next: Option<Instant>,
-    len: u64,
-}
-
-impl Pace {
-    /// How long to wait before looking again, or `None` to read on.
-    fn wait(&mut self, now: Instant, len: u64, ended: bool) -> Option<Duration> {
-        if ended {
-            return None;
-        }
-        if self.next.is_some_and(|next| now < next) {
-            return None;
-        }
-        let grew = len.saturating_sub(self.len);
-        (self.next, self.len) = (Some(now + LOOK), len);
-        (grew >= BURST).then_some(LOOK)
-    }
-}
-
 impl Read for Follow {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
@@ -322,24 +293,6 @@ mod tests {
         let tally = live.stop().unwrap();
         assert_eq!((tally.checked, tally.counts.errors), (4, 2));
         assert_eq!(tally.failed, None);
-    }
-
-    #[test]
-    fn the_checker_waits_while_the_recording_grows_as_in_a_burst() {
-        let t0 = Instant::now();
-        let at = |ms| t0 + Duration::from_millis(ms);
-        let mut pace = Pace::default();
-        // The first look: a megabyte already there counts as a burst.
-        assert_eq!(pace.wait(at(0), 1 << 20, false), Some(LOOK));
-        // Between looks, reading on is not held up.
-        assert_eq!(pace.wait(at(5), 2 << 20, false), None);
-        // Still growing fast at the next look: wait again.
-        assert_eq!(pace.wait(at(20), 2 << 20, false), Some(LOOK));
-        // Slow growth (a session's usual traffic): read on.
-        assert_eq!(pace.wait(at(40), (2 << 20) + 1000, false), None);
-        // A burst again, then the session ends: read on at once.
-        assert_eq!(pace.wait(at(60), 3 << 20, false), Some(LOOK));
-        assert_eq!(pace.wait(at(80), 4 << 20, true), None);
     }
 
     #[test]

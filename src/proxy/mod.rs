@@ -2,11 +2,13 @@
 //! copy of every byte to the recorder.
 //!
 //! - `pump`: one thread per stream; forward first, then copy to the recorder, never wait.
-//! - `recorder`: decodes the copies into events, writes the recording, publishes it.
+//! - `recorder`: decodes the copies into events, writes the recording, publishes it;
+//!   `aside`: it stands aside for a burst of small messages.
 //! - `supervisor`: the shim's run as named steps, and when to stop the child (signals,
 //!   parent death, stdin EOF); the lifecycle itself (spawn, stop sequence, exit code) is
 //!   `crate::child`'s.
 
+mod aside;
 mod file_sink;
 mod framed;
 mod pump;

@@ -98,6 +98,7 @@ pub struct Recorder {
     progress: Arc<AtomicU64>,
     /// The mark of the frame a `Marked` message carries, for the message it decodes to.
     mark: Option<crate::record::Mark>,
+    aside: super::aside::Aside,
 }
 
 impl Recorder {
@@ -145,6 +146,7 @@ impl Recorder {
             warned_lost: false,
             progress,
             mark: None,
+            aside: super::aside::Aside::default(),
         }
     }
 
@@ -159,6 +161,7 @@ impl Recorder {
         let mut last_flush = Instant::now();
         let mut batch = Vec::new();
         'run: loop {
+            self.aside.wait(&rx, self.seq);
             let wait = FLUSH_EVERY.saturating_sub(last_flush.elapsed());
             if rx.next_batch(&mut batch, wait) == Batch::Closed {
                 break;
@@ -304,6 +307,7 @@ impl Recorder {
     }
 
     fn data(&mut self, lane: Lane, t: Micros, bytes: Bytes) {
+        self.aside.consumed += bytes.len() as u64;
         let ix = lane as usize;
         if self.lost[ix].is_some() {
             self.write_lost(ix);

@@ -56,6 +56,9 @@ struct State {
     closed: bool,
     /// Bytes offered since the start, queued or not: tells whether the pumps still move.
     offered: u64,
+    /// A message other than bytes waits (end of a stream, the exit, a viewer, a pump
+    /// asking where its stream stands): the recorder must not stand aside now.
+    urgent: bool,
     spill: Spill,
 }
 
@@ -101,6 +104,7 @@ pub fn tap(limit: usize, spill_dir: Option<PathBuf>) -> (Tap, TapReceiver) {
             sleeping: false,
             closed: false,
             offered: 0,
+            urgent: false,
             spill: Spill {
                 file: None,
                 end: 0,
@@ -175,7 +179,8 @@ impl Tap {
 
     /// Queues a control message (end of stream, exit, a viewer attaching).
     pub fn send(&self, msg: TapMsg) {
-        let s = self.inner.lock();
+        let mut s = self.inner.lock();
+        s.urgent = true;
         self.push(s, msg);
     }
 
@@ -231,6 +236,13 @@ impl TapReceiver {
     /// Moves everything queued into `out` (which should be empty), waiting up to `max`
     /// for something to arrive: polling while traffic is recent, sleeping when idle. The
     /// batch taken before is done with: its memory is free again.
+    /// Bytes the pumps have offered so far, and whether a message other than bytes waits
+    /// (`crate::pace`: the recorder stands aside only for bytes).
+    pub fn pace_state(&self) -> (u64, bool) {
+        let s = self.inner.lock();
+        (s.offered, s.urgent)
+    }
+
     pub fn next_batch(&mut self, out: &mut Vec<TapMsg>, max: Duration) -> Batch {
         let deadline = Instant::now() + max;
         {
@@ -240,6 +252,7 @@ impl TapReceiver {
         loop {
             let mut s = self.inner.lock();
             if !s.msgs.is_empty() {
+                s.urgent = false;
                 std::mem::swap(&mut s.msgs, out);
                 self.taken = s.bytes;
                 self.last_data = Instant::now();
