@@ -17,7 +17,9 @@ use super::tap::TapReceiver;
 use crate::pace::Pace;
 use std::time::Instant;
 
-/// Messages smaller than this on average (since the recorder last looked) are small.
+/// Messages smaller than this on average (a moving average of the frames recorded, so
+/// that one large message among many small ones, or the other way round, does not flip
+/// it) are small.
 const SMALL: u64 = 4096;
 /// Most bytes the recorder leaves unrecorded while it stands aside.
 const BACKLOG: u64 = 1 << 30;
@@ -27,21 +29,23 @@ pub struct Aside {
     pace: Pace,
     /// Bytes the recorder took from the tap so far.
     pub consumed: u64,
-    /// The recorder's count of events and `consumed` when it last looked.
-    seen: (u64, u64),
-    /// The recent messages were small (kept while nothing is recorded).
-    small: bool,
+    /// The moving average of the frames' sizes on the wire (none recorded yet: `None`).
+    average: Option<u64>,
 }
 
 impl Aside {
-    /// Returns once the recorder should take the next batch; `events`: how many it has
-    /// recorded so far.
-    pub fn wait(&mut self, rx: &TapReceiver, events: u64) {
-        let (frames, bytes) = (events - self.seen.0, self.consumed - self.seen.1);
-        if let Some(average) = bytes.checked_div(frames) {
-            self.small = average < SMALL;
-        }
-        self.seen = (events, self.consumed);
+    /// The recorder recorded a frame of `len` bytes on the wire.
+    pub fn frame(&mut self, len: u64) {
+        // Each frame weighs an eighth.
+        self.average = Some(self.average.map_or(len, |a| a - a / 8 + len / 8));
+    }
+
+    fn small(&self) -> bool {
+        self.average.is_some_and(|a| a < SMALL)
+    }
+
+    /// Returns once the recorder should take the next batch.
+    pub fn wait(&mut self, rx: &TapReceiver) {
         loop {
             let (offered, urgent) = rx.pace_state();
             let stay = self.may_stand_aside(offered, urgent);
@@ -54,7 +58,7 @@ impl Aside {
 
     /// Whether standing aside is allowed now (the burst itself is `Pace`'s to judge).
     fn may_stand_aside(&self, offered: u64, urgent: bool) -> bool {
-        self.small && !urgent && offered.saturating_sub(self.consumed) < BACKLOG
+        self.small() && !urgent && offered.saturating_sub(self.consumed) < BACKLOG
     }
 }
 
@@ -68,32 +72,35 @@ mod tests {
     #[test]
     fn only_small_messages_without_anything_urgent_and_within_the_backlog() {
         let mut a = Aside {
-            small: true,
             consumed: 100,
             ..Aside::default()
         };
+        assert!(
+            !a.may_stand_aside(1 << 20, false),
+            "no message recorded yet"
+        );
+        a.frame(300);
         assert!(a.may_stand_aside(1 << 20, false));
         assert!(!a.may_stand_aside(1 << 20, true), "a control message waits");
         assert!(!a.may_stand_aside(100 + BACKLOG, false), "too far behind");
-        a.small = false;
+        // One large message among small ones does not make them large; a run of them does.
+        a.frame(1 << 14);
+        assert!(a.may_stand_aside(1 << 20, false));
+        for _ in 0..4 {
+            a.frame(1 << 20);
+        }
         assert!(!a.may_stand_aside(1 << 20, false), "large messages");
     }
 
     #[test]
     fn a_burst_of_small_messages_makes_the_recorder_wait_and_a_control_message_does_not() {
         let (tap, rx) = tap(1 << 20, None);
-        // 1,000 messages of 300 bytes recorded: small.
-        let mut a = Aside {
-            consumed: 300_000,
-            seen: (0, 0),
-            ..Aside::default()
-        };
-        a.wait(&rx, 0);
-        a.seen = (0, 0);
+        // Messages of 300 bytes recorded: small.
+        let mut a = Aside::default();
+        a.frame(300);
         tap.offer(Lane::C2s, Micros::now(), Bytes::from(vec![b'x'; 1 << 19]));
         let t = Instant::now();
-        a.wait(&rx, 1000);
-        assert!(a.small);
+        a.wait(&rx);
         // (A lower bound: a sleep lasts at least as long as asked.)
         assert!(
             t.elapsed() >= crate::pace::LOOK,

@@ -161,7 +161,7 @@ impl Recorder {
         let mut last_flush = Instant::now();
         let mut batch = Vec::new();
         'run: loop {
-            self.aside.wait(&rx, self.seq);
+            self.aside.wait(&rx);
             let wait = FLUSH_EVERY.saturating_sub(last_flush.elapsed());
             if rx.next_batch(&mut batch, wait) == Batch::Closed {
                 break;
@@ -375,6 +375,7 @@ impl Recorder {
     fn frame(&mut self, dir: Dir, t: Micros, framing: Framing, frame: Frame) {
         self.progress.fetch_add(1, Ordering::Relaxed);
         let wire = frame.wire_len() as u64;
+        self.aside.frame(wire);
         let last = frame
             .tail
             .last()
