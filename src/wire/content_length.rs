@@ -38,9 +38,9 @@ impl ContentLengthDecoder {
 }
 
 impl ContentLengthDecoder {
-    /// Passing over an oversized body.
-    pub(super) fn skipping(&self) -> bool {
-        self.skipping > 0
+    /// A header was read and its body is awaited: the buffer was sized for the frame.
+    pub(super) fn sized_for_frame(&self) -> bool {
+        self.pending.is_some()
     }
 
     /// Bytes still to come of the frame in progress, when its length is known (a parsed

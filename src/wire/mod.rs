@@ -211,7 +211,7 @@ impl Decoder {
     /// Whether the buffer was sized for the frame in progress (its Content-Length header
     /// was read): the caller should keep that buffer as it is.
     pub fn sized_for_frame(&self) -> bool {
-        matches!(&self.state, State::Lsp(d) if d.remaining(0).is_some() && !d.skipping())
+        matches!(&self.state, State::Lsp(d) if d.sized_for_frame())
     }
 
     /// Forgets any partial frame after bytes were lost, so decoding re-synchronises.
