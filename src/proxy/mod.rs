@@ -13,6 +13,7 @@ mod file_sink;
 mod framed;
 mod pump;
 mod recorder;
+mod spill;
 mod supervisor;
 mod tap;
 

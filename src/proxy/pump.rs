@@ -101,9 +101,9 @@ pub fn pump(
 /// The same as `pump`, without copying on Linux when `src` is a pipe: each chunk is teed
 /// (page references, no copy) into the recorder's pipe, then spliced to `dst`. The bytes
 /// are never in this process's memory, so forwarding costs less than a plain
-/// read-and-write relay. A chunk takes the copying path when the recorder's pipe is full
-/// (the recorder is behind: the chunk goes to memory or the spill file instead, so the
-/// pump never waits for it), and the whole stream does when either end can't splice.
+/// read-and-write relay. When the recorder's pipe is full (the recorder is behind), the
+/// chunk goes to memory or the spill file through the pump's side pipe instead, so the pump
+/// never waits for it; the whole stream takes the copying path when either end can't splice.
 ///
 /// With `control` (the shim's interactive control), the pump also waits on the control's
 /// wake socket, and while its lane has control work it forwards frame by frame instead
@@ -156,7 +156,7 @@ pub fn pump_pipes(
                 zero_copy = p.splice_chunk(src, dst, t, n);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if !p.copy_chunk(src, dst) {
+                if !p.side_chunk(src, dst) {
                     break;
                 }
             }
@@ -177,6 +177,10 @@ pub(super) struct Pump<'a, F: FnOnce()> {
     pub(super) lane: Lane,
     pub(super) tap: &'a Tap,
     buf: BytesMut,
+    /// The pipe a chunk is teed into when the recorder's pipe is full (see `side_chunk`);
+    /// `None` before the first such chunk, or once it failed.
+    side: Option<(File, File)>,
+    side_failed: bool,
     /// Bytes of this stream read so far: where an undelivered tail starts.
     offset: u64,
     sink_ok: bool,
@@ -189,6 +193,8 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
             lane,
             tap,
             buf: BytesMut::new(),
+            side: None,
+            side_failed: false,
             offset: 0,
             sink_ok: true,
             on_sink_closed: Some(on_sink_closed),
@@ -210,6 +216,41 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
         };
         let chunk = self.buf.split_to(n).freeze();
         self.forward(dst, chunk);
+        true
+    }
+
+    /// Forwards one chunk of pipe `src` whose copy did not fit in the recorder's pipe: it
+    /// is teed into the pump's side pipe instead, which the tap empties (into memory, or
+    /// by splicing into the spill file), and spliced on — so the bytes still never pass
+    /// through this process. Without a side pipe the chunk is copied. False at the end.
+    fn side_chunk(&mut self, src: &File, dst: &File) -> bool {
+        if self.side.is_none() && !self.side_failed {
+            self.side = crate::os::recorder_pipe().ok();
+            self.side_failed = self.side.is_none();
+        }
+        let Some((side_r, side_w)) = &self.side else {
+            return self.copy_chunk(src, dst);
+        };
+        let n = match crate::os::tee(src, side_w, SPLICE_SIZE) {
+            Ok(0) => return false,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return true,
+            Err(_) => {
+                self.side = None;
+                self.side_failed = true;
+                return self.copy_chunk(src, dst);
+            }
+        };
+        let t = Micros::now();
+        if self.tap.offer_pipe(self.lane, t, side_r, n).is_err() {
+            // The side pipe may hold a stale copy: never tee into it again.
+            self.side = None;
+            self.side_failed = true;
+        }
+        if !self.splice_chunk(src, dst, t, n) {
+            // dst can't splice: the chunk was copied, and so are the next ones.
+            self.side_failed = true;
+        }
         true
     }
 
@@ -260,7 +301,7 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
         }
         if moved < n {
             // The peer is gone: the rest is recorded (it was teed) but goes nowhere.
-            discard(src, n - moved);
+            let _ = crate::os::discard(src, n - moved);
         }
         self.offset += n as u64;
         true
@@ -295,7 +336,6 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
     }
 }
 
-/// Reads and drops `n` bytes of `src`.
-fn discard(mut src: &File, n: usize) {
-    let _ = std::io::copy(&mut Read::take(&mut src, n as u64), &mut std::io::sink());
-}
+#[cfg(test)]
+#[path = "pump_tests.rs"]
+mod tests;

@@ -9,18 +9,18 @@
 //! variable, which the next chunk signals (one wake-up per burst, not per message).
 //!
 //! Memory is bounded: past `limit` bytes waiting in memory, a chunk goes to the spill file
-//! instead — an unnamed temporary file (nothing to clean up, invisible to other users)
-//! next to the recording — as a record `[lane][time][length][bytes]`, and the queue holds
-//! only a `Spilled(end)` mark that runs of spilled chunks share. The pump pays one write
-//! into the page cache; the recorder reads the records back in order when it gets there,
-//! and the file is emptied whenever the recorder has caught up. Only when that write fails
-//! (disk full, I/O error) are the chunk's bytes counted as lost, and the recording says so.
+//! instead (`spill`), and the queue holds only a `Spilled(end)` mark that runs of spilled
+//! chunks share. The pump pays one write into the page cache (a chunk teed into a pipe is
+//! spliced there, so it never passes through the pump's memory); the recorder reads the
+//! records back in order when it gets there. Only when that write fails (disk full, I/O
+//! error) are the chunk's bytes counted as lost, and the recording says so.
 
 use super::pump::{Lane, TapMsg};
+use super::spill::Spill;
+pub use super::spill::SpillItem;
 use crate::record::Micros;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -32,20 +32,6 @@ const POLL: Duration = Duration::from_millis(1);
 /// What a queued chunk costs beyond its bytes (the message, the vector slot): counted so
 /// that a flood of tiny chunks is bounded too.
 const CHUNK_OVERHEAD: usize = 64;
-/// A spill record's header: lane (1), time in µs (8), length (4).
-const SPILL_HEAD: usize = 13;
-
-struct Spill {
-    /// Created at the first chunk that does not fit in memory.
-    file: Option<Arc<File>>,
-    /// Where the next record goes (bytes of complete records so far).
-    end: u64,
-    /// How far the recorder has read.
-    read: u64,
-    /// Where the file is created: the recording's directory, else the temporary directory.
-    dir: Option<PathBuf>,
-}
-
 struct State {
     msgs: Vec<TapMsg>,
     /// Memory the queued chunks hold (with `CHUNK_OVERHEAD` each).
@@ -105,12 +91,7 @@ pub fn tap(limit: usize, spill_dir: Option<PathBuf>) -> (Tap, TapReceiver) {
             closed: false,
             offered: 0,
             urgent: false,
-            spill: Spill {
-                file: None,
-                end: 0,
-                read: 0,
-                dir: spill_dir,
-            },
+            spill: Spill::new(spill_dir),
         }),
         wake: Condvar::new(),
         limit,
@@ -146,14 +127,54 @@ impl Tap {
             s.bytes += cost;
             return self.push(s, TapMsg::Data(lane, t, bytes));
         }
-        match spill(&mut s.spill, lane, t, &bytes) {
-            Ok(end) => match s.msgs.last_mut() {
-                // Consecutive spilled chunks share one mark: the queue stays small however
-                // long the recorder is behind.
-                Some(TapMsg::Spilled(e)) => *e = end,
-                _ => self.push(s, TapMsg::Spilled(end)),
-            },
+        match s.spill.append(lane, t, &bytes) {
+            Ok(end) => self.mark_spilled(s, end),
             Err(e) => self.push(s, TapMsg::Lost(lane, t, n as u64, e.kind())),
+        }
+    }
+
+    /// Offers the `n` bytes at the head of pipe `src` — a copy of what the pump is about
+    /// to forward, teed there because the recorder's pipe was full — and empties it of
+    /// them: read into memory while there is room, spliced into the spill file when not,
+    /// so that a pump behind a recorder standing aside copies nothing through its own
+    /// memory. An error means `src` could not be emptied and must not be used again.
+    pub fn offer_pipe(&self, lane: Lane, t: Micros, src: &File, n: usize) -> std::io::Result<()> {
+        let mut s = self.inner.lock();
+        if s.closed {
+            drop(s);
+            return crate::os::discard(src, n);
+        }
+        s.offered += n as u64;
+        let cost = n + CHUNK_OVERHEAD;
+        if s.bytes + cost <= self.inner.limit {
+            return match crate::os::read_exactly(src, n) {
+                Ok(bytes) => {
+                    s.bytes += cost;
+                    self.push(s, TapMsg::Data(lane, t, bytes));
+                    Ok(())
+                }
+                Err(e) => {
+                    self.push(s, TapMsg::Lost(lane, t, n as u64, e.kind()));
+                    Err(e)
+                }
+            };
+        }
+        match s.spill.append_pipe(lane, t, src, n) {
+            Ok(end) => self.mark_spilled(s, end),
+            Err((e, left)) => {
+                self.push(s, TapMsg::Lost(lane, t, n as u64, e.kind()));
+                return crate::os::discard(src, left);
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues the mark of a chunk just spilled: consecutive spilled chunks share one, so
+    /// the queue stays small however long the recorder is behind.
+    fn mark_spilled(&self, mut s: MutexGuard<'_, State>, end: u64) {
+        match s.msgs.last_mut() {
+            Some(TapMsg::Spilled(e)) => *e = end,
+            _ => self.push(s, TapMsg::Spilled(end)),
         }
     }
 
@@ -197,30 +218,6 @@ impl Tap {
     }
 }
 
-/// Appends one record to the spill file (creating it), returning the new end. A failed
-/// write leaves `end` where it was, so the next record overwrites the torn one.
-fn spill(sp: &mut Spill, lane: Lane, t: Micros, bytes: &[u8]) -> std::io::Result<u64> {
-    if sp.file.is_none() {
-        let file = match &sp.dir {
-            Some(dir) => tempfile::tempfile_in(dir).or_else(|_| tempfile::tempfile()),
-            None => tempfile::tempfile(),
-        }?;
-        sp.file = Some(Arc::new(file));
-    }
-    let Some(file) = &sp.file else {
-        unreachable!("created above")
-    };
-    let mut head = [0u8; SPILL_HEAD];
-    head[0] = lane as u8;
-    head[1..9].copy_from_slice(&t.0.to_le_bytes());
-    let len = u32::try_from(bytes.len()).map_err(std::io::Error::other)?;
-    head[9..13].copy_from_slice(&len.to_le_bytes());
-    file.write_all_at(&head, sp.end)?;
-    file.write_all_at(bytes, sp.end + SPILL_HEAD as u64)?;
-    sp.end += (SPILL_HEAD + bytes.len()) as u64;
-    Ok(sp.end)
-}
-
 /// What `TapReceiver::next_batch` found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Batch {
@@ -233,9 +230,6 @@ pub enum Batch {
 }
 
 impl TapReceiver {
-    /// Moves everything queued into `out` (which should be empty), waiting up to `max`
-    /// for something to arrive: polling while traffic is recent, sleeping when idle. The
-    /// batch taken before is done with: its memory is free again.
     /// Bytes the pumps have offered so far, and whether a message other than bytes waits
     /// (`crate::pace`: the recorder stands aside only for bytes).
     pub fn pace_state(&self) -> (u64, bool) {
@@ -243,6 +237,9 @@ impl TapReceiver {
         (s.offered, s.urgent)
     }
 
+    /// Moves everything queued into `out` (which should be empty), waiting up to `max`
+    /// for something to arrive: polling while traffic is recent, sleeping when idle. The
+    /// batch taken before is done with: its memory is free again.
     pub fn next_batch(&mut self, out: &mut Vec<TapMsg>, max: Duration) -> Batch {
         let deadline = Instant::now() + max;
         {
@@ -258,7 +255,7 @@ impl TapReceiver {
                 self.last_data = Instant::now();
                 return Batch::Some;
             }
-            empty_spill_if_read(&mut s.spill);
+            s.spill.empty_if_read();
             if Arc::strong_count(&self.inner) == 1 {
                 return Batch::Closed;
             }
@@ -286,74 +283,20 @@ impl TapReceiver {
     /// Takes the `n` bytes a `Piped` message announced out of the lane's recorder pipe.
     /// They are there: the pump queued the message after teeing them.
     pub fn read_piped(&mut self, lane: Lane, n: usize) -> std::io::Result<Bytes> {
-        use std::io::Read;
         let Some((r, _)) = &self.inner.pipes[lane as usize % 2] else {
             return Err(std::io::ErrorKind::NotFound.into());
         };
-        // Read into spare capacity: no pass to zero what is overwritten at once.
-        let mut buf = Vec::with_capacity(n);
-        r.take(n as u64).read_to_end(&mut buf)?;
-        if buf.len() < n {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(Bytes::from(buf))
+        crate::os::read_exactly(r, n)
     }
 
     /// Reads the spilled chunks up to `end` (a `Spilled` mark), in the order they were
     /// offered. A record that can't be read back (the disk failed under it) is reported as
     /// lost bytes of its lane.
-    pub fn read_spill(&mut self, end: u64, mut each: impl FnMut(SpillItem)) {
-        let (file, mut at) = {
-            let s = self.inner.lock();
-            (s.spill.file.clone(), s.spill.read)
-        };
+    pub fn read_spill(&mut self, end: u64, each: impl FnMut(SpillItem)) {
+        let (file, at) = self.inner.lock().spill.reader();
         let Some(file) = file else { return };
-        let mut head = [0u8; SPILL_HEAD];
-        while at < end {
-            if file.read_exact_at(&mut head, at).is_err() {
-                each(SpillItem::Unreadable(end - at));
-                at = end;
-                break;
-            }
-            let lane = match head[0] {
-                0 => Lane::C2s,
-                1 => Lane::S2c,
-                _ => Lane::Stderr,
-            };
-            let t = Micros(i64::from_le_bytes(
-                head[1..9].try_into().unwrap_or_default(),
-            ));
-            let len = u32::from_le_bytes(head[9..13].try_into().unwrap_or_default()) as usize;
-            let mut body = BytesMut::zeroed(len);
-            at += SPILL_HEAD as u64;
-            match file.read_exact_at(&mut body, at) {
-                Ok(()) => each(SpillItem::Data(lane, t, body.freeze())),
-                Err(e) => each(SpillItem::Lost(lane, t, len as u64, e.kind())),
-            }
-            at += len as u64;
-        }
+        let at = super::spill::read(&file, at, end, each);
         self.inner.lock().spill.read = at;
-    }
-}
-
-/// One record read back from the spill file.
-pub enum SpillItem {
-    Data(Lane, Micros, Bytes),
-    Lost(Lane, Micros, u64, std::io::ErrorKind),
-    /// The rest of the spill could not be read: this many bytes (records included).
-    Unreadable(u64),
-}
-
-/// Once the recorder has read everything spilled and nothing is queued, the file is
-/// emptied, so a long session's spill costs disk only for as long as the recorder is behind.
-fn empty_spill_if_read(sp: &mut Spill) {
-    if sp.end > 0 && sp.read == sp.end {
-        if let Some(f) = &sp.file {
-            if f.set_len(0).is_ok() {
-                sp.end = 0;
-                sp.read = 0;
-            }
-        }
     }
 }
 
@@ -365,13 +308,14 @@ impl Drop for TapReceiver {
         // Close the spill file now, not when the last pump's `Tap` goes: it is unnamed, so
         // that frees its space at once — on a full disk shared with the recording, the
         // space the recording's last lines (the exit line) need.
-        s.spill.file = None;
+        s.spill.close();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proxy::spill::HEAD;
 
     fn describe(out: &[TapMsg]) -> Vec<String> {
         out.iter()
@@ -394,7 +338,7 @@ mod tests {
         tx.offer(Lane::Stderr, Micros(4), Bytes::from_static(b"de"));
         let mut out = Vec::new();
         assert_eq!(rx.next_batch(&mut out, Duration::ZERO), Batch::Some);
-        let end = (2 * SPILL_HEAD + 6) as u64;
+        let end = (2 * HEAD + 6) as u64;
         assert_eq!(
             describe(&out),
             ["data 1 5", "data 2 3", format!("spilled {end}").as_str()]
@@ -418,7 +362,7 @@ mod tests {
             rx.inner.lock().msgs.last(),
             Some(TapMsg::Spilled(_))
         ));
-        rx.read_spill(end + (SPILL_HEAD + 1) as u64, |_| {});
+        rx.read_spill(end + (HEAD + 1) as u64, |_| {});
         // Coming back for the next batch frees the room; the spill is emptied once read.
         out.clear();
         assert_eq!(rx.next_batch(&mut out, Duration::ZERO), Batch::Some);
@@ -430,6 +374,66 @@ mod tests {
         assert_eq!(rx.inner.lock().spill.end, 0);
     }
 
+    /// A pipe holding `bytes`, as a pump's side pipe holds a teed chunk.
+    fn pipe_with(bytes: &[u8]) -> (File, File) {
+        use std::io::Write;
+        let (r, mut w) = crate::os::recorder_pipe().unwrap();
+        w.write_all(bytes).unwrap();
+        (r, w)
+    }
+
+    /// Whether the pipe holds nothing: a byte written now is the first one read.
+    fn is_empty((r, w): &(File, File)) -> bool {
+        use std::io::{Read, Write};
+        (&*w).write_all(b"!").unwrap();
+        let mut first = [0u8];
+        (&*r).read_exact(&mut first).unwrap();
+        first == *b"!"
+    }
+
+    #[test]
+    fn a_chunk_in_a_pipe_is_queued_while_there_is_room_then_spliced_into_the_spill() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, mut rx) = tap(CHUNK_OVERHEAD + 5, Some(dir.path().to_owned()));
+        let a = pipe_with(b"12345");
+        tx.offer_pipe(Lane::C2s, Micros(1), &a.0, 5).unwrap();
+        let b = pipe_with(b"6789");
+        tx.offer_pipe(Lane::S2c, Micros(2), &b.0, 4).unwrap();
+        assert!(is_empty(&a) && is_empty(&b), "the pipes are emptied");
+        assert_eq!(tx.offered(), 9);
+        let mut out = Vec::new();
+        assert_eq!(rx.next_batch(&mut out, Duration::ZERO), Batch::Some);
+        let end = (HEAD + 4) as u64;
+        assert_eq!(
+            describe(&out),
+            ["data 1 5", format!("spilled {end}").as_str()]
+        );
+        let mut back = Vec::new();
+        rx.read_spill(end, |item| {
+            if let SpillItem::Data(lane, t, b) = item {
+                back.push((lane, t.0, b));
+            }
+        });
+        assert_eq!(back, [(Lane::S2c, 2, Bytes::from_static(b"6789"))]);
+    }
+
+    #[test]
+    fn a_chunk_in_a_pipe_that_cannot_be_kept_is_lost_and_the_pipe_still_emptied() {
+        let (tx, rx) = tap(0, None);
+        drop(rx);
+        let a = pipe_with(b"12345");
+        tx.offer_pipe(Lane::C2s, Micros(1), &a.0, 5).unwrap();
+        assert!(is_empty(&a), "a closed tap drains the pipe");
+        // A spill file that fails: a pipe that holds fewer bytes than announced.
+        let (tx, mut rx) = tap(0, None);
+        let (b, wb) = pipe_with(b"123");
+        drop(wb);
+        assert!(tx.offer_pipe(Lane::C2s, Micros(2), &b, 5).is_err());
+        let mut out = Vec::new();
+        rx.next_batch(&mut out, Duration::ZERO);
+        assert_eq!(describe(&out), ["lost 2 5"]);
+    }
+
     #[test]
     fn a_spill_that_cannot_be_created_is_counted_as_lost() {
         let (tx, mut rx) = tap(0, Some("/nonexistent/dir".into()));
@@ -437,7 +441,7 @@ mod tests {
         tx.offer(Lane::C2s, Micros(1), Bytes::from_static(b"12345"));
         let mut out = Vec::new();
         rx.next_batch(&mut out, Duration::ZERO);
-        assert_eq!(describe(&out), [format!("spilled {}", SPILL_HEAD + 5)]);
+        assert_eq!(describe(&out), [format!("spilled {}", HEAD + 5)]);
     }
 
     #[test]

@@ -16,6 +16,9 @@ use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
+mod pipe;
+pub use pipe::*;
+
 /// The effective user id of this process.
 pub fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -168,78 +171,6 @@ pub fn nice_this_thread() {
     }
 }
 
-/// The pipe pair the zero-copy pumps tee into for the recorder (Linux): close-on-exec,
-/// and as large as the system lets an unprivileged process make it, so that the recorder
-/// may fall a little behind before chunks take the copying path.
-pub fn recorder_pipe() -> io::Result<(File, File)> {
-    #[cfg(target_os = "linux")]
-    {
-        let mut fds = [0i32; 2];
-        // SAFETY: pipe2 writes two descriptors into the array it is given.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: both descriptors were just created and are owned by nobody else.
-        let (r, w) = unsafe {
-            use std::os::fd::FromRawFd;
-            (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1]))
-        };
-        // SAFETY: F_SETPIPE_SZ takes an int and touches no memory; failure is harmless.
-        unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
-        Ok((r, w))
-    }
-    #[cfg(not(target_os = "linux"))]
-    Err(io::ErrorKind::Unsupported.into())
-}
-
-/// Blocks until `fd` has data to read or its writers are gone.
-pub fn wait_readable(fd: &File) -> io::Result<()> {
-    let mut p = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    loop {
-        // SAFETY: poll reads and writes the one pollfd it is given.
-        let r = unsafe { libc::poll(&raw mut p, 1, -1) };
-        if r >= 0 {
-            return Ok(());
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
-}
-
-/// Blocks until `fd` has data to read (or its writers are gone) or `wake` is readable.
-/// Returns whether `wake` was readable, so a pump can be woken for control work.
-pub fn wait_readable_or(fd: &File, wake: std::os::fd::BorrowedFd<'_>) -> io::Result<bool> {
-    let mut p = [
-        libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: std::os::fd::AsRawFd::as_raw_fd(&wake),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
-    loop {
-        // SAFETY: poll reads and writes exactly the two pollfds of the array it is given.
-        let r = unsafe { libc::poll(p.as_mut_ptr(), 2, -1) };
-        if r >= 0 {
-            return Ok(p[1].revents != 0);
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
-}
-
 /// The user id of the process at the other end of a connected Unix socket
 /// (`SO_PEERCRED`; `UnixStream::peer_cred` is not stable yet).
 pub fn peer_uid(stream: &std::os::unix::net::UnixStream) -> io::Result<u32> {
@@ -282,62 +213,6 @@ pub fn peer_uid(stream: &std::os::unix::net::UnixStream) -> io::Result<u32> {
 pub fn umask(mask: u32) -> u32 {
     // SAFETY: umask only swaps the process's mask; it cannot fail.
     unsafe { libc::umask(mask as libc::mode_t) as u32 }
-}
-
-/// Duplicates up to `len` bytes at the head of pipe `src` into pipe `dst` without
-/// consuming them and without copying them (Linux `tee`); never waits for room in `dst`
-/// (`WouldBlock` when it is full).
-pub fn tee(src: &File, dst: &File, len: usize) -> io::Result<usize> {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: tee takes two descriptors and a length and touches no memory of ours.
-        let n = unsafe {
-            libc::tee(
-                src.as_raw_fd(),
-                dst.as_raw_fd(),
-                len,
-                libc::SPLICE_F_NONBLOCK,
-            )
-        };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(n as usize)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (src, dst, len);
-        Err(io::ErrorKind::Unsupported.into())
-    }
-}
-
-/// Moves up to `len` bytes from pipe `src` to `dst` without copying them through user
-/// space (Linux `splice`); waits for room in `dst` as a write would.
-pub fn splice(src: &File, dst: &File, len: usize) -> io::Result<usize> {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: splice with null offsets takes two descriptors and a length and touches
-        // no memory of ours.
-        let n = unsafe {
-            libc::splice(
-                src.as_raw_fd(),
-                std::ptr::null_mut(),
-                dst.as_raw_fd(),
-                std::ptr::null_mut(),
-                len,
-                libc::SPLICE_F_MOVE,
-            )
-        };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(n as usize)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (src, dst, len);
-        Err(io::ErrorKind::Unsupported.into())
-    }
 }
 
 /// Gives the calling thread the lowest CPU priority there is (Linux: the `SCHED_IDLE`
