@@ -11,8 +11,8 @@ use super::pump::{Lane, TapMsg};
 use super::tap::{Batch, SpillItem, TapReceiver};
 use crate::live::{Feed, Publisher};
 use crate::record::{
-    encode_event, encode_message_head, is_canonical_head, Dir, Event, Gap, MessageEvent, Micros,
-    NoiseEvent, Redactor, SessionInfo, StderrEvent, Undelivered, MESSAGE_TAIL,
+    encode_event, encode_message_head, is_canonical_head, Dir, Event, MessageEvent, Micros,
+    NoiseEvent, Redactor, SessionInfo, StderrEvent, MESSAGE_TAIL,
 };
 use crate::wire::{Decoder, Frame, FrameKind, Framing, Limits};
 use bytes::{Bytes, BytesMut};
@@ -23,6 +23,10 @@ use std::time::{Duration, Instant};
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// A stderr line longer than this is recorded in pieces.
 const MAX_STDERR_LINE: usize = 64 * 1024;
+/// A buffer this large (a large frame's) is kept for the next frames of its direction…
+const REUSE: usize = 1 << 20;
+/// …until the traffic pauses this long.
+const KEEP_BUFFERS: Duration = Duration::from_secs(1);
 
 pub struct RecorderConfig {
     pub framing: Option<Framing>,
@@ -67,13 +71,8 @@ struct Direction {
     last: Micros,
     /// The last frame ended as frames end (not inside a line): see `wire::Boundary`.
     clean: bool,
-}
-
-/// Bytes the tap could not keep (its spill failed), waiting to be written as one gap.
-struct Lost {
-    t: Micros,
-    bytes: u64,
-    why: std::io::ErrorKind,
+    /// `buf` is the allocation of large frames already written, kept for the next ones.
+    reuse: bool,
 }
 
 pub struct Recorder {
@@ -129,6 +128,7 @@ impl Recorder {
             buf: BytesMut::new(),
             last: Micros::default(),
             clean: true,
+            reuse: false,
         };
         Recorder {
             dirs: [dir(), dir()],
@@ -159,12 +159,16 @@ impl Recorder {
     pub fn run(mut self, info: SessionInfo, mut rx: TapReceiver) {
         self.emit(&Event::Session(info), STDERR, 0);
         let mut last_flush = Instant::now();
+        let mut last_batch = Instant::now();
         let mut batch = Vec::new();
         'run: loop {
             self.aside.wait(&rx);
             let wait = FLUSH_EVERY.saturating_sub(last_flush.elapsed());
-            if rx.next_batch(&mut batch, wait) == Batch::Closed {
-                break;
+            match rx.next_batch(&mut batch, wait) {
+                Batch::Closed => break,
+                Batch::Timeout if last_batch.elapsed() >= KEEP_BUFFERS => self.release_buffers(),
+                Batch::Timeout => {}
+                Batch::Some => last_batch = Instant::now(),
             }
             for msg in batch.drain(..) {
                 self.progress.fetch_add(1, Ordering::Relaxed);
@@ -324,7 +328,11 @@ impl Recorder {
         };
         let d = &mut self.dirs[dir as usize];
         d.last = t;
-        if d.buf.is_empty() {
+        // The allocation of large frames already written takes the next chunk, once they
+        // are gone: a run of large messages then needs no fresh pages for each (faulting
+        // them in and zeroing them cost far more than copying the chunk).
+        let reused = d.reuse && d.buf.is_empty() && d.buf.try_reclaim(bytes.len().max(REUSE));
+        if d.buf.is_empty() && !reused {
             // Decode straight from the pump's buffer: no copy while frames end in the chunk
             // (what is left over is copied once, by the conversion or the next extend).
             d.buf = BytesMut::from(bytes);
@@ -350,25 +358,46 @@ impl Recorder {
 
     /// Takes every complete frame out of the direction's buffer.
     fn decode(&mut self, dir: Dir, t: Micros) {
+        let capacity = self.dirs[dir as usize].buf.capacity();
+        let mut largest = 0;
         loop {
             let d = &mut self.dirs[dir as usize];
             let Some(frame) = d.decoder.decode(&mut d.buf) else {
                 break;
             };
+            largest = largest.max(frame.wire_len());
             let framing = d.decoder.framing().unwrap_or(Framing::Ndjson);
             self.frame(dir, t, framing, frame);
         }
-        // A short leftover moves to a buffer of its own, so that the allocation of the
-        // frames just written (megabytes, maybe) is freed with them rather than kept
-        // alive — and grown — in front of the next frame.
-        // (Unless the decoder sized the buffer for the frame in progress.)
+        // The allocation of large frames is kept for the next ones once they are gone
+        // (written): a short leftover, the next frame's start, moves to its front. While a
+        // frame is still held elsewhere, the leftover moves to a buffer of its own
+        // instead, so that the frames' allocation (megabytes, maybe) is freed with them
+        // rather than kept alive — and grown — in front of the next frame. (Unless the
+        // decoder sized the buffer for the frame in progress.)
         let d = &mut self.dirs[dir as usize];
+        if largest > 0 {
+            d.reuse = worth_keeping(capacity, largest) && d.buf.len() < 64 * 1024;
+        }
         if !d.buf.is_empty()
             && d.buf.len() < 64 * 1024
             && d.buf.capacity() > 1 << 20
             && !d.decoder.sized_for_frame()
+            && !(d.reuse && d.buf.try_reclaim(REUSE))
         {
             d.buf = BytesMut::from(&d.buf[..]);
+            d.reuse = false;
+        }
+    }
+
+    /// Lets go of the buffers kept for large frames (the traffic paused): a session's
+    /// memory comes back down after its large messages.
+    fn release_buffers(&mut self) {
+        for d in &mut self.dirs {
+            if d.buf.is_empty() {
+                d.buf = BytesMut::new();
+                d.reuse = false;
+            }
         }
     }
 
@@ -432,70 +461,6 @@ impl Recorder {
         }
     }
 
-    /// The tap could not keep these bytes: the stream's partial frame is gone with them,
-    /// so decoding starts afresh, and one gap line will say how much was lost.
-    fn lost(&mut self, lane: Lane, t: Micros, n: u64, why: std::io::ErrorKind) {
-        let ix = lane as usize;
-        // The partial frame buffered before the lost bytes goes with them: count it too.
-        let partial = match lane {
-            Lane::C2s | Lane::S2c => {
-                let d = &mut self.dirs[ix];
-                let partial = d.buf.len();
-                d.buf.clear();
-                d.decoder.reset();
-                partial
-            }
-            Lane::Stderr => std::mem::take(&mut self.stderr).len(),
-        };
-        let n = n + partial as u64;
-        let first = match &mut self.file {
-            Some(f) => f.warn_once(),
-            None => !std::mem::replace(&mut self.warned_lost, true),
-        };
-        if first {
-            eprintln!(
-                "rpctap: warning: the recorder's spill file failed ({}); bytes are forwarded \
-                 but not recorded until it works again, and the recording says how many",
-                std::io::Error::from(why)
-            );
-        }
-        let l = self.lost[ix].get_or_insert(Lost { t, bytes: 0, why });
-        l.bytes += n;
-    }
-
-    fn write_lost(&mut self, ix: usize) {
-        let Some(l) = self.lost[ix].take() else {
-            return;
-        };
-        let (dir, stream) = match ix {
-            0 => (Some(Dir::C2s), "c2s"),
-            1 => (Some(Dir::S2c), "s2c"),
-            _ => (None, "stderr"),
-        };
-        let reason = format!(
-            "the recorder's spill file failed ({}): {} bytes of {stream} were forwarded but not recorded",
-            std::io::Error::from(l.why),
-            l.bytes
-        );
-        let gap = Event::Gap(Gap {
-            t: l.t,
-            dir,
-            bytes: l.bytes,
-            reason,
-        });
-        // Counted as the stream's bytes: if the file fails too, its own gap line says so.
-        self.emit(&gap, ix, l.bytes);
-    }
-
-    fn undelivered(&mut self, lane: Lane, t: Micros, from: u64) {
-        let dir = match lane {
-            Lane::C2s => Dir::C2s,
-            Lane::S2c => Dir::S2c,
-            Lane::Stderr => return,
-        };
-        self.emit(&Event::Undelivered(Undelivered { t, dir, from }), STDERR, 0);
-    }
-
     fn eof(&mut self, lane: Lane) {
         let dir = match lane {
             Lane::C2s => Dir::C2s,
@@ -534,6 +499,14 @@ impl Recorder {
     }
 }
 
+/// Whether a buffer of `capacity` bytes that held frames of up to `largest` bytes is kept
+/// for the next frames: a large one, and no more than a quarter larger than its frames
+/// (one sized for its frame), or small enough anyway — a buffer grown by doubling around
+/// a 20 MiB line would hold 32 MiB per direction, over the memory bound.
+fn worth_keeping(capacity: usize, largest: usize) -> bool {
+    capacity >= REUSE && (capacity <= 4 * REUSE || capacity <= largest + largest / 4)
+}
+
 fn trim_eol(line: &Bytes) -> Bytes {
     let mut end = line.len();
     if line[..end].ends_with(b"\n") {
@@ -544,6 +517,10 @@ fn trim_eol(line: &Bytes) -> Bytes {
     }
     line.slice(..end)
 }
+
+#[path = "recorder_gaps.rs"]
+mod gaps;
+use gaps::Lost;
 
 #[cfg(test)]
 #[path = "recorder_tests.rs"]
