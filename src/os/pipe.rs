@@ -109,47 +109,34 @@ pub fn tee(src: &File, dst: &File, len: usize) -> io::Result<usize> {
 /// Moves up to `len` bytes from pipe `src` to `dst` without copying them through user
 /// space (Linux `splice`); waits for room in `dst` as a write would.
 pub fn splice(src: &File, dst: &File, len: usize) -> io::Result<usize> {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: splice with null offsets takes two descriptors and a length and touches
-        // no memory of ours.
-        let n = unsafe {
-            libc::splice(
-                src.as_raw_fd(),
-                std::ptr::null_mut(),
-                dst.as_raw_fd(),
-                std::ptr::null_mut(),
-                len,
-                libc::SPLICE_F_MOVE,
-            )
-        };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(n as usize)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (src, dst, len);
-        Err(io::ErrorKind::Unsupported.into())
-    }
+    splice_at(src, dst, None, len)
 }
 
 /// Moves up to `len` bytes from pipe `src` into the regular file `dst` at `offset`
 /// (Linux `splice`): the kernel copies them into the page cache, and they never pass
 /// through this process's memory.
 pub fn splice_to_file(src: &File, dst: &File, offset: u64, len: usize) -> io::Result<usize> {
+    splice_at(src, dst, Some(offset), len)
+}
+
+fn splice_at(src: &File, dst: &File, offset: Option<u64>, len: usize) -> io::Result<usize> {
     #[cfg(target_os = "linux")]
     {
-        let mut off = libc::loff_t::try_from(offset).map_err(io::Error::other)?;
-        // SAFETY: splice reads and writes the one offset it is given and otherwise takes
-        // two descriptors and a length.
+        let mut off = offset
+            .map(libc::loff_t::try_from)
+            .transpose()
+            .map_err(io::Error::other)?;
+        let off_out = off
+            .as_mut()
+            .map_or(std::ptr::null_mut(), std::ptr::from_mut);
+        // SAFETY: splice takes two descriptors and a length, and reads and writes at most
+        // the one offset it is given (none for `src`; `off`, alive here, or none for `dst`).
         let n = unsafe {
             libc::splice(
                 src.as_raw_fd(),
                 std::ptr::null_mut(),
                 dst.as_raw_fd(),
-                &raw mut off,
+                off_out,
                 len,
                 libc::SPLICE_F_MOVE,
             )
