@@ -12,7 +12,7 @@ use super::tap::{Batch, SpillItem, TapReceiver};
 use crate::live::{Feed, Publisher};
 use crate::record::{
     encode_event, encode_message_head, is_canonical_head, Dir, Event, MessageEvent, Micros,
-    NoiseEvent, Redactor, SessionInfo, StderrEvent, MESSAGE_TAIL,
+    NoiseEvent, Redactor, SessionInfo, MESSAGE_TAIL,
 };
 use crate::wire::{Decoder, Frame, FrameKind, Framing, Limits};
 use bytes::{Bytes, BytesMut};
@@ -21,8 +21,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
-/// A stderr line longer than this is recorded in pieces.
-const MAX_STDERR_LINE: usize = 64 * 1024;
 /// A buffer this large (a large frame's) is kept for the next frames of its direction…
 const REUSE: usize = 1 << 20;
 /// …until the traffic pauses this long.
@@ -478,25 +476,6 @@ impl Recorder {
             self.frame(dir, t, framing, frame);
         }
     }
-
-    fn stderr_lines(&mut self, t: Micros, at_eof: bool) {
-        loop {
-            let end = match memchr::memchr(b'\n', &self.stderr) {
-                Some(i) => i + 1,
-                None if self.stderr.len() > MAX_STDERR_LINE => self.stderr.len(),
-                None if at_eof && !self.stderr.is_empty() => self.stderr.len(),
-                None => return,
-            };
-            let line = self.stderr.split_to(end).freeze();
-            let text = trim_eol(&line);
-            let seq = self.next_seq();
-            self.emit(
-                &Event::Stderr(StderrEvent { seq, t, text }),
-                STDERR,
-                end as u64,
-            );
-        }
-    }
 }
 
 /// Whether a buffer of `capacity` bytes that held frames of up to `largest` bytes is kept
@@ -507,20 +486,11 @@ fn worth_keeping(capacity: usize, largest: usize) -> bool {
     capacity >= REUSE && (capacity <= 4 * REUSE || capacity <= largest + largest / 4)
 }
 
-fn trim_eol(line: &Bytes) -> Bytes {
-    let mut end = line.len();
-    if line[..end].ends_with(b"\n") {
-        end -= 1;
-    }
-    if line[..end].ends_with(b"\r") {
-        end -= 1;
-    }
-    line.slice(..end)
-}
-
 #[path = "recorder_gaps.rs"]
 mod gaps;
 use gaps::Lost;
+#[path = "recorder_stderr.rs"]
+mod stderr;
 
 #[cfg(test)]
 #[path = "recorder_tests.rs"]
