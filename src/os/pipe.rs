@@ -94,10 +94,7 @@ pub fn tee(src: &File, dst: &File, len: usize) -> io::Result<usize> {
                 libc::SPLICE_F_NONBLOCK,
             )
         };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(n as usize)
+        length(n)
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -141,10 +138,7 @@ fn splice_at(src: &File, dst: &File, offset: Option<u64>, len: usize) -> io::Res
                 libc::SPLICE_F_MOVE,
             )
         };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(n as usize)
+        length(n)
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -175,4 +169,10 @@ pub fn discard(mut src: &File, n: usize) -> io::Result<()> {
         return Err(io::ErrorKind::UnexpectedEof.into());
     }
     Ok(())
+}
+
+/// A splice call's result: the bytes moved, or the error it set.
+#[cfg(target_os = "linux")]
+fn length(n: isize) -> io::Result<usize> {
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }

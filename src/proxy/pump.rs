@@ -155,11 +155,10 @@ pub fn pump_pipes(
                 // dst can't splice (a terminal, say): copy from now on.
                 zero_copy = p.splice_chunk(src, dst, t, n);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if !p.side_chunk(src, dst) {
-                    break;
-                }
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => match p.side_chunk(src, dst) {
+                None => break,
+                Some(splices) => zero_copy = splices,
+            },
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             // src is not a pipe (or tee is not supported): copy.
             Err(_) => zero_copy = false,
@@ -171,16 +170,22 @@ pub fn pump_pipes(
 /// The most a zero-copy pump moves at once: the recorder pipe's size.
 const SPLICE_SIZE: usize = 1 << 20;
 
+/// A pump's side pipe: opened at the first chunk that needs it, unusable once it could
+/// not be opened or may hold a stale copy.
+enum Side {
+    Unopened,
+    Open(File, File),
+    Unusable,
+}
+
 /// The state of one stream's pump: its buffer, where it is in the stream, whether its
 /// destination still takes bytes.
 pub(super) struct Pump<'a, F: FnOnce()> {
     pub(super) lane: Lane,
     pub(super) tap: &'a Tap,
     buf: BytesMut,
-    /// The pipe a chunk is teed into when the recorder's pipe is full (see `side_chunk`);
-    /// `None` before the first such chunk, or once it failed.
-    side: Option<(File, File)>,
-    side_failed: bool,
+    /// The pipe a chunk is teed into when the recorder's pipe is full (see `side_chunk`).
+    side: Side,
     /// Bytes of this stream read so far: where an undelivered tail starts.
     offset: u64,
     sink_ok: bool,
@@ -193,8 +198,7 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
             lane,
             tap,
             buf: BytesMut::new(),
-            side: None,
-            side_failed: false,
+            side: Side::Unopened,
             offset: 0,
             sink_ok: true,
             on_sink_closed: Some(on_sink_closed),
@@ -222,36 +226,31 @@ impl<'a, F: FnOnce()> Pump<'a, F> {
     /// Forwards one chunk of pipe `src` whose copy did not fit in the recorder's pipe: it
     /// is teed into the pump's side pipe instead, which the tap empties (into memory, or
     /// by splicing into the spill file), and spliced on — so the bytes still never pass
-    /// through this process. Without a side pipe the chunk is copied. False at the end.
-    fn side_chunk(&mut self, src: &File, dst: &File) -> bool {
-        if self.side.is_none() && !self.side_failed {
-            self.side = crate::os::recorder_pipe().ok();
-            self.side_failed = self.side.is_none();
+    /// through this process. Without a side pipe the chunk is copied. `None` at the
+    /// source's end; otherwise whether `dst` still takes splices (as `splice_chunk`).
+    fn side_chunk(&mut self, src: &File, dst: &File) -> Option<bool> {
+        if matches!(self.side, Side::Unopened) {
+            self.side =
+                crate::os::recorder_pipe().map_or(Side::Unusable, |(r, w)| Side::Open(r, w));
         }
-        let Some((side_r, side_w)) = &self.side else {
-            return self.copy_chunk(src, dst);
+        let Side::Open(side_r, side_w) = &self.side else {
+            return self.copy_chunk(src, dst).then_some(true);
         };
         let n = match crate::os::tee(src, side_w, SPLICE_SIZE) {
-            Ok(0) => return false,
+            Ok(0) => return None,
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return true,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Some(true),
             Err(_) => {
-                self.side = None;
-                self.side_failed = true;
-                return self.copy_chunk(src, dst);
+                self.side = Side::Unusable;
+                return self.copy_chunk(src, dst).then_some(true);
             }
         };
         let t = Micros::now();
         if self.tap.offer_pipe(self.lane, t, side_r, n).is_err() {
             // The side pipe may hold a stale copy: never tee into it again.
-            self.side = None;
-            self.side_failed = true;
+            self.side = Side::Unusable;
         }
-        if !self.splice_chunk(src, dst, t, n) {
-            // dst can't splice: the chunk was copied, and so are the next ones.
-            self.side_failed = true;
-        }
-        true
+        Some(self.splice_chunk(src, dst, t, n))
     }
 
     /// Offers `bytes` (read from the source) to the tap and writes them on.

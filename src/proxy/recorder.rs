@@ -374,12 +374,13 @@ impl Recorder {
         // rather than kept alive — and grown — in front of the next frame. (Unless the
         // decoder sized the buffer for the frame in progress.)
         let d = &mut self.dirs[dir as usize];
+        let short = d.buf.len() < 64 * 1024;
         if largest > 0 {
-            d.reuse = worth_keeping(capacity, largest) && d.buf.len() < 64 * 1024;
+            d.reuse = short && worth_keeping(capacity, largest);
         }
-        if !d.buf.is_empty()
-            && d.buf.len() < 64 * 1024
-            && d.buf.capacity() > 1 << 20
+        if short
+            && !d.buf.is_empty()
+            && d.buf.capacity() > REUSE
             && !d.decoder.sized_for_frame()
             && !(d.reuse && d.buf.try_reclaim(REUSE))
         {
