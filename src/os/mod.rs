@@ -1,6 +1,6 @@
 //! The operating-system and CPU specific, `unsafe` parts of rpctap, kept in one small
 //! module: parent-death signals, process groups, signals to children, closing a shared
-//! pipe, zero-copy pipe calls, and the vector compares of the JSON validator.
+//! pipe, zero-copy pipe calls, reserving disk, and the vector compares of the JSON validator.
 #![allow(unsafe_code)]
 // libc speaks pid_t, c_ulong, c_int and ssize_t where rpctap has u32, i32 and usize: the
 // casts between them are the FFI's, on values the kernel gave or will check.
@@ -359,6 +359,31 @@ fn chmod_private_no_follow(path: &std::path::Path) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Reserves the disk under `len` bytes of `file` from `offset`, leaving its size as it is:
+/// writes there then find their blocks allocated.
+pub fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len))
+        else {
+            return Err(io::ErrorKind::InvalidInput.into());
+        };
+        // SAFETY: fallocate takes a descriptor, open for the call, and two numbers.
+        let rc =
+            unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, offset, len) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, offset, len);
+        Err(io::ErrorKind::Unsupported.into())
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub enum TapMsg {
     Data(Lane, Micros, Bytes),
     /// The zero-copy pump teed this many bytes into the lane's recorder pipe.
     Piped(Lane, Micros, usize),
-    /// Chunks wait in the spill file, up to this offset (see `tap`).
+    /// Chunks wait in the spill, up to this record (see `tap`).
     Spilled(u64),
     /// Bytes that were forwarded but could not be kept for recording: the spill file
     /// failed with this error.

@@ -1,7 +1,15 @@
-//! The tap's spill file: where chunks wait on disk while the tap's memory is full. An
-//! unnamed temporary file (nothing to clean up, invisible to other users) next to the
-//! recording, holding records `[lane][time][length][bytes]` in the order they were
-//! offered; read back in that order, and emptied whenever everything in it has been read.
+//! The tap's spill: where chunks wait on disk while the tap's memory is full. Two unnamed
+//! temporary files (nothing to clean up, invisible to other users) next to the recording:
+//! the chunks' bytes, and an index of fixed-size entries `[lane][time][length][offset]`
+//! in the order the chunks were offered; read back in that order, and emptied whenever
+//! everything in them has been read.
+//!
+//! The layout is for the pump's sake, which pays for the write: a large chunk starts at a
+//! multiple of `ALIGN` and the disk ahead is reserved in steps, because the page cache
+//! takes an aligned 64 KiB write into fresh, reserved blocks for about 40 % of what the
+//! same write costs unaligned into unreserved ones (400 MB in 64 KiB writes on ext4 here:
+//! 0.055 s of CPU against 0.14 s). Padding is a hole: it holds no page and, where the
+//! reservation failed, no block.
 //!
 //! Not responsible for: when to spill, or the marks that tell the recorder where the
 //! records are in the queue (`tap`).
@@ -15,52 +23,74 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// A record's header: lane (1), time in µs (8), length (4).
-pub(super) const HEAD: usize = 13;
+/// An index entry: lane (1), time in µs (8), length (4), offset in the data file (8).
+const ENTRY: usize = 21;
+/// Chunks of `ALIGN_FROM` bytes or more start at a multiple of this: the page cache's
+/// large pages (a full pipe is 64 KiB).
+const ALIGN: u64 = 64 << 10;
+/// Below this a chunk is packed after the one before: aligning it would waste more than
+/// it saves.
+const ALIGN_FROM: usize = 32 << 10;
+/// Disk reserved ahead of the data at a time.
+const RESERVE: u64 = 16 << 20;
+/// Index entries read back at a time.
+const READ_ENTRIES: usize = 256;
 
 pub(super) struct Spill {
-    /// Created at the first chunk that needs it.
-    file: Option<Arc<File>>,
-    /// Where the next record goes (bytes of complete records so far).
+    /// Created at the first chunk that needs them.
+    files: Option<Arc<Files>>,
+    /// Records written so far: where the next index entry goes.
     pub(super) end: u64,
-    /// How far the recorder has read.
-    pub(super) read: u64,
-    /// Where the file is created: the recording's directory, else the temporary directory.
+    /// How many records the recorder has read, and where the last one's bytes ended.
+    read: u64,
+    read_data: u64,
+    /// The end of the last record's bytes in the data file.
+    data_end: u64,
+    /// How far the data file's disk is reserved; `None` once reserving failed (until the
+    /// files are emptied).
+    reserved: Option<u64>,
+    /// Where the files are created: the recording's directory, else the temporary one.
     dir: Option<PathBuf>,
+}
+
+pub(super) struct Files {
+    index: File,
+    data: File,
 }
 
 /// One record read back.
 pub enum SpillItem {
     Data(Lane, Micros, Bytes),
     Lost(Lane, Micros, u64, io::ErrorKind),
-    /// The rest of the spill could not be read: this many bytes (records included).
+    /// The rest of the spill could not be read: about this many bytes, of either lane.
     Unreadable(u64),
 }
 
 impl Spill {
     pub(super) fn new(dir: Option<PathBuf>) -> Spill {
         Spill {
-            file: None,
+            files: None,
             end: 0,
             read: 0,
+            read_data: 0,
+            data_end: 0,
+            reserved: Some(0),
             dir,
         }
     }
 
-    /// Appends one record, returning the new end. A failed write leaves `end` where it
-    /// was, so the next record overwrites the torn one.
+    /// Appends one record, returning the new end. A failed write leaves the ends where
+    /// they were, so the next record overwrites the torn one.
     pub(super) fn append(&mut self, lane: Lane, t: Micros, bytes: &[u8]) -> io::Result<u64> {
-        let file = self.file()?;
-        let head = head(lane, t, bytes.len())?;
-        file.write_all_at(&head, self.end)?;
-        file.write_all_at(bytes, self.end + HEAD as u64)?;
-        self.end += (HEAD + bytes.len()) as u64;
-        Ok(self.end)
+        let files = self.files()?;
+        let at = self.place(&files, bytes.len());
+        files.data.write_all_at(bytes, at)?;
+        self.commit(&files, lane, t, at, bytes.len())
     }
 
-    /// The same for the `n` bytes at the head of pipe `src`, spliced into the file: they
-    /// never pass through this process. On failure, also how many of them are still in
-    /// the pipe.
+    /// The same for the `n` bytes at the head of pipe `src`, spliced into the data file:
+    /// they never pass through this process. On failure, also how many of them are still
+    /// in the pipe.
     pub(super) fn append_pipe(
         &mut self,
         lane: Lane,
@@ -68,97 +98,284 @@ impl Spill {
         src: &File,
         n: usize,
     ) -> Result<u64, (io::Error, usize)> {
-        let (file, head) = match self.file().and_then(|f| Ok((f, head(lane, t, n)?))) {
-            Ok(ok) => ok,
-            Err(e) => return Err((e, n)),
-        };
-        let body = self.end + HEAD as u64;
+        let files = self.files().map_err(|e| (e, n))?;
+        let at = self.place(&files, n);
         let mut moved = 0;
         while moved < n {
-            match crate::os::splice_to_file(src, &file, body + moved as u64, n - moved) {
+            match crate::os::splice_to_file(src, &files.data, at + moved as u64, n - moved) {
                 Ok(0) => return Err((io::ErrorKind::WriteZero.into(), n - moved)),
                 Ok(k) => moved += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err((e, n - moved)),
             }
         }
-        file.write_all_at(&head, self.end).map_err(|e| (e, 0))?;
-        self.end = body + n as u64;
+        self.commit(&files, lane, t, at, n).map_err(|e| (e, 0))
+    }
+
+    /// Where a chunk of `len` bytes goes, with the disk under it reserved when possible.
+    fn place(&mut self, files: &Files, len: usize) -> u64 {
+        let at = if len >= ALIGN_FROM {
+            self.data_end.next_multiple_of(ALIGN)
+        } else {
+            self.data_end
+        };
+        let need = at + len as u64;
+        if let Some(reserved) = self.reserved.filter(|&r| r < need) {
+            let upto = need.next_multiple_of(RESERVE);
+            self.reserved = crate::os::preallocate(&files.data, reserved, upto - reserved)
+                .ok()
+                .map(|()| upto);
+        }
+        at
+    }
+
+    /// Writes the index entry of the record just written at `at`.
+    fn commit(
+        &mut self,
+        files: &Files,
+        lane: Lane,
+        t: Micros,
+        at: u64,
+        len: usize,
+    ) -> io::Result<u64> {
+        let mut entry = [0u8; ENTRY];
+        entry[0] = lane as u8;
+        entry[1..9].copy_from_slice(&t.0.to_le_bytes());
+        let len32 = u32::try_from(len).map_err(io::Error::other)?;
+        entry[9..13].copy_from_slice(&len32.to_le_bytes());
+        entry[13..21].copy_from_slice(&at.to_le_bytes());
+        files.index.write_all_at(&entry, self.end * ENTRY as u64)?;
+        self.data_end = at + len as u64;
+        self.end += 1;
         Ok(self.end)
     }
 
-    /// The file and where the recorder's reading stands, to read without holding the tap.
-    pub(super) fn reader(&self) -> (Option<Arc<File>>, u64) {
-        (self.file.clone(), self.read)
+    /// Where the recorder's reading stands, to read without holding the tap.
+    pub(super) fn reader(&self) -> Option<Cursor> {
+        Some(Cursor {
+            files: self.files.clone()?,
+            at: self.read,
+            data_at: self.read_data,
+            records: self.end,
+            data_end: self.data_end,
+        })
     }
 
-    /// Once everything written has been read, empties the file, so a long session's
+    /// The recorder read up to `cursor`.
+    pub(super) fn set_read(&mut self, cursor: &Cursor) {
+        self.read = cursor.at;
+        self.read_data = cursor.data_at;
+    }
+
+    /// Once everything written has been read, empties the files, so a long session's
     /// spill costs disk only for as long as the recorder is behind.
     pub(super) fn empty_if_read(&mut self) {
         if self.end > 0 && self.read == self.end {
-            if let Some(f) = &self.file {
-                if f.set_len(0).is_ok() {
+            if let Some(f) = &self.files {
+                if f.index.set_len(0).is_ok() && f.data.set_len(0).is_ok() {
                     self.end = 0;
                     self.read = 0;
+                    self.read_data = 0;
+                    self.data_end = 0;
+                    self.reserved = Some(0);
                 }
             }
         }
     }
 
-    /// Closes the file: it is unnamed, so that frees its space at once.
+    /// Closes the files: they are unnamed, so that frees their space at once.
     pub(super) fn close(&mut self) {
-        self.file = None;
+        self.files = None;
     }
 
-    fn file(&mut self) -> io::Result<Arc<File>> {
-        if let Some(file) = &self.file {
-            return Ok(file.clone());
+    fn files(&mut self) -> io::Result<Arc<Files>> {
+        if let Some(files) = &self.files {
+            return Ok(files.clone());
         }
-        let file = match &self.dir {
+        let create = || match &self.dir {
             Some(dir) => tempfile::tempfile_in(dir).or_else(|_| tempfile::tempfile()),
             None => tempfile::tempfile(),
-        }?;
-        let file = Arc::new(file);
-        self.file = Some(file.clone());
-        Ok(file)
-    }
-}
-
-fn head(lane: Lane, t: Micros, len: usize) -> io::Result<[u8; HEAD]> {
-    let mut head = [0u8; HEAD];
-    head[0] = lane as u8;
-    head[1..9].copy_from_slice(&t.0.to_le_bytes());
-    let len = u32::try_from(len).map_err(io::Error::other)?;
-    head[9..13].copy_from_slice(&len.to_le_bytes());
-    Ok(head)
-}
-
-/// Reads the records of `file` from `at` up to `end`, in order, returning where it
-/// stopped. A record that can't be read back (the disk failed under it) is reported as
-/// lost bytes of its lane.
-pub(super) fn read(file: &File, mut at: u64, end: u64, mut each: impl FnMut(SpillItem)) -> u64 {
-    let mut head = [0u8; HEAD];
-    while at < end {
-        if file.read_exact_at(&mut head, at).is_err() {
-            each(SpillItem::Unreadable(end - at));
-            return end;
-        }
-        let lane = match head[0] {
-            0 => Lane::C2s,
-            1 => Lane::S2c,
-            _ => Lane::Stderr,
         };
-        let t = Micros(i64::from_le_bytes(
-            head[1..9].try_into().unwrap_or_default(),
-        ));
-        let len = u32::from_le_bytes(head[9..13].try_into().unwrap_or_default()) as usize;
-        let mut body = BytesMut::zeroed(len);
-        at += HEAD as u64;
-        match file.read_exact_at(&mut body, at) {
-            Ok(()) => each(SpillItem::Data(lane, t, body.freeze())),
-            Err(e) => each(SpillItem::Lost(lane, t, len as u64, e.kind())),
-        }
-        at += len as u64;
+        let files = Arc::new(Files {
+            index: create()?,
+            data: create()?,
+        });
+        self.files = Some(files.clone());
+        Ok(files)
     }
-    at
+}
+
+/// A reading position in the spill, and its extent when taken.
+pub(super) struct Cursor {
+    files: Arc<Files>,
+    /// The next record to read, and where the bytes of the one before ended.
+    at: u64,
+    data_at: u64,
+    records: u64,
+    data_end: u64,
+}
+
+impl Cursor {
+    /// Reads the records up to `end`, in order. A record that can't be read back (the disk
+    /// failed under it) is reported as lost bytes of its lane; an index that can't be
+    /// read, as the bytes from there to the end of the data, and the whole spill as read.
+    pub(super) fn read(&mut self, end: u64, mut each: impl FnMut(SpillItem)) {
+        let mut entries = Vec::new();
+        while self.at < end {
+            let count =
+                usize::try_from(end - self.at).map_or(READ_ENTRIES, |n| n.min(READ_ENTRIES));
+            entries.resize(count * ENTRY, 0);
+            let index_at = self.at * ENTRY as u64;
+            if self
+                .files
+                .index
+                .read_exact_at(&mut entries, index_at)
+                .is_err()
+            {
+                each(SpillItem::Unreadable(
+                    self.data_end.saturating_sub(self.data_at),
+                ));
+                self.at = self.records.max(end);
+                self.data_at = self.data_end;
+                return;
+            }
+            for entry in entries.chunks_exact(ENTRY) {
+                let (lane, t, len, offset) = parse(entry);
+                let mut body = BytesMut::zeroed(len);
+                match self.files.data.read_exact_at(&mut body, offset) {
+                    Ok(()) => each(SpillItem::Data(lane, t, body.freeze())),
+                    Err(e) => each(SpillItem::Lost(lane, t, len as u64, e.kind())),
+                }
+                self.data_at = offset + len as u64;
+            }
+            self.at += count as u64;
+        }
+    }
+}
+
+fn parse(entry: &[u8]) -> (Lane, Micros, usize, u64) {
+    let lane = match entry[0] {
+        0 => Lane::C2s,
+        1 => Lane::S2c,
+        _ => Lane::Stderr,
+    };
+    let field = |at: usize| <[u8; 8]>::try_from(&entry[at..at + 8]).unwrap_or_default();
+    let len = <[u8; 4]>::try_from(&entry[9..13]).unwrap_or_default();
+    (
+        lane,
+        Micros(i64::from_le_bytes(field(1))),
+        u32::from_le_bytes(len) as usize,
+        u64::from_le_bytes(field(13)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(spill: &Spill) -> Vec<(Lane, i64, Bytes)> {
+        let mut back = Vec::new();
+        let mut cursor = spill.reader().unwrap();
+        cursor.read(spill.end, |item| match item {
+            SpillItem::Data(lane, t, b) => back.push((lane, t.0, b)),
+            _ => panic!("the spill failed"),
+        });
+        back
+    }
+
+    #[test]
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // small indices
+    fn records_come_back_in_order_and_large_ones_start_aligned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = Spill::new(Some(dir.path().to_owned()));
+        let sizes = [
+            100,
+            ALIGN_FROM,
+            7,
+            2 * ALIGN_FROM,
+            ALIGN_FROM - 1,
+            6 * ALIGN_FROM + 5,
+        ];
+        let chunks: Vec<Bytes> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| Bytes::from(vec![b'a' + i as u8; n]))
+            .collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let lane = if i % 2 == 0 { Lane::C2s } else { Lane::S2c };
+            assert_eq!(
+                spill.append(lane, Micros(i as i64), chunk).unwrap(),
+                i as u64 + 1
+            );
+        }
+        let back = read_all(&spill);
+        assert_eq!(back.len(), chunks.len());
+        for (i, (lane, t, b)) in back.iter().enumerate() {
+            assert_eq!((*t, b), (i as i64, &chunks[i]));
+            assert_eq!(*lane, if i % 2 == 0 { Lane::C2s } else { Lane::S2c });
+        }
+        // The offsets the index holds: large chunks on a boundary, small ones packed.
+        let files = spill.files.clone().unwrap();
+        let mut index = vec![0u8; sizes.len() * ENTRY];
+        files.index.read_exact_at(&mut index, 0).unwrap();
+        let offsets: Vec<u64> = index.chunks_exact(ENTRY).map(|e| parse(e).3).collect();
+        assert_eq!(offsets[..3], [0, ALIGN, ALIGN + ALIGN_FROM as u64]);
+        assert_eq!(offsets[3], 2 * ALIGN);
+        assert_eq!(offsets[4], 3 * ALIGN, "packed after the one before");
+        assert_eq!(offsets[5], 4 * ALIGN);
+    }
+
+    #[test]
+    fn a_spill_read_to_the_end_is_emptied_and_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = Spill::new(Some(dir.path().to_owned()));
+        spill
+            .append(Lane::C2s, Micros(1), &vec![b'x'; 70_000])
+            .unwrap();
+        spill.empty_if_read();
+        assert_eq!(spill.end, 1, "not read yet");
+        let mut cursor = spill.reader().unwrap();
+        cursor.read(1, |_| {});
+        spill.set_read(&cursor);
+        spill.empty_if_read();
+        let files = spill.files.clone().unwrap();
+        assert_eq!((spill.end, files.data.metadata().unwrap().len()), (0, 0));
+        spill.append(Lane::S2c, Micros(2), b"again").unwrap();
+        assert_eq!(
+            read_all(&spill),
+            [(Lane::S2c, 2, Bytes::from_static(b"again"))]
+        );
+    }
+
+    #[test]
+    fn an_index_that_cannot_be_read_counts_the_rest_of_the_data_as_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = Spill::new(Some(dir.path().to_owned()));
+        spill.append(Lane::C2s, Micros(1), b"first").unwrap();
+        let mut cursor = spill.reader().unwrap();
+        cursor.read(1, |_| {});
+        spill.set_read(&cursor);
+        spill
+            .append(Lane::C2s, Micros(2), &vec![b'y'; 40_000])
+            .unwrap();
+        spill.append(Lane::S2c, Micros(3), b"third").unwrap();
+        // The disk loses the index under the records not read yet.
+        spill
+            .files
+            .as_ref()
+            .unwrap()
+            .index
+            .set_len(ENTRY as u64)
+            .unwrap();
+        let mut cursor = spill.reader().unwrap();
+        let mut lost = Vec::new();
+        cursor.read(2, |item| match item {
+            SpillItem::Unreadable(n) => lost.push(n),
+            _ => panic!("nothing readable"),
+        });
+        // From the end of "first" to the end of "third", the padding included.
+        assert_eq!(lost, [ALIGN + 40_000 + 5 - 5]);
+        spill.set_read(&cursor);
+        assert_eq!(spill.read, 3, "the whole spill counts as read");
+    }
 }
