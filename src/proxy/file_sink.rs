@@ -11,6 +11,7 @@
 //! written is counted per stream. Every second, and at the end, the sink tries to write
 //! `gap` lines with those counts; once one is written, recording goes on.
 
+use super::reserve::Reserve;
 use crate::live::Feed;
 use crate::record::{encode_event, Dir, Event, Gap, Micros};
 use std::fs::File;
@@ -93,6 +94,8 @@ pub struct FileSink {
     failure: Option<Failure>,
     warned: bool,
     feed: Option<Arc<Feed>>,
+    /// The disk reserved ahead of the end, given back at `finish`.
+    reserve: Reserve,
 }
 
 impl FileSink {
@@ -107,6 +110,7 @@ impl FileSink {
             failure: None,
             warned: false,
             feed: None,
+            reserve: Reserve::new(),
         }
     }
 
@@ -146,6 +150,7 @@ impl FileSink {
         if len >= DIRECT {
             self.flush();
             if self.failure.is_none() {
+                self.reserve_for(len);
                 let r = write_all_vectored(&mut self.file, parts);
                 self.settle(r, len, ix, wire);
             }
@@ -169,8 +174,9 @@ impl FileSink {
         if self.buf.is_empty() {
             return;
         }
-        let r = self.file.write_all(&self.buf);
         let len = self.buf.len();
+        self.reserve_for(len);
+        let r = self.file.write_all(&self.buf);
         let buffered = std::mem::take(&mut self.buffered);
         match r {
             Ok(()) => self.commit(len as u64),
@@ -189,6 +195,12 @@ impl FileSink {
         if self.failure.is_some() {
             self.retry(true);
         }
+        self.reserve.trim(&self.file, self.committed);
+    }
+
+    fn reserve_for(&mut self, len: usize) {
+        let end = self.committed + len as u64;
+        self.reserve.ahead(&self.file, self.committed, end);
     }
 
     fn settle(&mut self, r: std::io::Result<()>, len: usize, ix: StreamIx, wire: u64) {
@@ -214,6 +226,7 @@ impl FileSink {
         // complete one (which also frees the space the torn part took).
         let _ = self.file.set_len(self.committed);
         let _ = std::io::Seek::seek(&mut self.file, std::io::SeekFrom::Start(self.committed));
+        self.reserve.stop();
         let reason = crate::session::io_message(e);
         if !std::mem::replace(&mut self.warned, true) {
             let what = self
@@ -262,6 +275,7 @@ impl FileSink {
             let len = f.pending.len() as u64;
             self.failure = None;
             self.commit(len);
+            self.reserve.reset();
         } else {
             let _ = self.file.set_len(self.committed);
             let _ = std::io::Seek::seek(&mut self.file, std::io::SeekFrom::Start(self.committed));
@@ -288,4 +302,33 @@ fn write_all_vectored(file: &mut File, parts: &[&[u8]]) -> std::io::Result<()> {
 /// Which stream a direction's bytes count against.
 pub fn stream_of(dir: Dir) -> StreamIx {
     dir as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn the_disk_reserved_ahead_is_given_back_at_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rec.jsonl");
+        let file = File::create_new(&path).unwrap();
+        let mut sink = FileSink::new(Some(path.clone()), file);
+        sink.line(b"{\"t\":1}\n", 0, 1);
+        sink.parts(&[b"{\"big\":\"", &vec![b'x'; DIRECT], b"\"}\n"], 1, 1);
+        let reserved = std::fs::metadata(&path).unwrap().blocks() * 512;
+        sink.finish();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(
+            meta.len(),
+            8 + DIRECT as u64 + 11,
+            "whole lines, nothing more"
+        );
+        assert!(
+            meta.blocks() * 512 < reserved.max(1 << 20),
+            "reserved {reserved}, left {}",
+            meta.blocks() * 512
+        );
+    }
 }

@@ -13,6 +13,7 @@ mod file_sink;
 mod framed;
 mod pump;
 mod recorder;
+mod reserve;
 mod spill;
 mod supervisor;
 mod tap;

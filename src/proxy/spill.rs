@@ -5,16 +5,16 @@
 //! everything in them has been read.
 //!
 //! The layout is for the pump's sake, which pays for the write: a large chunk starts at a
-//! multiple of `ALIGN` and the disk ahead is reserved in steps, because the page cache
+//! multiple of `ALIGN` and the disk ahead is reserved (`reserve`), because the page cache
 //! takes an aligned 64 KiB write into fresh, reserved blocks for about 40 % of what the
 //! same write costs unaligned into unreserved ones (400 MB in 64 KiB writes on ext4 here:
-//! 0.055 s of CPU against 0.14 s). Padding is a hole: it holds no page and, where the
-//! reservation failed, no block.
+//! 0.055 s of CPU against 0.14 s). Padding is a hole: it holds no page.
 //!
 //! Not responsible for: when to spill, or the marks that tell the recorder where the
 //! records are in the queue (`tap`).
 
 use super::pump::Lane;
+use super::reserve::Reserve;
 use crate::record::Micros;
 use bytes::{Bytes, BytesMut};
 use std::fs::File;
@@ -31,8 +31,6 @@ const ALIGN: u64 = 64 << 10;
 /// Below this a chunk is packed after the one before: aligning it would waste more than
 /// it saves.
 const ALIGN_FROM: usize = 32 << 10;
-/// Disk reserved ahead of the data at a time.
-const RESERVE: u64 = 16 << 20;
 /// Index entries read back at a time.
 const READ_ENTRIES: usize = 256;
 
@@ -46,9 +44,8 @@ pub(super) struct Spill {
     read_data: u64,
     /// The end of the last record's bytes in the data file.
     data_end: u64,
-    /// How far the data file's disk is reserved; `None` once reserving failed (until the
-    /// files are emptied).
-    reserved: Option<u64>,
+    /// The data file's disk reserved ahead.
+    reserved: Reserve,
     /// Where the files are created: the recording's directory, else the temporary one.
     dir: Option<PathBuf>,
 }
@@ -74,7 +71,7 @@ impl Spill {
             read: 0,
             read_data: 0,
             data_end: 0,
-            reserved: Some(0),
+            reserved: Reserve::new(),
             dir,
         }
     }
@@ -119,13 +116,8 @@ impl Spill {
         } else {
             self.data_end
         };
-        let need = at + len as u64;
-        if let Some(reserved) = self.reserved.filter(|&r| r < need) {
-            let upto = need.next_multiple_of(RESERVE);
-            self.reserved = crate::os::preallocate(&files.data, reserved, upto - reserved)
-                .ok()
-                .map(|()| upto);
-        }
+        self.reserved
+            .ahead(&files.data, self.data_end, at + len as u64);
         at
     }
 
@@ -177,7 +169,7 @@ impl Spill {
                     self.read = 0;
                     self.read_data = 0;
                     self.data_end = 0;
-                    self.reserved = Some(0);
+                    self.reserved.reset();
                 }
             }
         }
