@@ -139,12 +139,19 @@ impl Shim {
                     .map(|e| e.path())
                     .find(|p| p.extension().is_some_and(|x| x == "ctl"))
             });
-            if let Some(c) = found {
+            // The socket is bound before the discovery file is written: wait for both,
+            // as a client finding the session through the file does.
+            let published = |c: &PathBuf| {
+                std::fs::read(c.with_extension("json"))
+                    .ok()
+                    .is_some_and(|b| serde_json::from_slice::<Value>(&b).is_ok())
+            };
+            if let Some(c) = found.filter(published) {
                 break c;
             }
             assert!(
                 start.elapsed() < HANG,
-                "no control socket in {}",
+                "no control socket and discovery file in {}",
                 run.display()
             );
             std::thread::sleep(Duration::from_millis(10));
