@@ -64,10 +64,13 @@ pub fn live_sessions_checked(
         let meta = read_own_file(&path)
             .ok()
             .and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok());
-        let (true, Some(meta)) = (alive, meta) else {
+        if !alive {
             remove_stale(&socket, &path);
             continue;
-        };
+        }
+        // A live shim writes its file just after binding its socket: one that does not
+        // parse yet (or at all) is skipped, never removed.
+        let Some(meta) = meta else { continue };
         let Ok(info) = serde_json::from_value::<SessionInfo>(meta.clone()) else {
             continue;
         };
@@ -133,4 +136,27 @@ fn read_own_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 pub fn connect(socket: &std::path::Path) -> std::io::Result<Reader<BufReader<UnixStream>>> {
     let stream = UnixStream::connect(socket)?;
     Ok(Reader::new(BufReader::with_capacity(1 << 16, stream)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_shims_file_that_does_not_parse_yet_is_skipped_not_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::paths::ensure_private_dir(dir.path()).unwrap();
+        let pid = std::process::id();
+        let socket = dir.path().join(format!("{pid}.sock"));
+        let _listener = crate::os::bind_private_socket(&socket).unwrap();
+        let info = dir.path().join(format!("{pid}.json"));
+        crate::files::create_exclusive(&info).unwrap();
+        assert!(live_sessions_in(dir.path()).is_empty());
+        assert!(socket.exists() && info.exists(), "a live shim's files stay");
+        // A dead pid's files go.
+        let dead = dir.path().join("999999999.json");
+        std::fs::write(&dead, b"{}").unwrap();
+        live_sessions_in(dir.path());
+        assert!(!dead.exists());
+    }
 }
