@@ -18,7 +18,7 @@ cols=160 rows=45
 session="rpctap-shots-$$"
 name=screenshots pane=$session
 tmp=$(mktemp -d)
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; trap_tmux_server; rm -rf "$tmp"' EXIT
 
 # Captures the screen once it shows `$2`, as screenshots/$1.png.
 shot() {

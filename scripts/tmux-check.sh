@@ -14,7 +14,7 @@ fixture="$here/tests/fixtures/lsp-session.jsonl"
 session="rpctap-check-$$"
 name=tmux-check pane=$session
 out=$(mktemp -d)
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$out"' EXIT
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; trap_tmux_server; rm -rf "$out"' EXIT
 
 # After the TUI exits the pane's shell prints its status and the terminal's modes.
 tmux new-session -d -s "$session" -x 120 -y 50 \

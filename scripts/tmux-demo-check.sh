@@ -10,7 +10,7 @@ bin=$(rpctap_bin "${1:-}")
 session="rpctap-demo-check-$$"
 name=tmux-demo-check pane=$session match=-E
 home=$(mktemp -d)
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$home"' EXIT
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; trap_tmux_server; rm -rf "$home"' EXIT
 
 tmux new-session -d -s "$session" -x 160 -y 45 \
     "RPCTAP_HOME='$home' TERM=xterm-256color '$bin' demo --pace-ms 100; echo \"exit=\$?\"; sleep 60"

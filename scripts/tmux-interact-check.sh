@@ -16,7 +16,7 @@ bin=$(rpctap_bin "${1:-}")
 session="rpctap-interact-check-$$"
 name=tmux-interact-check pane=$session:tui match=-E
 home=$(mktemp -d)
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$home"' EXIT
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; trap_tmux_server; rm -rf "$home"' EXIT
 
 # The editor the compose view runs for an edit: asks on the terminal for a prefix of the
 # document's version, as an interactive editor reads its keys (none may go to the TUI).

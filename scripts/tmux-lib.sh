@@ -15,6 +15,13 @@ rpctap_bin() {
     fi
 }
 
+# Each script talks to a tmux server of its own, which stays up between its sessions: a
+# `new-session` just after the last session was killed (here, or in the script before)
+# otherwise meets the exiting server and fails with "server exited unexpectedly".
+tmux() { command tmux -L "rpctap-check-$$" "$@"; }
+tmux start-server \; set -g exit-empty off
+trap_tmux_server() { command tmux -L "rpctap-check-$$" kill-server 2>/dev/null || true; }
+
 screen() { tmux capture-pane -t "$pane" -p; }
 
 fail() {

@@ -13,7 +13,7 @@ bin=$(rpctap_bin "${1:-}")
 session="rpctap-live-check-$$"
 name=tmux-live-check pane=$session:hub match=-E
 home=$(mktemp -d)
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$home"' EXIT
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; trap_tmux_server; rm -rf "$home"' EXIT
 
 # The hub first, in its own window; both windows share the state directory.
 tmux new-session -d -s "$session" -n hub -x 160 -y 40 \
