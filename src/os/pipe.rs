@@ -31,6 +31,41 @@ pub fn recorder_pipe() -> io::Result<(File, File)> {
     Err(io::ErrorKind::Unsupported.into())
 }
 
+/// The capacity of pipe `f`, in bytes.
+pub fn pipe_size(f: &File) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: F_GETPIPE_SZ takes no argument and touches no memory.
+        let n = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_GETPIPE_SZ) };
+        usize::try_from(n).map_err(|_| io::Error::last_os_error())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = f;
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+/// Sets the capacity of pipe `f` (either end). It fails when `f` is not a pipe, when the
+/// system does not let this process make a pipe that large, or, shrinking, when the pipe
+/// holds more than `n` bytes.
+pub fn set_pipe_size(f: &File, n: usize) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let n = libc::c_int::try_from(n).map_err(io::Error::other)?;
+        // SAFETY: F_SETPIPE_SZ takes an int and touches no memory.
+        if unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETPIPE_SZ, n) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (f, n);
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
 /// Blocks until `fd` has data to read or its writers are gone.
 pub fn wait_readable(fd: &File) -> io::Result<()> {
     let mut p = libc::pollfd {

@@ -49,10 +49,12 @@ impl Aside {
         loop {
             let (offered, urgent) = rx.pace_state();
             let stay = self.may_stand_aside(offered, urgent);
-            match self.pace.wait(Instant::now(), offered, !stay) {
-                Some(nap) => std::thread::sleep(nap),
-                None => return,
-            }
+            let Some(nap) = self.pace.wait(Instant::now(), offered, !stay) else {
+                rx.set_aside(false);
+                return;
+            };
+            rx.set_aside(true);
+            std::thread::sleep(nap);
         }
     }
 
@@ -109,5 +111,22 @@ mod tests {
         tap.offer(Lane::C2s, Micros::now(), Bytes::from(vec![b'x'; 1 << 19]));
         tap.send(TapMsg::Eof(Lane::C2s));
         assert!(!a.may_stand_aside(rx.pace_state().0, rx.pace_state().1));
+    }
+
+    #[test]
+    fn the_pumps_are_told_while_the_recorder_stands_aside() {
+        let (tap, rx) = tap(1 << 20, None);
+        let mut a = Aside::default();
+        a.frame(300);
+        tap.offer(Lane::C2s, Micros::now(), Bytes::from(vec![b'x'; 1 << 19]));
+        let waiting = std::thread::spawn(move || a.wait(&rx));
+        // It stands aside for at least one look (20 ms): seen within a second of polling.
+        let seen = (0..1000).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            tap.recorder_aside()
+        });
+        waiting.join().unwrap();
+        assert!(seen, "the pumps widen their pipes meanwhile");
+        assert!(!tap.recorder_aside(), "and not once it works again");
     }
 }

@@ -17,6 +17,7 @@ mod reserve;
 mod spill;
 mod supervisor;
 mod tap;
+mod widen;
 
 pub use file_sink::FileSink;
 pub use pump::{pump, Lane, SyncState, TapMsg};

@@ -121,6 +121,7 @@ pub fn pump_pipes(
     let dir = super::framed::dir_of(lane);
     // Both ends are pipes (until a splice or tee says otherwise).
     let mut zero_copy = rec.is_some();
+    let mut widen = super::widen::Widen::new(src, dst);
     loop {
         if let (Some(c), Some(dir)) = (control, dir) {
             if c.work(dir) {
@@ -147,6 +148,7 @@ pub fn pump_pipes(
             }
             continue;
         };
+        widen.update(src, dst, tap.recorder_aside());
         match crate::os::tee(src, rec, SPLICE_SIZE) {
             Ok(0) => break,
             Ok(n) => {

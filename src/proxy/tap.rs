@@ -22,6 +22,7 @@ use crate::record::Micros;
 use bytes::Bytes;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -54,6 +55,9 @@ struct Inner {
     limit: usize,
     /// Per direction (c2s, s2c), the pipe the zero-copy pump tees into: (read, write).
     pipes: [Option<(File, File)>; 2],
+    /// The recorder stands aside for a burst (`aside`): the zero-copy pumps widen their
+    /// pipes meanwhile (`pump::Widen`).
+    aside: AtomicBool,
 }
 
 impl Inner {
@@ -99,6 +103,7 @@ pub fn tap(limit: usize, spill_dir: Option<PathBuf>) -> (Tap, TapReceiver) {
             crate::os::recorder_pipe().ok(),
             crate::os::recorder_pipe().ok(),
         ],
+        aside: AtomicBool::new(false),
     });
     (
         Tap {
@@ -193,6 +198,11 @@ impl Tap {
         self.push(s, TapMsg::Piped(lane, t, n));
     }
 
+    /// Whether the recorder stands aside for a burst now.
+    pub fn recorder_aside(&self) -> bool {
+        self.inner.aside.load(Ordering::Relaxed)
+    }
+
     /// Bytes the pumps have offered so far (forwarded, or about to be).
     pub fn offered(&self) -> u64 {
         self.inner.lock().offered
@@ -235,6 +245,11 @@ impl TapReceiver {
     pub fn pace_state(&self) -> (u64, bool) {
         let s = self.inner.lock();
         (s.offered, s.urgent)
+    }
+
+    /// The recorder starts or stops standing aside for a burst (see `Tap::recorder_aside`).
+    pub fn set_aside(&self, aside: bool) {
+        self.inner.aside.store(aside, Ordering::Relaxed);
     }
 
     /// Moves everything queued into `out` (which should be empty), waiting up to `max`
