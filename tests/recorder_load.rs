@@ -168,7 +168,13 @@ fn a_full_disk_leaves_forwarding_unharmed_and_a_readable_file_that_counts_the_lo
         text.lines()
             .last()
             .is_some_and(|l| l.contains("\"type\":\"exit\"")),
-        "the exit line is kept"
+        "the exit line is kept, but the file ends: {}",
+        text.lines()
+            .rev()
+            .take(3)
+            .map(|l| &l[..l.len().min(200)])
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 

@@ -361,6 +361,25 @@ fn chmod_private_no_follow(path: &std::path::Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Opens `file` again, write-only, for direct I/O (`O_DIRECT`: no page cache): a second
+/// open file description, so that `file` and its clones keep reading through the cache.
+/// Through `/proc/self/fd`, which names this very file (no path is looked up again).
+pub fn reopen_direct(file: &File) -> io::Result<File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_DIRECT | libc::O_CLOEXEC)
+            .open(format!("/proc/self/fd/{}", file.as_raw_fd()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
 /// Reserves the disk under `len` bytes of `file` from `offset`, leaving its size as it is:
 /// writes there then find their blocks allocated.
 pub fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {

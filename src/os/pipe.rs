@@ -194,6 +194,34 @@ pub fn read_exactly(mut src: &File, n: usize) -> io::Result<bytes::Bytes> {
     Ok(bytes::Bytes::from(buf))
 }
 
+/// Appends exactly `n` bytes read out of `src` to `buf`, read straight into its spare
+/// room (no pass to zero what is overwritten at once, no buffer of their own).
+pub fn read_append(src: &File, n: usize, buf: &mut bytes::BytesMut) -> io::Result<()> {
+    buf.reserve(n);
+    let mut left = n;
+    while left > 0 {
+        let spare = buf.spare_capacity_mut();
+        let want = left.min(spare.len());
+        // SAFETY: read writes at most `want` bytes into the spare room, which has as many.
+        let r = unsafe { libc::read(src.as_raw_fd(), spare.as_mut_ptr().cast(), want) };
+        match usize::try_from(r) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(r) => {
+                // SAFETY: the kernel wrote the first `r` bytes of the spare room.
+                unsafe { buf.set_len(buf.len() + r) };
+                left -= r;
+            }
+            Err(_) => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads and drops `n` bytes of `src`.
 pub fn discard(mut src: &File, n: usize) -> io::Result<()> {
     let moved = io::copy(

@@ -1,10 +1,10 @@
 //! The recording file as the recorder writes it: whole lines only, flushed by the recorder
 //! at least every 100 ms, and still a readable recording when the disk fails under it.
 //!
-//! Small lines are gathered in a buffer; a large message is written straight from the
-//! decoder's buffer with one vectored write (its line's head, the body, the tail), so its
-//! bytes are copied once, by the kernel. The file's length after each complete write is
-//! `committed`, always the end of a line: live viewers read the file up to it.
+//! Lines go through one buffer (`Stage`), written in large pieces, direct where the file
+//! system takes it; a large message's body is copied into it piece by piece, never held
+//! whole a second time. The end of the last complete line the file holds is `committed`:
+//! live viewers read the file up to it.
 //!
 //! When a write fails (disk full, I/O error) the file is cut back to `committed`, so no
 //! torn line is left, the shim warns once on stderr, and from then on what can't be
@@ -12,18 +12,16 @@
 //! `gap` lines with those counts; once one is written, recording goes on.
 
 use super::reserve::Reserve;
+use super::stage::Stage;
 use crate::live::Feed;
 use crate::record::{encode_event, Dir, Event, Gap, Micros};
+use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{IoSlice, Write};
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Lines are gathered up to this many bytes before a write.
-const BUFFER: usize = 256 * 1024;
-/// A line at least this long bypasses the buffer.
-const DIRECT: usize = 64 * 1024;
 /// While failing, how often writing is tried again.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -80,16 +78,25 @@ fn gap(t: Micros, ix: StreamIx, bytes: u64, why: &str) -> Event {
 /// At most this much of control lines is kept while failing.
 const MAX_CONTROL: usize = 64 * 1024;
 
+/// A line pushed but not committed yet: where it ends in the file, and the wire bytes of
+/// which stream it carries (lost if it can't be written).
+#[derive(Clone, Copy)]
+struct Pending {
+    end: u64,
+    ix: StreamIx,
+    wire: u64,
+}
+
 /// The recording file (or, with `--no-record`, an unnamed temporary file that only
 /// serves live viewers their backlog).
 pub struct FileSink {
     /// `None` for the unnamed temporary file.
     pub path: Option<PathBuf>,
     file: File,
-    buf: Vec<u8>,
-    /// Wire bytes of the lines in `buf`, per stream: lost if `buf` can't be written.
-    buffered: [u64; 3],
-    /// The file's length: complete lines only.
+    stage: Stage,
+    /// The lines pushed past `committed`, in order.
+    lines: VecDeque<Pending>,
+    /// The end of the last complete line in the file.
     committed: u64,
     failure: Option<Failure>,
     warned: bool,
@@ -99,13 +106,15 @@ pub struct FileSink {
 }
 
 impl FileSink {
-    /// `file` must be open for reading too: live viewers read the recording from it.
+    /// `file` must be open for reading too: live viewers read the recording from it. It
+    /// is written from its start.
     pub fn new(path: Option<PathBuf>, file: File) -> FileSink {
+        let direct = crate::os::reopen_direct(&file).ok();
         FileSink {
             path,
+            stage: Stage::new(0, direct),
             file,
-            buf: Vec::with_capacity(BUFFER),
-            buffered: [0; 3],
+            lines: VecDeque::new(),
             committed: 0,
             failure: None,
             warned: false,
@@ -147,22 +156,14 @@ impl FileSink {
             return;
         }
         let len: usize = parts.iter().map(|p| p.len()).sum();
-        if len >= DIRECT {
-            self.flush();
-            if self.failure.is_none() {
-                self.reserve_for(len);
-                let r = write_all_vectored(&mut self.file, parts);
-                self.settle(r, len, ix, wire);
-            }
-            return;
-        }
+        let end = self.stage.end() + len as u64;
+        self.reserve.ahead(&self.file, self.stage.end(), end);
+        self.lines.push_back(Pending { end, ix, wire });
+        let mut r = Ok(());
         for p in parts {
-            self.buf.extend_from_slice(p);
+            r = r.and_then(|()| self.stage.push(&self.file, p));
         }
-        self.buffered[ix] += wire;
-        if self.buf.len() >= BUFFER {
-            self.flush();
-        }
+        self.settle(r);
     }
 
     /// Writes what is buffered; while failing, tries again now and then to recover.
@@ -171,21 +172,11 @@ impl FileSink {
             self.retry(false);
             return;
         }
-        if self.buf.is_empty() {
+        if self.lines.is_empty() {
             return;
         }
-        let len = self.buf.len();
-        self.reserve_for(len);
-        let r = self.file.write_all(&self.buf);
-        let buffered = std::mem::take(&mut self.buffered);
-        match r {
-            Ok(()) => self.commit(len as u64),
-            Err(e) => {
-                self.fail(&e, [0; 3]);
-                self.salvage(buffered);
-            }
-        }
-        self.buf.clear();
+        let r = self.stage.flush(&self.file);
+        self.settle(r);
     }
 
     /// The end of the session: flushes, and if the disk is still failing, a last try at
@@ -198,34 +189,29 @@ impl FileSink {
         self.reserve.trim(&self.file, self.committed);
     }
 
-    fn reserve_for(&mut self, len: usize) {
-        let end = self.committed + len as u64;
-        self.reserve.ahead(&self.file, self.committed, end);
-    }
-
-    fn settle(&mut self, r: std::io::Result<()>, len: usize, ix: StreamIx, wire: u64) {
-        match r {
-            Ok(()) => self.commit(len as u64),
-            Err(e) => {
-                let mut lost = [0; 3];
-                lost[ix] = wire;
-                self.fail(&e, lost);
+    /// Commits the lines the file now holds whole, or after a failed write, fails.
+    fn settle(&mut self, r: std::io::Result<()>) {
+        if let Err(e) = r {
+            return self.fail(&e);
+        }
+        let written = self.stage.written();
+        let mut committed = None;
+        while let Some(line) = self.lines.front().filter(|l| l.end <= written) {
+            committed = Some(line.end);
+            self.lines.pop_front();
+        }
+        if let Some(end) = committed {
+            self.committed = end;
+            if let Some(feed) = &self.feed {
+                feed.advance(end);
             }
         }
     }
 
-    fn commit(&mut self, len: u64) {
-        self.committed += len;
-        if let Some(feed) = &self.feed {
-            feed.advance(self.committed);
-        }
-    }
-
-    fn fail(&mut self, e: &std::io::Error, lost: [u64; 3]) {
+    fn fail(&mut self, e: &std::io::Error) {
         // A torn line would make the rest of the file unreadable: cut back to the last
         // complete one (which also frees the space the torn part took).
         let _ = self.file.set_len(self.committed);
-        let _ = std::io::Seek::seek(&mut self.file, std::io::SeekFrom::Start(self.committed));
         self.reserve.stop();
         let reason = crate::session::io_message(e);
         if !std::mem::replace(&mut self.warned, true) {
@@ -240,26 +226,30 @@ impl FileSink {
                  and the recording will say how many bytes it is missing"
             );
         }
-        self.failure = Some(Failure {
+        let mut failure = Failure {
             reason,
-            lost,
+            lost: [0; 3],
             pending: Vec::new(),
             last_try: Instant::now(),
-        });
+        };
+        self.salvage(&mut failure);
+        self.failure = Some(failure);
+        self.stage.reset(self.committed);
     }
 
-    /// After a buffer of lines could not be written: its traffic is lost (`buffered`
-    /// bytes per stream), but its lines without traffic are kept — the session line
-    /// first, since a recording must start with it, the others after the losses.
-    fn salvage(&mut self, buffered: [u64; 3]) {
-        let Some(f) = &mut self.failure else { return };
-        let lines = self.buf.split_inclusive(|&b| b == b'\n');
-        for line in lines.clone().filter(|l| l.starts_with(b"{\"rpctap\"")) {
-            f.control(line);
-        }
-        f.lost = buffered;
-        for line in lines.filter(|l| l.starts_with(b"{\"type\"")) {
-            f.control(line);
+    /// After a failed write: the traffic of the lines not committed is lost, but those
+    /// without traffic (the session line, exit, marks) are kept, in order among the losses.
+    fn salvage(&mut self, f: &mut Failure) {
+        let (base, staged) = self.stage.staged();
+        let mut start = self.committed;
+        for line in self.lines.drain(..) {
+            let at = |end: u64| end.checked_sub(base).and_then(|n| usize::try_from(n).ok());
+            let held = at(start).zip(at(line.end));
+            match held.and_then(|(a, b)| staged.get(a..b)) {
+                Some(bytes) if line.wire == 0 => f.control(bytes),
+                _ => f.lost[line.ix] += line.wire,
+            }
+            start = line.end;
         }
     }
 
@@ -271,32 +261,19 @@ impl FileSink {
         }
         f.last_try = Instant::now();
         f.close_gaps();
-        if let Ok(()) = self.file.write_all(&f.pending) {
-            let len = f.pending.len() as u64;
+        if let Ok(()) = self.file.write_all_at(&f.pending, self.committed) {
+            let end = self.committed + f.pending.len() as u64;
             self.failure = None;
-            self.commit(len);
+            self.committed = end;
+            if let Some(feed) = &self.feed {
+                feed.advance(end);
+            }
+            self.stage.reset(end);
             self.reserve.reset();
         } else {
             let _ = self.file.set_len(self.committed);
-            let _ = std::io::Seek::seek(&mut self.file, std::io::SeekFrom::Start(self.committed));
         }
     }
-}
-
-/// Writes every byte of `parts` with as few `writev` calls as the kernel allows.
-fn write_all_vectored(file: &mut File, parts: &[&[u8]]) -> std::io::Result<()> {
-    let mut slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
-    let mut slices = &mut slices[..];
-    IoSlice::advance_slices(&mut slices, 0);
-    while !slices.is_empty() {
-        match file.write_vectored(slices) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut slices, n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// Which stream a direction's bytes count against.
@@ -316,15 +293,11 @@ mod tests {
         let file = File::create_new(&path).unwrap();
         let mut sink = FileSink::new(Some(path.clone()), file);
         sink.line(b"{\"t\":1}\n", 0, 1);
-        sink.parts(&[b"{\"big\":\"", &vec![b'x'; DIRECT], b"\"}\n"], 1, 1);
+        sink.parts(&[b"{\"big\":\"", &vec![b'x'; 64 * 1024], b"\"}\n"], 1, 1);
         let reserved = std::fs::metadata(&path).unwrap().blocks() * 512;
         sink.finish();
         let meta = std::fs::metadata(&path).unwrap();
-        assert_eq!(
-            meta.len(),
-            8 + DIRECT as u64 + 11,
-            "whole lines, nothing more"
-        );
+        assert_eq!(meta.len(), 8 + 64 * 1024 + 11, "whole lines, nothing more");
         assert!(
             meta.blocks() * 512 < reserved.max(1 << 20),
             "reserved {reserved}, left {}",

@@ -15,6 +15,7 @@ mod pump;
 mod recorder;
 mod reserve;
 mod spill;
+mod stage;
 mod supervisor;
 mod tap;
 mod widen;

@@ -205,10 +205,7 @@ impl Recorder {
     fn take(&mut self, msg: TapMsg, rx: &mut TapReceiver) -> bool {
         match msg {
             TapMsg::Data(lane, t, bytes) => self.data(lane, t, bytes),
-            TapMsg::Piped(lane, t, n) => match rx.read_piped(lane, n) {
-                Ok(bytes) => self.data(lane, t, bytes),
-                Err(e) => self.lost(lane, t, n as u64, e.kind()),
-            },
+            TapMsg::Piped(lane, t, n) => self.piped(lane, t, n, rx),
             TapMsg::Spilled(end) => rx.read_spill(end, |item| match item {
                 SpillItem::Data(lane, t, bytes) => {
                     self.progress.fetch_add(1, Ordering::Relaxed);
@@ -233,6 +230,10 @@ impl Recorder {
             TapMsg::Exit(exit) => {
                 for lane in [Lane::C2s, Lane::S2c, Lane::Stderr] {
                     self.eof(lane);
+                }
+                // What was lost is said before the exit: the exit line ends the recording.
+                for ix in 0..3 {
+                    self.write_lost(ix);
                 }
                 self.emit(&Event::Exit(exit), STDERR, 0);
                 return true;
@@ -309,7 +310,44 @@ impl Recorder {
     }
 
     fn data(&mut self, lane: Lane, t: Micros, bytes: Bytes) {
-        self.aside.consumed += bytes.len() as u64;
+        let Some(dir) = self.arrive(lane, t, bytes.len()) else {
+            self.stderr.extend_from_slice(&bytes);
+            return self.stderr_lines(t, false);
+        };
+        let d = &mut self.dirs[dir as usize];
+        if d.buf.is_empty() && !d.reuse {
+            // Decode straight from the pump's buffer: no copy while frames end in the chunk
+            // (what is left over is copied once, by the conversion or the next extend).
+            d.buf = BytesMut::from(bytes);
+            return self.decode(dir, t);
+        }
+        let mut rest = &bytes[..];
+        let _ = self.fill(dir, t, bytes.len(), |buf, n| {
+            buf.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            Ok(())
+        });
+    }
+
+    /// `n` bytes of a lane in its recorder pipe: read straight into the decoder's buffer.
+    fn piped(&mut self, lane: Lane, t: Micros, n: usize, rx: &mut TapReceiver) {
+        if lane == Lane::Stderr {
+            return match rx.read_piped(lane, n) {
+                Ok(bytes) => self.data(lane, t, bytes),
+                Err(e) => self.lost(lane, t, n as u64, e.kind()),
+            };
+        }
+        let Some(dir) = self.arrive(lane, t, n) else {
+            return;
+        };
+        if let Err((left, e)) = self.fill(dir, t, n, |buf, k| rx.read_piped_into(lane, k, buf)) {
+            self.lost(lane, t, left as u64, e.kind());
+        }
+    }
+
+    /// `n` bytes of `lane` arrive at `t`: the direction they go to (`None`: stderr).
+    fn arrive(&mut self, lane: Lane, t: Micros, n: usize) -> Option<Dir> {
+        self.aside.consumed += n as u64;
         let ix = lane as usize;
         if self.lost[ix].is_some() {
             self.write_lost(ix);
@@ -318,10 +356,8 @@ impl Recorder {
             Lane::C2s => Dir::C2s,
             Lane::S2c => Dir::S2c,
             Lane::Stderr => {
-                self.stderr.extend_from_slice(&bytes);
                 self.stderr_last = t;
-                self.stderr_lines(t, false);
-                return;
+                return None;
             }
         };
         let d = &mut self.dirs[dir as usize];
@@ -329,29 +365,33 @@ impl Recorder {
         // The allocation of large frames already written takes the next chunk, once they
         // are gone: a run of large messages then needs no fresh pages for each (faulting
         // them in and zeroing them cost far more than copying the chunk).
-        let reused = d.reuse && d.buf.is_empty() && d.buf.try_reclaim(bytes.len().max(REUSE));
-        if d.buf.is_empty() && !reused {
-            // Decode straight from the pump's buffer: no copy while frames end in the chunk
-            // (what is left over is copied once, by the conversion or the next extend).
-            d.buf = BytesMut::from(bytes);
-            return self.decode(dir, t);
+        if d.reuse && d.buf.is_empty() && !d.buf.try_reclaim(n.max(REUSE)) {
+            d.reuse = false;
         }
-        let mut rest = &bytes[..];
-        while !rest.is_empty() {
+        Some(dir)
+    }
+
+    /// Appends `n` bytes to the direction's buffer with `append(buf, k)`, decoding as they
+    /// come; on a failure, how many bytes were not appended.
+    fn fill(
+        &mut self,
+        dir: Dir,
+        t: Micros,
+        mut left: usize,
+        mut append: impl FnMut(&mut BytesMut, usize) -> std::io::Result<()>,
+    ) -> Result<(), (usize, std::io::Error)> {
+        while left > 0 {
             // A buffer sized for the frame being decoded takes only what fits: the rest
             // (the next frame's start) follows once the frame is out, so the buffer is
             // never regrown (doubled) past its frame.
             let d = &mut self.dirs[dir as usize];
             let spare = d.buf.capacity() - d.buf.len();
-            let n = if spare > 0 {
-                spare.min(rest.len())
-            } else {
-                rest.len()
-            };
-            d.buf.extend_from_slice(&rest[..n]);
-            rest = &rest[n..];
+            let n = if spare > 0 { spare.min(left) } else { left };
+            append(&mut d.buf, n).map_err(|e| (left, e))?;
+            left -= n;
             self.decode(dir, t);
         }
+        Ok(())
     }
 
     /// Takes every complete frame out of the direction's buffer.

@@ -304,6 +304,20 @@ impl TapReceiver {
         crate::os::read_exactly(r, n)
     }
 
+    /// Appends the next `n` bytes of a lane's recorder pipe (of chunks `Piped` announced)
+    /// to `buf`.
+    pub fn read_piped_into(
+        &mut self,
+        lane: Lane,
+        n: usize,
+        buf: &mut bytes::BytesMut,
+    ) -> std::io::Result<()> {
+        let Some((r, _)) = &self.inner.pipes[lane as usize % 2] else {
+            return Err(std::io::ErrorKind::NotFound.into());
+        };
+        crate::os::read_append(r, n, buf)
+    }
+
     /// Reads the spilled chunks up to `end` (a `Spilled` mark), in the order they were
     /// offered. A record that can't be read back (the disk failed under it) is reported as
     /// lost bytes of its lane.
