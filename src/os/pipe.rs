@@ -183,15 +183,10 @@ fn splice_at(src: &File, dst: &File, offset: Option<u64>, len: usize) -> io::Res
 }
 
 /// Reads exactly `n` bytes out of `src` into a new buffer.
-pub fn read_exactly(mut src: &File, n: usize) -> io::Result<bytes::Bytes> {
-    use std::io::Read;
-    // Read into spare capacity: no pass to zero what is overwritten at once.
-    let mut buf = Vec::with_capacity(n);
-    Read::take(&mut src, n as u64).read_to_end(&mut buf)?;
-    if buf.len() < n {
-        return Err(io::ErrorKind::UnexpectedEof.into());
-    }
-    Ok(bytes::Bytes::from(buf))
+pub fn read_exactly(src: &File, n: usize) -> io::Result<bytes::Bytes> {
+    let mut buf = bytes::BytesMut::new();
+    read_append(src, n, &mut buf)?;
+    Ok(buf.freeze())
 }
 
 /// Appends exactly `n` bytes read out of `src` to `buf`, read straight into its spare

@@ -201,10 +201,15 @@ impl FileSink {
             self.lines.pop_front();
         }
         if let Some(end) = committed {
-            self.committed = end;
-            if let Some(feed) = &self.feed {
-                feed.advance(end);
-            }
+            self.commit(end);
+        }
+    }
+
+    /// The file holds complete lines up to `end`: readers may read that far.
+    fn commit(&mut self, end: u64) {
+        self.committed = end;
+        if let Some(feed) = &self.feed {
+            feed.advance(end);
         }
     }
 
@@ -264,10 +269,7 @@ impl FileSink {
         if let Ok(()) = self.file.write_all_at(&f.pending, self.committed) {
             let end = self.committed + f.pending.len() as u64;
             self.failure = None;
-            self.committed = end;
-            if let Some(feed) = &self.feed {
-                feed.advance(end);
-            }
+            self.commit(end);
             self.stage.reset(end);
             self.reserve.reset();
         } else {

@@ -298,10 +298,9 @@ impl TapReceiver {
     /// Takes the `n` bytes a `Piped` message announced out of the lane's recorder pipe.
     /// They are there: the pump queued the message after teeing them.
     pub fn read_piped(&mut self, lane: Lane, n: usize) -> std::io::Result<Bytes> {
-        let Some((r, _)) = &self.inner.pipes[lane as usize % 2] else {
-            return Err(std::io::ErrorKind::NotFound.into());
-        };
-        crate::os::read_exactly(r, n)
+        let mut buf = bytes::BytesMut::new();
+        self.read_piped_into(lane, n, &mut buf)?;
+        Ok(buf.freeze())
     }
 
     /// Appends the next `n` bytes of a lane's recorder pipe (of chunks `Piped` announced)
