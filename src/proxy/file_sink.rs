@@ -1,9 +1,10 @@
 //! The recording file as the recorder writes it: whole lines only, flushed by the recorder
 //! at least every 100 ms, and still a readable recording when the disk fails under it.
 //!
-//! Lines go through one buffer (`Stage`), written in large pieces, direct where the file
-//! system takes it; a large message's body is copied into it piece by piece, never held
-//! whole a second time. The end of the last complete line the file holds is `committed`:
+//! Lines go through 1 MiB blocks (`Stage`), written in large pieces, direct where the file
+//! system takes it and on a thread of their own; a large message's body is copied into
+//! them piece by piece, never held whole a second time. A line is committed once the file
+//! holds it (not when it is handed to the writer). The end of the last complete line the file holds is `committed`:
 //! live viewers read the file up to it.
 //!
 //! When a write fails (disk full, I/O error) the file is cut back to `committed`, so no
@@ -166,8 +167,10 @@ impl FileSink {
         self.settle(r);
     }
 
-    /// Writes what is buffered; while failing, tries again now and then to recover.
-    pub fn flush(&mut self) {
+    /// Writes what is buffered, and with `wait` waits until the file holds it (otherwise
+    /// its lines are committed at a later push or flush, once the disk has them); while
+    /// failing, tries again now and then to recover.
+    pub fn flush(&mut self, wait: bool) {
         if self.failure.is_some() {
             self.retry(false);
             return;
@@ -175,14 +178,14 @@ impl FileSink {
         if self.lines.is_empty() {
             return;
         }
-        let r = self.stage.flush(&self.file);
+        let r = self.stage.flush(&self.file, wait);
         self.settle(r);
     }
 
     /// The end of the session: flushes, and if the disk is still failing, a last try at
     /// saying how much was lost.
     pub fn finish(&mut self) {
-        self.flush();
+        self.flush(true);
         if self.failure.is_some() {
             self.retry(true);
         }

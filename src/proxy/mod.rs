@@ -9,6 +9,7 @@
 //!   `crate::child`'s.
 
 mod aside;
+mod disk_writer;
 mod file_sink;
 mod framed;
 mod pump;

@@ -162,7 +162,8 @@ impl Recorder {
         'run: loop {
             self.aside.wait(&rx);
             let wait = FLUSH_EVERY.saturating_sub(last_flush.elapsed());
-            match rx.next_batch(&mut batch, wait) {
+            let got = rx.next_batch(&mut batch, wait);
+            match got {
                 Batch::Closed => break,
                 Batch::Timeout if last_batch.elapsed() >= KEEP_BUFFERS => self.release_buffers(),
                 Batch::Timeout => {}
@@ -175,9 +176,11 @@ impl Recorder {
                 }
             }
             // Viewers see each batch at once; otherwise the file is written in large pieces.
+            // While traffic flows the recorder does not wait for the disk (the lines are
+            // committed as the disk takes them); once it pauses, everything is committed.
             let viewers = self.live.as_mut().is_some_and(Publisher::has_viewers);
             if viewers || last_flush.elapsed() >= FLUSH_EVERY {
-                self.flush();
+                self.flush(matches!(got, Batch::Timeout));
                 last_flush = Instant::now();
             }
         }
@@ -259,7 +262,7 @@ impl Recorder {
 
     fn attach(&mut self, stream: std::os::unix::net::UnixStream) {
         // The viewer reads the file: what is buffered must be in it first.
-        self.flush();
+        self.flush(true);
         let reader = self.file.as_ref().map(FileSink::reader);
         if let (Some(live), Some(Ok(file))) = (&mut self.live, reader) {
             live.attach(stream, file);
@@ -303,9 +306,9 @@ impl Recorder {
         }
     }
 
-    fn flush(&mut self) {
+    fn flush(&mut self, wait: bool) {
         if let Some(f) = &mut self.file {
-            f.flush();
+            f.flush(wait);
         }
     }
 
