@@ -243,18 +243,37 @@ impl Stage {
     }
 
     /// A write back from the writer. Refused (alignment, a file system without direct
-    /// I/O): through the page cache from then on. Failed: its bytes kept for `staged`, and
-    /// the error returned (`abandon_on` drains the writer).
+    /// I/O): redone through the page cache, as are the writes still in flight after it,
+    /// and everything from then on. Failed: its bytes kept for `staged`, and the error
+    /// returned (`abandon_on` drains the writer).
     fn returned(&mut self, file: &File, mut w: Write) -> io::Result<()> {
-        if w.result
-            .as_ref()
-            .is_err_and(|e| e.raw_os_error() == Some(libc::EINVAL))
-        {
-            w.result = file.write_all_at(&w.block.bytes()[..w.len], w.at);
-            if self.direct.as_ref().is_some_and(|d| d.in_flight() == 0) {
-                self.direct = None;
-            }
+        if !is_refused(&w.result) {
+            return self.settle_write(w);
         }
+        w.result = file.write_all_at(&w.block.bytes()[..w.len], w.at);
+        let mut later = Vec::new();
+        while let Some(Ok(l)) = self.direct.as_mut().and_then(|d| d.next(true)) {
+            later.push(l);
+        }
+        self.direct = None;
+        let mut r = self.settle_write(w);
+        for mut l in later {
+            if r.is_ok() && is_refused(&l.result) {
+                l.result = file.write_all_at(&l.block.bytes()[..l.len], l.at);
+            }
+            r = match r {
+                Ok(()) => self.settle_write(l),
+                Err(e) => {
+                    self.keep_unwritten(&l);
+                    Err(e)
+                }
+            };
+        }
+        r
+    }
+
+    /// A write done (or failed): the file holds more, or its bytes are kept for `staged`.
+    fn settle_write(&mut self, mut w: Write) -> io::Result<()> {
         match std::mem::replace(&mut w.result, Ok(())) {
             Ok(()) if self.unwritten.is_empty() => {
                 self.written = self.written.max(w.at + w.len as u64);
@@ -279,6 +298,11 @@ impl Stage {
         }
         self.unwritten.extend_from_slice(&w.block.bytes()[..w.len]);
     }
+}
+
+fn is_refused(r: &io::Result<()>) -> bool {
+    r.as_ref()
+        .is_err_and(|e| e.raw_os_error() == Some(libc::EINVAL))
 }
 
 #[cfg(test)]
