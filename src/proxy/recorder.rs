@@ -434,6 +434,19 @@ impl Recorder {
         if largest > 0 {
             d.reuse = short && worth_keeping(capacity, largest);
         }
+        // An allocation too large to keep goes with its frames, and the leftover (the next
+        // frame's start, at most a chunk) is copied out of it once. Kept as the buffer's
+        // view of the allocation's unused end, it would take that frame, which then moves
+        // to the front: the whole allocation, doubled past a 20 MiB line, stayed resident
+        // per direction (79–82 MiB peak with 20 MiB NDJSON lines each way).
+        if largest > 0
+            && capacity > REUSE
+            && !worth_keeping(capacity, largest)
+            && d.buf.len() <= REUSE
+            && !d.decoder.sized_for_frame()
+        {
+            d.buf = BytesMut::from(&d.buf[..]);
+        }
         if short
             && !d.buf.is_empty()
             && d.buf.capacity() > REUSE
