@@ -4,8 +4,8 @@
 //! Lines go through 1 MiB blocks (`Stage`), written in large pieces, direct where the file
 //! system takes it and on a thread of their own; a large message's body is copied into
 //! them piece by piece, never held whole a second time. A line is committed once the file
-//! holds it (not when it is handed to the writer). The end of the last complete line the file holds is `committed`:
-//! live viewers read the file up to it.
+//! holds it (not when it is handed to the writer). The end of the last complete line the
+//! file holds is `committed`: live viewers read the file up to it.
 //!
 //! When a write fails (disk full, I/O error) the file is cut back to `committed`, so no
 //! torn line is left, the shim warns once on stderr, and from then on what can't be

@@ -12,8 +12,8 @@
 //! Direct writes must start on an `ALIGN` boundary of the file, from memory aligned alike,
 //! and be whole blocks, so the buffer always starts on a block boundary of the file: whole
 //! blocks are handed to the writer as the buffer fills, and the last partial block stays in
-//! it for the next write. A flush (which readers wait for) waits for the writer, then
-//! writes that partial block through the page cache; the next direct write of its block
+//! it for the next write. A flush writes that partial block through the page cache (and,
+//! when asked to, waits for the writer first); the next direct write of its block
 //! replaces it (the kernel writes back and drops the cached page first). Where direct I/O
 //! is refused, or after a disk failure, everything goes through the page cache, as
 //! whole-buffer writes on the recorder's thread.
@@ -246,28 +246,25 @@ impl Stage {
     /// I/O): redone through the page cache, as are the writes still in flight after it,
     /// and everything from then on. Failed: its bytes kept for `staged`, and the error
     /// returned (`abandon_on` drains the writer).
-    fn returned(&mut self, file: &File, mut w: Write) -> io::Result<()> {
+    fn returned(&mut self, file: &File, w: Write) -> io::Result<()> {
         if !is_refused(&w.result) {
             return self.settle_write(w);
         }
-        w.result = file.write_all_at(&w.block.bytes()[..w.len], w.at);
-        let mut later = Vec::new();
+        let mut writes = vec![w];
         while let Some(Ok(l)) = self.direct.as_mut().and_then(|d| d.next(true)) {
-            later.push(l);
+            writes.push(l);
         }
         self.direct = None;
-        let mut r = self.settle_write(w);
-        for mut l in later {
-            if r.is_ok() && is_refused(&l.result) {
-                l.result = file.write_all_at(&l.block.bytes()[..l.len], l.at);
+        let mut r = Ok(());
+        for mut w in writes {
+            if r.is_err() {
+                self.keep_unwritten(&w);
+                continue;
             }
-            r = match r {
-                Ok(()) => self.settle_write(l),
-                Err(e) => {
-                    self.keep_unwritten(&l);
-                    Err(e)
-                }
-            };
+            if is_refused(&w.result) {
+                w.result = file.write_all_at(&w.block.bytes()[..w.len], w.at);
+            }
+            r = self.settle_write(w);
         }
         r
     }
