@@ -23,7 +23,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     if args.command.is_empty() {
         anyhow::bail!("no server command given: use `rpctap proxy [OPTIONS] CMD [ARGS]...`");
     }
-    crate::os::map_large_allocations();
+    crate::os::tune_allocator();
     if !(args.grace.is_finite() && args.grace >= 0.0) {
         anyhow::bail!("--grace must be a number of seconds, not {}", args.grace);
     }
