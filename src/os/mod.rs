@@ -16,7 +16,9 @@ use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
+mod json;
 mod pipe;
+pub use json::{json_bytes, JsonBytes};
 pub use pipe::*;
 
 /// The effective user id of this process.
@@ -260,69 +262,6 @@ pub fn tune_allocator() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
         libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
-/// The bytes of a 64-byte block of JSON text that matter inside a string, one bit per byte
-/// (bit `j` for `block[j]`): what `record::validate` needs to find a string's end and check
-/// its escapes without a step per escape.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct JsonBytes {
-    pub quote: u64,
-    pub backslash: u64,
-    /// Below 0x20: not allowed raw in a string.
-    pub control: u64,
-    /// What may follow a backslash: `" \ / b f n r t u`.
-    pub escapable: u64,
-    pub u: u64,
-}
-
-/// Classifies `block` (`JsonBytes`): vector compares on `x86_64`, a plain loop elsewhere.
-#[inline]
-pub fn json_bytes(block: &[u8; 64]) -> JsonBytes {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8,
-        };
-        // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always
-        // available; the four unaligned 16-byte loads read within `block`'s 64 bytes.
-        unsafe {
-            let splat = |c: u8| _mm_set1_epi8(c as i8);
-            let bits = |v: __m128i| u64::from(_mm_movemask_epi8(v) as u16);
-            let mut out = JsonBytes::default();
-            for k in 0..4 {
-                let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast());
-                let shift = 16 * k;
-                let eq = |c: u8| _mm_cmpeq_epi8(v, splat(c));
-                let (quote, backslash, u) = (eq(b'"'), eq(b'\\'), eq(b'u'));
-                let mut escapable = _mm_or_si128(_mm_or_si128(quote, backslash), u);
-                for c in *b"/bfnrt" {
-                    escapable = _mm_or_si128(escapable, eq(c));
-                }
-                // v <= 0x1f, unsigned: min(v, 0x1f) == v.
-                let control = _mm_cmpeq_epi8(_mm_min_epu8(v, splat(0x1f)), v);
-                out.quote |= bits(quote) << shift;
-                out.backslash |= bits(backslash) << shift;
-                out.u |= bits(u) << shift;
-                out.escapable |= bits(escapable) << shift;
-                out.control |= bits(control) << shift;
-            }
-            out
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let mut out = JsonBytes::default();
-        for (j, &c) in block.iter().enumerate() {
-            out.quote |= u64::from(c == b'"') << j;
-            out.backslash |= u64::from(c == b'\\') << j;
-            out.control |= u64::from(c < 0x20) << j;
-            out.escapable |= u64::from(b"\"\\/bfnrtu".contains(&c)) << j;
-            out.u |= u64::from(c == b'u') << j;
-        }
-        out
     }
 }
 
