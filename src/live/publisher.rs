@@ -25,6 +25,8 @@ pub struct Feed {
     moved: Condvar,
     /// Bytes sent to viewers so far, all viewers together: tells whether they still read.
     sent: std::sync::atomic::AtomicU64,
+    /// Viewers that have sent everything committed and wait for more.
+    caught_up: std::sync::atomic::AtomicUsize,
 }
 
 impl Feed {
@@ -150,6 +152,16 @@ impl Publisher {
         !self.threads.is_empty()
     }
 
+    /// Whether a viewer has been sent everything committed and waits for more: only then
+    /// does committing sooner show it anything (a viewer that stopped reading, or is still
+    /// sending what was committed before, gains nothing from it).
+    pub fn has_viewers_caught_up(&self) -> bool {
+        self.feed
+            .caught_up
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    }
+
     /// Ends the feed: viewers get the rest of the file for as long as they keep reading
     /// (a viewer that reads nothing for `patience` is left behind), then the socket and
     /// the discovery file are removed.
@@ -190,7 +202,12 @@ fn serve(mut stream: UnixStream, file: &File, feed: &Feed) {
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let mut buf = vec![0u8; 256 * 1024];
     let mut at = 0u64;
-    while let Some(len) = feed.wait_past(at) {
+    loop {
+        use std::sync::atomic::Ordering::Relaxed;
+        feed.caught_up.fetch_add(1, Relaxed);
+        let next = feed.wait_past(at);
+        feed.caught_up.fetch_sub(1, Relaxed);
+        let Some(len) = next else { break };
         if !send_range(&mut stream, file, feed, &mut buf, &mut at, len) {
             return;
         }
@@ -224,4 +241,52 @@ fn send_range(
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A publisher serving one viewer the file `data`, all of it committed.
+    fn serving(data: &[u8]) -> (tempfile::TempDir, Publisher, UnixStream) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut publisher =
+            Publisher::bind(&dir.path().join("live"), br#"{"t":0}"#, None, |_| {}).unwrap();
+        let path = dir.path().join("rec");
+        std::fs::write(&path, data).unwrap();
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        publisher.attach(ours, File::open(&path).unwrap());
+        publisher.feed.advance(data.len() as u64);
+        (dir, publisher, theirs)
+    }
+
+    /// Polls `f` for up to five seconds.
+    fn soon(f: impl Fn() -> bool) -> bool {
+        (0..5000).any(|_| {
+            std::thread::sleep(Duration::from_millis(1));
+            f()
+        })
+    }
+
+    #[test]
+    fn a_viewer_that_has_read_everything_is_caught_up() {
+        let data = vec![b'x'; 100_000];
+        let (_dir, publisher, mut viewer) = serving(&data);
+        let mut got = vec![0; data.len()];
+        viewer.read_exact(&mut got).unwrap();
+        assert!(soon(|| publisher.has_viewers_caught_up()));
+        publisher.feed.end();
+    }
+
+    #[test]
+    fn a_viewer_that_stopped_reading_is_not() {
+        // More than any socket buffer holds: its thread blocks in the write.
+        let (_dir, mut publisher, _viewer) = serving(&vec![b'x'; 16 << 20]);
+        assert!(publisher.has_viewers());
+        assert!(soon(|| !publisher.has_viewers_caught_up()));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!publisher.has_viewers_caught_up(), "and stays so");
+        publisher.feed.end();
+    }
 }
