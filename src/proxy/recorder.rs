@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// With a viewer attached that keeps up (it waits for the next commit), while traffic
 /// flows: shorter than a frame of the TUI, and long enough that the file is still written
-/// in large pieces (flushed at every batch, each
-/// 1 ms, the recording's last partial block went through the page cache a thousand times a
-/// second; measured at 2,000 × 1 MiB with a stalled viewer, 0.69 / 0.88× a relay's pace
-/// before and 0.92 / 0.84× after, two interleaved rounds: within this machine's noise). A
-/// viewer that stopped reading, or is still behind, gets the file written as without one.
+/// in large pieces (flushed at every batch, each 1 ms, the recording's last partial block
+/// went through the page cache a thousand times a second; measured at 2,000 × 1 MiB with
+/// a stalled viewer, 0.69 / 0.88× a relay's pace before and 0.92 / 0.84× after, two
+/// interleaved rounds: within this machine's noise). A viewer that stopped reading, or is
+/// still behind, gets the file written as without one.
 const VIEWER_FLUSH_EVERY: Duration = Duration::from_millis(10);
 /// A buffer this large (a large frame's) is kept for the next frames of its direction…
 const REUSE: usize = 1 << 20;

@@ -54,7 +54,8 @@ pub fn is_one_line_json(b: &[u8]) -> bool {
         && !padded(b.last())
         // Bytes outside strings are checked as ASCII tokens, so only a string that holds
         // bytes of 0x80 or more needs the UTF-8 check (most bodies have none).
-        && walk_bytes(b, &mut ()).is_some_and(|non_ascii| !non_ascii || std::str::from_utf8(b).is_ok())
+        && walk_bytes(b, &mut ())
+            .is_some_and(|non_ascii| !non_ascii || std::str::from_utf8(b).is_ok())
 }
 
 /// Walks `text` as one JSON value (with the whitespace `T` allows around it), reporting
