@@ -334,24 +334,42 @@ pub fn reopen_direct(file: &File) -> io::Result<File> {
 /// writes there then find their blocks allocated.
 pub fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
     #[cfg(target_os = "linux")]
-    {
-        let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len))
-        else {
-            return Err(io::ErrorKind::InvalidInput.into());
-        };
-        // SAFETY: fallocate takes a descriptor, open for the call, and two numbers.
-        let rc =
-            unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, offset, len) };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
-    }
+    return fallocate(file, libc::FALLOC_FL_KEEP_SIZE, offset, len);
     #[cfg(not(target_os = "linux"))]
     {
         let _ = (file, offset, len);
         Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+/// Frees the disk and the page cache under `len` bytes of `file` from `offset`, which then
+/// read as zeros; the size stays as it is.
+pub fn punch_hole(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    return fallocate(
+        file,
+        libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+        offset,
+        len,
+    );
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, offset, len);
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn fallocate(file: &File, mode: i32, offset: u64, len: u64) -> io::Result<()> {
+    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return Err(io::ErrorKind::InvalidInput.into());
+    };
+    // SAFETY: fallocate takes a descriptor, open for the call, and three numbers.
+    let rc = unsafe { libc::fallocate(file.as_raw_fd(), mode, offset, len) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 

@@ -38,6 +38,12 @@ const MAX_ALIGN: u64 = 1 << 20;
 const ALIGN_FROM: usize = 32 << 10;
 /// Index entries read back at a time.
 const READ_ENTRIES: usize = 256;
+/// Once the recorder has read this much of the data file past the last hole, the bytes
+/// read are punched out. A spill that never empties (a recorder just behind a flood) would
+/// otherwise hold all of it in the page cache, and taking fresh pages is what a write into
+/// it costs most: 2,000 MiB written here in 1 MiB pieces took 7.5 s of CPU into a growing
+/// file, 1.7 s when what was written 16 MiB before was dropped (its pages taken again).
+const PUNCH_EVERY: u64 = 8 << 20;
 
 pub(super) struct Spill {
     /// Created at the first chunk that needs them.
@@ -47,6 +53,8 @@ pub(super) struct Spill {
     /// How many records the recorder has read, and where the last one's bytes ended.
     read: u64,
     read_data: u64,
+    /// The data file is a hole up to here (what was read and punched out).
+    punched: u64,
     /// The end of the last record's bytes in the data file.
     data_end: u64,
     /// The data file's disk reserved ahead.
@@ -75,6 +83,7 @@ impl Spill {
             end: 0,
             read: 0,
             read_data: 0,
+            punched: 0,
             data_end: 0,
             reserved: Reserve::new(),
             dir,
@@ -153,6 +162,7 @@ impl Spill {
             files: self.files.clone()?,
             at: self.read,
             data_at: self.read_data,
+            punched: self.punched,
             records: self.end,
             data_end: self.data_end,
         })
@@ -162,6 +172,7 @@ impl Spill {
     pub(super) fn set_read(&mut self, cursor: &Cursor) {
         self.read = cursor.at;
         self.read_data = cursor.data_at;
+        self.punched = cursor.punched;
     }
 
     /// Once everything written has been read, empties the files, so a long session's
@@ -173,6 +184,7 @@ impl Spill {
                     self.end = 0;
                     self.read = 0;
                     self.read_data = 0;
+                    self.punched = 0;
                     self.data_end = 0;
                     self.reserved.reset();
                 }
@@ -208,6 +220,7 @@ pub(super) struct Cursor {
     /// The next record to read, and where the bytes of the one before ended.
     at: u64,
     data_at: u64,
+    punched: u64,
     records: u64,
     data_end: u64,
 }
@@ -246,6 +259,19 @@ impl Cursor {
                 self.data_at = offset + len as u64;
             }
             self.at += count as u64;
+            self.punch_read();
+        }
+    }
+
+    /// Punches out what was read, in steps of `PUNCH_EVERY`: its pages go back to the
+    /// system, to be taken again by the next writes. Best effort: where punching fails the
+    /// bytes stay until the spill is emptied.
+    fn punch_read(&mut self) {
+        let upto = self.data_at - self.data_at % PUNCH_EVERY;
+        if upto > self.punched
+            && crate::os::punch_hole(&self.files.data, self.punched, upto - self.punched).is_ok()
+        {
+            self.punched = upto;
         }
     }
 }
@@ -357,6 +383,44 @@ mod tests {
             read_all(&spill),
             [(Lane::S2c, 2, Bytes::from_static(b"again"))]
         );
+    }
+
+    #[test]
+    fn what_was_read_is_punched_out_while_the_rest_waits() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = Spill::new(Some(dir.path().to_owned()));
+        let chunk = |i: u8| Bytes::from(vec![b'a' + i; 1 << 20]);
+        for i in 0..12 {
+            spill
+                .append(Lane::C2s, Micros(i.into()), &chunk(i))
+                .unwrap();
+        }
+        let allocated = |spill: &Spill| {
+            let data = &spill.files.as_ref().unwrap().data;
+            data.metadata().unwrap().blocks() * 512
+        };
+        let before = allocated(&spill);
+        let mut cursor = spill.reader().unwrap();
+        cursor.read(9, |_| {});
+        spill.set_read(&cursor);
+        if spill.punched == 0 {
+            eprintln!("skipped: this filesystem does not punch holes");
+            return;
+        }
+        assert_eq!(spill.punched, PUNCH_EVERY);
+        assert_eq!(
+            before - allocated(&spill),
+            PUNCH_EVERY,
+            "its disk given back"
+        );
+        let mut rest = Vec::new();
+        spill.reader().unwrap().read(12, |item| match item {
+            SpillItem::Data(_, t, b) => rest.push((t.0, b)),
+            _ => panic!("all readable"),
+        });
+        let want: Vec<(i64, Bytes)> = (9..12).map(|i| (i64::from(i), chunk(i))).collect();
+        assert_eq!(rest, want, "what was not read is whole");
     }
 
     #[test]
