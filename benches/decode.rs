@@ -15,7 +15,7 @@ mod docs;
 
 use bytes::{Bytes, BytesMut};
 use criterion::{BatchSize, Criterion, Throughput};
-use rpctap::record::{encode_event, Dir, Event, MessageEvent, Micros};
+use rpctap::record::{encode_event, encode_message_head, Dir, Event, MessageEvent, Micros};
 use rpctap::rpc::classify;
 use rpctap::session::Store;
 use rpctap::wire::{ContentLengthDecoder, Decode, Decoder, Framing, Limits, NdjsonDecoder};
@@ -74,6 +74,21 @@ fn stream(framing: Framing, len: usize) -> Vec<u8> {
         id += 1;
     }
     out
+}
+
+/// A client's message with `body`, as the recorder makes it.
+fn message(seq: u64, body: Bytes) -> MessageEvent {
+    MessageEvent {
+        seq,
+        t: Micros::now(),
+        dir: Dir::C2s,
+        framing: Framing::Lsp,
+        body,
+        headers: None,
+        redacted: false,
+        oversized: None,
+        mark: rpctap::record::Mark::default(),
+    }
 }
 
 /// The baseline: copy each read into the buffer, then let it go, as a decoder loop would
@@ -137,22 +152,33 @@ fn decoders(c: &mut Criterion) {
                     let frame = d.decode(buf)?;
                     seq += 1;
                     line.clear();
-                    encode_event(
-                        &mut line,
-                        &Event::Message(MessageEvent {
-                            seq,
-                            t: Micros::now(),
-                            dir: Dir::C2s,
-                            framing: Framing::Lsp,
-                            body: frame.body.clone(),
-                            headers: None,
-                            redacted: false,
-                            oversized: None,
-                            mark: rpctap::record::Mark::default(),
-                        }),
-                    );
+                    encode_event(&mut line, &Event::Message(message(seq, frame.body.clone())));
                     Some(frame)
                 })
+            });
+        });
+        // The recorder's check that each body can be embedded verbatim, alone: the
+        // validator (`encode_message_head` validates the body and writes only the head).
+        let messages: Vec<MessageEvent> = {
+            let mut d = Decoder::new(None, Limits::default());
+            let mut out = Vec::new();
+            feed(&lsp, |buf| {
+                let frame = d.decode(buf)?;
+                out.push(message(out.len() as u64, frame.body.clone()));
+                Some(frame)
+            });
+            out
+        };
+        g.bench_function("embed_check", |b| {
+            let mut line = Vec::with_capacity(256);
+            b.iter(|| {
+                messages
+                    .iter()
+                    .filter(|m| {
+                        line.clear();
+                        encode_message_head(&mut line, black_box(m))
+                    })
+                    .count()
             });
         });
         // The newline stream is a few bytes shorter (no headers): its own throughput.
@@ -336,6 +362,11 @@ fn report(since: SystemTime, machine: &str) -> String {
             (
                 "decode_and_record",
                 "auto decoder + `encode_event` per message (the recorder's work short of the file)",
+                bytes[0],
+            ),
+            (
+                "embed_check",
+                "validation alone: can each body be embedded verbatim",
                 bytes[0],
             ),
             ("ndjson", "NDJSON decoder", bytes[1]),

@@ -18,7 +18,7 @@ use std::process::Command;
 
 mod json;
 mod pipe;
-pub use json::{json_bytes, JsonBytes};
+pub use json::{json_blocks, json_bytes, JsonBytes};
 pub use pipe::*;
 
 /// The effective user id of this process.

@@ -88,6 +88,23 @@ const BLOCK: usize = 64;
 /// How many bytes of a string are looked at one by one before it is scanned by blocks.
 const SHORT: usize = 24;
 
+/// The most blocks of a long string classified at once (`os::json_blocks`).
+const BATCH: usize = 16;
+
+/// Where the scan of a string stands, from block to block.
+struct Scan {
+    /// The string's first byte (after its quote).
+    start: usize,
+    /// The block being scanned.
+    at: usize,
+    /// Whether the block's first byte is escaped (`escaped`).
+    carry: u64,
+    /// The string holds an escape.
+    escapes: bool,
+    /// Where the `u` of the low surrogate that must follow a high one is.
+    low_at: Option<usize>,
+}
+
 /// `os::json_bytes` of what is left of `b` from `at` on: a whole block, or the tail padded
 /// with plain bytes; and how many of the block's bytes are `b`'s.
 fn block_at(b: &[u8], at: usize) -> (crate::os::JsonBytes, usize) {
@@ -206,16 +223,16 @@ impl<T: Tokens> Parser<'_, T> {
 
     /// A string from its opening quote, 64 bytes at a time: its end is the first quote
     /// that is not escaped, and every escape and byte before it is checked with masks, so
-    /// an escape costs no step (nor a mispredicted branch) of its own.
+    /// an escape costs no step (nor a mispredicted branch) of its own. A string that goes
+    /// on past its first block is classified in batches that double up to `BATCH` blocks.
     fn string(&mut self) -> bool {
         let b = self.b;
         let start = self.i + 1;
-        let mut at = start;
         // Keys and short values end before any escape: no block needed for them.
-        for (k, &c) in b[at..].iter().take(SHORT).enumerate() {
+        for (k, &c) in b[start..].iter().take(SHORT).enumerate() {
             match c {
                 b'"' => {
-                    self.i = at + k + 1;
+                    self.i = start + k + 1;
                     return self
                         .sink
                         .token(Token::Str { escapes: false }, start - 1, self.i);
@@ -226,51 +243,82 @@ impl<T: Tokens> Parser<'_, T> {
                 _ => {}
             }
         }
-        let (mut carry, mut any_escape) = (0, false);
-        // Where the `u` of the low surrogate that must follow a high one is.
-        let mut low_at = None;
-        loop {
-            let (m, len) = block_at(b, at);
-            let escaped = escaped(m.backslash, &mut carry);
-            let ends = m.quote & !escaped;
-            let end = ends.trailing_zeros() as usize;
-            if end == BLOCK && len < BLOCK {
-                return false;
-            }
-            let before = if end == BLOCK { !0 } else { (1u64 << end) - 1 };
-            // A raw control character (line breaks among them) or a bad escape.
-            if (m.control | (escaped & !m.escapable)) & before != 0 {
-                return false;
-            }
-            any_escape |= escaped & before != 0;
-            self.non_ascii |= m.high & before != 0;
-            let mut unicode = escaped & m.u & before;
-            while unicode != 0 {
-                let j = at + unicode.trailing_zeros() as usize;
-                let hex = b.get(j + 1..j + 5);
-                if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                    return false;
-                }
-                if T::PAIRED_SURROGATES && !surrogates_pair(b, j, &mut low_at) {
-                    return false;
-                }
-                unicode &= unicode - 1;
-            }
-            if end < BLOCK {
-                if low_at.is_some() {
-                    return false;
-                }
-                self.i = at + end + 1;
-                return self.sink.token(
-                    Token::Str {
-                        escapes: any_escape,
-                    },
-                    start - 1,
-                    self.i,
-                );
-            }
-            at += BLOCK;
+        let mut scan = Scan {
+            start,
+            at: start,
+            carry: 0,
+            escapes: false,
+            low_at: None,
+        };
+        let (m, len) = block_at(b, scan.at);
+        if let Some(done) = self.block(&mut scan, m, len) {
+            return done;
         }
+        let mut batch = [crate::os::JsonBytes::default(); BATCH];
+        let mut size = 2;
+        loop {
+            let whole = (b.len() - scan.at) / BLOCK;
+            if whole == 0 {
+                let (m, len) = block_at(b, scan.at);
+                return self.block(&mut scan, m, len).unwrap_or(false);
+            }
+            let n = whole.min(size);
+            size = (size * 2).min(BATCH);
+            crate::os::json_blocks(&b[scan.at..scan.at + n * BLOCK], &mut batch[..n]);
+            for &m in &batch[..n] {
+                if let Some(done) = self.block(&mut scan, m, BLOCK) {
+                    return done;
+                }
+            }
+        }
+    }
+
+    /// One block of a string whose first `len` bytes are the text's, classified as `m`:
+    /// `Some` once the string ends (whether it and the sink accept it) or is refused;
+    /// `None` to go on with the next block.
+    // Called for every block of a long string: as a call, it cost as much as classifying
+    // the block (1 MiB escape-dense body: 4.5 GiB/s inlined against 3.9 as a call).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn block(&mut self, scan: &mut Scan, m: crate::os::JsonBytes, len: usize) -> Option<bool> {
+        let (b, at) = (self.b, scan.at);
+        let escaped = escaped(m.backslash, &mut scan.carry);
+        let ends = m.quote & !escaped;
+        let end = ends.trailing_zeros() as usize;
+        if end == BLOCK && len < BLOCK {
+            return Some(false);
+        }
+        let before = if end == BLOCK { !0 } else { (1u64 << end) - 1 };
+        // A raw control character (line breaks among them) or a bad escape.
+        if (m.control | (escaped & !m.escapable)) & before != 0 {
+            return Some(false);
+        }
+        scan.escapes |= escaped & before != 0;
+        self.non_ascii |= m.high & before != 0;
+        let mut unicode = escaped & m.u & before;
+        while unicode != 0 {
+            let j = at + unicode.trailing_zeros() as usize;
+            let hex = b.get(j + 1..j + 5);
+            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                return Some(false);
+            }
+            if T::PAIRED_SURROGATES && !surrogates_pair(b, j, &mut scan.low_at) {
+                return Some(false);
+            }
+            unicode &= unicode - 1;
+        }
+        if end == BLOCK {
+            scan.at += BLOCK;
+            return None;
+        }
+        if scan.low_at.is_some() {
+            return Some(false);
+        }
+        self.i = at + end + 1;
+        let token = Token::Str {
+            escapes: scan.escapes,
+        };
+        Some(self.sink.token(token, scan.start - 1, self.i))
     }
 
     fn literal(&mut self, word: &[u8], token: Token) -> bool {
@@ -467,6 +515,30 @@ mod tests {
                         "{text:?}"
                     );
                 }
+            }
+        }
+    }
+
+    /// A long string is classified in batches of 2, 4, 8 and then 16 blocks: a fault, an
+    /// escape or the end at any block of any batch, against `serde_json`.
+    #[test]
+    fn long_strings_are_checked_in_every_batch() {
+        let text = r#"if (a) { return \"x\\n\"; }\n\tlet v = [1];\n"#.repeat(120);
+        let text = text.as_bytes();
+        for at in (0..text.len()).step_by(53) {
+            for piece in ["\t", r"\x", "\"", "\"]", "\",\"", r"\u00e9", "é"] {
+                let mut doc = b"[\"".to_vec();
+                doc.extend_from_slice(&text[..at]);
+                // Not inside an escape: a backslash before `at` would escape the piece.
+                let cut = doc.iter().rev().take_while(|&&c| c == b'\\').count() % 2;
+                doc.truncate(doc.len() - cut);
+                doc.extend_from_slice(piece.as_bytes());
+                doc.extend_from_slice(b"tail\"]");
+                assert_eq!(
+                    is_one_line_json(&doc),
+                    reference(&doc),
+                    "{piece:?} after {at} bytes"
+                );
             }
         }
     }
