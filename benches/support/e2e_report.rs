@@ -258,7 +258,7 @@ fn throughput_target(r: &Results, w: &Workload, f: Framing, min: f64) -> (String
     let checked = ratio(Setup::RpctapCheck).map_or(String::new(), |x| {
         format!(", {x:.2}× with --check ({:.2}× rpctap --record)", x / plain)
     });
-    let stalled = stalled + &checked;
+    let stalled = stalled + &checked + &per_round(r, w, f);
     let lost = if whole {
         ""
     } else {
@@ -268,6 +268,30 @@ fn throughput_target(r: &Results, w: &Workload, f: Framing, min: f64) -> (String
     (
         format!("{} {plain:.2}×{stalled} — {}{lost}", f.name(), verdict(ok)),
         ok,
+    )
+}
+
+/// rpctap --record over the relay round by round (each round runs every setup back to
+/// back, so the two share the machine's state of the moment), and the median of those.
+fn per_round(r: &Results, w: &Workload, f: Framing) -> String {
+    let (Some(relay), Some(shim)) = (find(r, w, f, Setup::Relay), find(r, w, f, Setup::Rpctap))
+    else {
+        return String::new();
+    };
+    let ratios: Vec<f64> = relay
+        .runs
+        .iter()
+        .zip(&shim.runs)
+        .map(|(a, b)| b.mb_s() / a.mb_s())
+        .collect();
+    if ratios.len() < 2 {
+        return String::new();
+    }
+    let each: Vec<String> = ratios.iter().map(|x| format!("{x:.2}")).collect();
+    format!(
+        "; per round {}×, median {:.2}×",
+        each.join(" / "),
+        median(ratios)
     )
 }
 
@@ -430,7 +454,9 @@ Workloads (issue 11): *pipelined*, a writer thread sends N requests while a read
 the N responses; *each way at once*, the client sends N notifications while the server sends N \
 of its own; *lock-step*, one request in flight. MB/s counts one direction's bytes on the wire, \
 framing included, from the first message to the last one received (the same bytes flow the \
-other way). \"vs relay\" is the setup's median over the relay's, same workload and framing. CPU \
+other way). \"vs relay\" is the setup's median over the relay's, same workload and framing; the \
+throughput targets judge by it, and also give rpctap --record over the relay round by round (a \
+round runs every setup back to back) with the median of those. CPU \
 is the time all threads of the spawned process used over its whole life (utime + stime from \
 /proc, read from the exited process before it is reaped, in 10 ms ticks; or the nanosecond \
 sum of its threads' schedstat after the last message, when larger), per round trip; for direct it is the \
