@@ -104,10 +104,18 @@ wait_for '"code": -32601'
 key Escape
 
 recording=$(ls "$home"/sessions/*-interact-*.jsonl) || fail "the session was not recorded"
-for want in '"held":' '"action":"edit"' '"action":"answer"' '"action":"drop"' \
-    '"action":"forward"' '"origin":"rpctap"' '"diverted":true' 'rpctap says hello' '"version":1000'; do
-    grep -qF -- "$want" "$recording" || fail "the recording has no $want"
+# The reply is on screen as soon as the shim diverts it; its line reaches the file at the
+# recorder's next commit (every 100 ms while traffic flows), so the file is given 10 s.
+for _ in $(seq 100); do
+    missing=
+    for want in '"held":' '"action":"edit"' '"action":"answer"' '"action":"drop"' \
+        '"action":"forward"' '"origin":"rpctap"' '"diverted":true' 'rpctap says hello' '"version":1000'; do
+        grep -qF -- "$want" "$recording" || missing=$want
+    done
+    [ -z "$missing" ] && break
+    sleep 0.1
 done
+[ -z "$missing" ] || fail "the recording has no $missing"
 
 key q
 wait_for "● live +interact|ended"
