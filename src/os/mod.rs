@@ -333,34 +333,28 @@ pub fn reopen_direct(file: &File) -> io::Result<File> {
 /// Reserves the disk under `len` bytes of `file` from `offset`, leaving its size as it is:
 /// writes there then find their blocks allocated.
 pub fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    return fallocate(file, libc::FALLOC_FL_KEEP_SIZE, offset, len);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (file, offset, len);
-        Err(io::ErrorKind::Unsupported.into())
-    }
+    fallocate(file, Fallocate::Reserve, offset, len)
 }
 
 /// Frees the disk and the page cache under `len` bytes of `file` from `offset`, which then
 /// read as zeros; the size stays as it is.
 pub fn punch_hole(file: &File, offset: u64, len: u64) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    return fallocate(
-        file,
-        libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-        offset,
-        len,
-    );
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (file, offset, len);
-        Err(io::ErrorKind::Unsupported.into())
-    }
+    fallocate(file, Fallocate::Punch, offset, len)
+}
+
+/// What `fallocate` does to a range (the size of the file always stays).
+#[derive(Clone, Copy)]
+enum Fallocate {
+    Reserve,
+    Punch,
 }
 
 #[cfg(target_os = "linux")]
-fn fallocate(file: &File, mode: i32, offset: u64, len: u64) -> io::Result<()> {
+fn fallocate(file: &File, what: Fallocate, offset: u64, len: u64) -> io::Result<()> {
+    let mode = match what {
+        Fallocate::Reserve => libc::FALLOC_FL_KEEP_SIZE,
+        Fallocate::Punch => libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+    };
     let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
         return Err(io::ErrorKind::InvalidInput.into());
     };
@@ -371,6 +365,11 @@ fn fallocate(file: &File, mode: i32, offset: u64, len: u64) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn fallocate(_file: &File, _what: Fallocate, _offset: u64, _len: u64) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
 }
 
 #[cfg(test)]
